@@ -1,0 +1,140 @@
+# vv - versioned key-value data with dotted version vectors and Lua resolvers
+#
+#   make            build/libvv.a, build/libvv.so, build/vv.so, build/vv
+#   make check      every test (C under ASan/UBSan, Lua specs on each host)
+#   make demo       run the examples
+#   make bench      the benchmarks (ratios measured in the same run)
+#   make hosts      build/lua5.1, lua5.3, lua5.4, luajit modules
+#   make install PREFIX=/usr/local
+#
+# Missing Debian packages are installed by tools/deps.sh (one list).
+
+CC      ?= cc
+OPT     ?= -O2 -g
+W        = -std=c11 -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wwrite-strings
+CFLAGS   = $(OPT) $(W) -D_DEFAULT_SOURCE -fPIC $(XCFLAGS)
+SAN      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+PREFIX  ?= /usr/local
+prefix   = $(PREFIX)
+B        = build
+
+LUA_PC  ?= lua5.4
+PC       = $(shell pkg-config --cflags $(1) 2>/dev/null)
+PCL      = $(shell pkg-config --libs $(1) 2>/dev/null)
+LUA_CF   = $(call PC,$(LUA_PC))
+LUA_LIBS = $(call PCL,$(LUA_PC))
+DEP_LIBS = -llmdb -lxxhash -lmsgpackc -lm
+ifeq ($(shell uname -s),Darwin)
+MODFLAGS = -bundle -undefined dynamic_lookup
+else
+MODFLAGS = -shared
+endif
+
+CORE_SRC = $(sort $(wildcard core/*.c))
+CORE_HDR = $(wildcard core/*.h)
+# The Lua side that libvv carries (script resolvers for C programs).
+LLIB_SRC = $(filter-out lua/lvv.c lua/vvrepl.c,$(sort $(wildcard lua/*.c)))
+LUA_HDR  = $(wildcard lua/*.h)
+CORE_OBJ = $(CORE_SRC:%.c=$(B)/obj/%.o)
+LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o)
+SAN_OBJ  = $(CORE_SRC:%.c=$(B)/san/%.o) $(LLIB_SRC:%.c=$(B)/san/%.o)
+TESTS    = $(patsubst tests/%.c,$(B)/san/%,$(sort $(wildcard tests/test_*.c)))
+BENCHES  = $(patsubst bench/%.c,$(B)/%,$(sort $(wildcard bench/*.c)))
+HOSTS    = lua5.1 lua5.3 lua5.4 luajit
+
+.PHONY: all deps deps-all check demo bench hosts install clean fuzz
+all: deps $(B)/libvv.a $(B)/libvv.so $(B)/vv.so $(B)/vv
+
+deps:
+	@sh tools/deps.sh
+deps-all:
+	@sh tools/deps.sh all
+
+# ---- the C library ---------------------------------------------------
+$(B)/obj/core/%.o: core/%.c $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(B)/obj/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LUA_CF) -Icore -c -o $@ $<
+$(B)/libvv.a: $(CORE_OBJ) $(LLIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/libvv.so: $(CORE_OBJ) $(LLIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LUA_LIBS) $(DEP_LIBS)
+
+# ---- the Lua module and the REPL (default host: Lua 5.4) ------------
+$(B)/vv.so: $(B)/obj/lua/lvv.o $(CORE_OBJ) $(LLIB_OBJ)
+	$(CC) $(MODFLAGS) -o $@ $^ $(DEP_LIBS)
+$(B)/vv: $(B)/obj/lua/vvrepl.o $(B)/obj/lua/lvv.o $(CORE_OBJ) $(LLIB_OBJ)
+	$(CC) -o $@ $^ $(LUA_LIBS) -lreadline $(DEP_LIBS)
+
+# ---- other hosts: build/<host>/vv.so ---------------------------------
+hosts: deps-all
+	@for h in $(HOSTS); do \
+	  if pkg-config --exists $$h; then $(MAKE) --no-print-directory host H=$$h; \
+	  else echo "vv: $$h not installed, skipped"; fi; done
+H ?= lua5.4
+HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,lua/lvv.c $(LLIB_SRC))
+host: $(B)/$(H)/vv.so
+$(B)/$(H)/%.o: %.c $(CORE_HDR) $(LUA_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(call PC,$(H)) -Icore -c -o $@ $<
+$(B)/$(H)/vv.so: $(HOBJ) $(CORE_OBJ)
+	$(CC) $(MODFLAGS) -o $@ $^ $(DEP_LIBS)
+
+# ---- tests (ASan + UBSan) --------------------------------------------
+$(B)/san/core/%.o: core/%.c $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) $(W) -D_DEFAULT_SOURCE -DVV_DEBUG -c -o $@ $<
+$(B)/san/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) $(W) -D_DEFAULT_SOURCE -DVV_DEBUG $(LUA_CF) -Icore -c -o $@ $<
+$(B)/san/libvv.a: $(SAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/san/test_%: tests/test_%.c tests/testutil.h $(B)/san/libvv.a
+	$(CC) $(SAN) $(W) -D_DEFAULT_SOURCE $(LUA_CF) -Icore -Ilua -Itests -o $@ $< \
+	  $(B)/san/libvv.a -lcmocka $(LUA_LIBS) $(DEP_LIBS) -lpthread
+
+check: deps-all all $(TESTS) $(BENCHES)
+	@$(MAKE) --no-print-directory hosts
+	@sh tests/check.sh $(TESTS)
+
+# ---- benchmarks, examples --------------------------------------------
+$(B)/bench_%: bench/bench_%.c $(B)/libvv.a
+	$(CC) $(CFLAGS) $(LUA_CF) -Icore -Ilua -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
+bench: all $(BENCHES)
+	@sh bench/run.sh $(BENCHES)
+
+$(B)/embed: examples/embed.c $(B)/libvv.a
+	$(CC) $(CFLAGS) -Icore -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
+demo: all $(B)/embed
+	@sh examples/run.sh
+
+# ---- fuzzing with libFuzzer (clang) ----------------------------------
+fuzz: deps
+	@mkdir -p $(B)/fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
+	  $(LUA_CF) -Icore -o $(B)/fuzz/fuzz_state tests/fuzz_state.c \
+	  $(CORE_SRC) $(LLIB_SRC) $(LUA_LIBS) $(DEP_LIBS)
+	$(B)/fuzz/fuzz_state -max_total_time=$${FUZZ_SECONDS:-60} $(B)/fuzz/corpus || true
+
+# ---- install -----------------------------------------------------------
+LUA_CMOD = $(shell pkg-config --variable=INSTALL_CMOD $(LUA_PC) 2>/dev/null)
+INSTALL_CMOD = $(if $(LUA_CMOD),$(DESTDIR)$(prefix)/lib/lua/5.4,$(DESTDIR)$(prefix)/lib/lua/5.4)
+install: all
+	install -d $(DESTDIR)$(prefix)/include $(DESTDIR)$(prefix)/lib/pkgconfig \
+	  $(DESTDIR)$(prefix)/bin $(INSTALL_CMOD) $(DESTDIR)$(prefix)/share/vv/scripts
+	install -m 644 core/vv.h $(DESTDIR)$(prefix)/include/vv.h
+	install -m 644 $(B)/libvv.a $(B)/libvv.so $(DESTDIR)$(prefix)/lib/
+	install -m 755 $(B)/vv.so $(INSTALL_CMOD)/vv.so
+	install -m 755 $(B)/vv $(DESTDIR)$(prefix)/bin/vv
+	install -m 644 scripts/*.lua $(DESTDIR)$(prefix)/share/vv/scripts/
+	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@VERSION@|0.1.0|' vv.pc.in \
+	  > $(DESTDIR)$(prefix)/lib/pkgconfig/vv.pc
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,282 @@
+/* vv.h - public C API of vv: versioned key-value data with dotted version
+ * vectors, sibling sets, keyspaces and pluggable conflict resolvers.
+ *
+ * Conventions
+ *  - Every call that can fail returns an int: VV_OK (0) on success, a
+ *    negative VV_E* code for a vv error, or a positive errno value for a
+ *    system error.  vv_strerror() names any of them.
+ *  - Results come back through out-parameters.  Nothing here aborts on bad
+ *    input; bad input is VV_EINVAL (or VV_ECORRUPT for bytes).
+ *  - A store handle keeps the message of its last failure: vv_errmsg().
+ *  - There is no global state; handles are not thread-safe, use one per
+ *    thread or lock around them.
+ *  - Memory returned as `void **out` / `char **out` is released with vv_free.
+ */
+#ifndef VV_H
+#define VV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VV_VERSION       "0.1.0"
+#define VV_VERSION_NUM   100
+
+/** @defgroup errors Return codes
+ *  vv's own codes sit in a reserved negative range; positive codes are
+ *  errno values passed through from the system.
+ *  @{ */
+#define VV_OK            0
+#define VV_EINVAL        (-30900) /**< bad argument or malformed text */
+#define VV_ENOTFOUND     (-30901) /**< no such key (or it is deleted) */
+#define VV_ECORRUPT      (-30902) /**< bytes failed a format or checksum check */
+#define VV_EVERSION      (-30903) /**< a format version this build cannot read */
+#define VV_EOVERFLOW     (-30904) /**< a counter or size would overflow */
+#define VV_ENOMEM        (-30905) /**< out of memory */
+#define VV_ERESOLVER     (-30906) /**< the keyspace's resolver failed */
+#define VV_ELIMIT        (-30907) /**< a configured limit (siblings, size) was hit */
+#define VV_ESTORAGE      (-30908) /**< the storage engine failed (see vv_errmsg) */
+#define VV_EMAPFULL      (-30909) /**< the storage map is full */
+#define VV_EREADONLY     (-30910) /**< the store or directory is read-only */
+#define VV_EBUSY         (-30911) /**< a transaction is already open, or none is */
+#define VV_EFOREIGN      (-30912) /**< a state or message for another key/keyspace */
+/** @} */
+
+/** @brief Name a return code (vv's own or an errno). Never NULL. */
+const char *vv_strerror(int rc);
+
+/** @brief Release memory that vv returned through an out-parameter. */
+void vv_free(void *p);
+
+/* ------------------------------------------------------------------ */
+/** @defgroup clock Vector clocks
+ *  A clock maps node names (1..255 bytes) to unsigned 64-bit counters.
+ *  An absent node reads 0; a node set to 0 is absent.
+ *  @{ */
+typedef struct vv_clock vv_clock;
+
+/** Results of vv_clock_compare. */
+#define VV_EQUAL       0
+#define VV_BEFORE      1   /**< a happened strictly before b */
+#define VV_AFTER       2   /**< a happened strictly after b */
+#define VV_CONCURRENT  3   /**< neither saw the other */
+
+#define VV_NODE_MAX    255 /**< longest node name, in bytes */
+
+/** @brief Make an empty clock. @return VV_OK or VV_ENOMEM. */
+int vv_clock_new(vv_clock **out);
+/** @brief Free a clock; NULL is a no-op. */
+void vv_clock_free(vv_clock *c);
+/** @brief Copy a clock into a new, independent one. */
+int vv_clock_copy(const vv_clock *c, vv_clock **out);
+/** @brief Counter of node (0 when absent). */
+uint64_t vv_clock_get(const vv_clock *c, const char *node, size_t len);
+/** @brief Set node's counter (0 removes it).
+ *  @return VV_OK, VV_EINVAL (empty or too long name), VV_ENOMEM. */
+int vv_clock_set(vv_clock *c, const char *node, size_t len, uint64_t n);
+/** @brief Increment node's counter. @return VV_OK, VV_EINVAL, VV_EOVERFLOW, VV_ENOMEM. */
+int vv_clock_tick(vv_clock *c, const char *node, size_t len);
+/** @brief c := pointwise max(c, other). @return VV_OK or VV_ENOMEM. */
+int vv_clock_merge(vv_clock *c, const vv_clock *other);
+/** @brief Causal order of a and b: VV_EQUAL, VV_BEFORE, VV_AFTER or VV_CONCURRENT. */
+int vv_clock_compare(const vv_clock *a, const vv_clock *b);
+/** @brief Number of nodes with a non-zero counter. */
+size_t vv_clock_size(const vv_clock *c);
+/** @brief The i-th entry in bytewise node order.  *node is borrowed:
+ *  valid until the clock is changed or freed.  @return VV_OK or VV_EINVAL. */
+int vv_clock_entry(const vv_clock *c, size_t i, const char **node,
+                   size_t *len, uint64_t *n);
+
+/** @brief Compact binary form: a format byte, then varints.
+ *  *out is released with vv_free. */
+int vv_clock_encode(const vv_clock *c, void **out, size_t *len);
+/** @brief Decode exactly len bytes made by vv_clock_encode.
+ *  @return VV_OK, VV_ECORRUPT (truncated, trailing bytes, unsorted or
+ *  duplicate nodes, zero counter), VV_EVERSION, VV_ENOMEM. */
+int vv_clock_decode(const void *buf, size_t len, vv_clock **out);
+/** @brief Text form "{s0:1, s1:2}" (bytewise node order, "{}" when empty).
+ *  Names outside [A-Za-z0-9_.@#/+-] are written quoted with \xNN escapes. */
+int vv_clock_format(const vv_clock *c, char **out, size_t *len);
+/** @brief Strict parser of the text form.  @return VV_OK, VV_EINVAL
+ *  (malformed, duplicate node, negative), VV_EOVERFLOW (counter > 2^64-1). */
+int vv_clock_parse(const char *text, size_t len, vv_clock **out);
+/** @} */
+
+/* ------------------------------------------------------------------ */
+/** @defgroup store Stores, keyspaces, reads and writes
+ *  @{ */
+typedef struct vv_db vv_db;
+typedef struct vv_read vv_read;
+
+/** @brief Wall-clock source, milliseconds since the epoch (tests inject one). */
+typedef uint64_t (*vv_now_fn)(void *ud);
+
+/** Options of vv_db_open.  Zero-initialise, then fill in. */
+typedef struct vv_options {
+    const char *node;        /**< required: this replica's name, 1..240 bytes */
+    const char *path;        /**< NULL: in memory; else an LMDB directory */
+    vv_now_fn now;           /**< NULL: the system clock */
+    void *now_ud;
+    size_t map_size;         /**< LMDB initial map size (0: default, grows) */
+    int read_only;           /**< open a durable store read-only */
+    int no_sync;             /**< LMDB: do not fsync each commit (tests, bulk) */
+} vv_options;
+
+/** @brief Open a store.  In memory, each open is a new incarnation of the
+ *  node: its actor name is "<node>.<8 random base32 chars>", so a restarted
+ *  node never reuses a dot it gave out before.  A durable store keeps its
+ *  actor across reopens.
+ *  @return VV_OK, VV_EINVAL (no node), VV_ESTORAGE, VV_EVERSION, errno.
+ *  On failure *out is NULL; a message is in *errmsg when errmsg != NULL
+ *  (release with vv_free). */
+int vv_db_open(const vv_options *opts, vv_db **out, char **errmsg);
+/** @brief Close a store (aborting an open batch); NULL is a no-op. */
+void vv_db_close(vv_db *db);
+/** @brief Message of the last failed call on db ("" if none).
+ *  Valid until the next call on db. */
+const char *vv_errmsg(const vv_db *db);
+/** @brief This store's node name as given to vv_db_open. Borrowed. */
+const char *vv_db_node(const vv_db *db);
+/** @brief This store's actor: node plus incarnation. Borrowed. */
+const char *vv_db_actor(const vv_db *db);
+
+/** One version of a key as a read shows it.  All pointers are borrowed
+ *  from the vv_read that holds it. */
+typedef struct vv_sibling {
+    const void *value;       /**< value bytes */
+    size_t len;
+    const char *actor;       /**< actor that wrote it: "<node>.<incarnation>" */
+    size_t actor_len;
+    size_t node_len;         /**< length of the node part of actor */
+    uint64_t counter;        /**< the dot's counter */
+    uint64_t timestamp;      /**< wall-clock ms (never backwards on a node) */
+} vv_sibling;
+
+/** A conflict resolver: turns n >= 2 siblings into one value.
+ *  On success it sets *out/*out_len to memory from malloc (vv frees it)
+ *  and returns VV_OK; on failure it returns VV_ERESOLVER and puts a
+ *  malloc'd message in *err.  It must not call back into the store. */
+typedef int (*vv_resolve_fn)(void *ud, const char *ks, const void *key,
+                             size_t klen, const vv_sibling *sibs, size_t n,
+                             void **out, size_t *out_len, char **err);
+
+/** Built-in resolver kinds. */
+#define VV_RESOLVE_SIBLINGS 0   /**< none: several siblings give no value */
+#define VV_RESOLVE_LWW      1   /**< greatest timestamp, then actor, then counter */
+#define VV_RESOLVE_CUSTOM   2   /**< the function in vv_ks_config.resolve */
+
+/** Keyspace configuration.  Zero-initialised means: siblings resolver,
+ *  msgpack codec, default limits. */
+typedef struct vv_ks_config {
+    int resolver;            /**< VV_RESOLVE_* */
+    const char *resolver_name; /**< what to record and show: "siblings",
+                                    "lww", a script path, "function" */
+    vv_resolve_fn resolve;   /**< with VV_RESOLVE_CUSTOM */
+    void *resolve_ud;
+    void (*resolve_free)(void *ud); /**< called when replaced or closed */
+    const char *codec;       /**< "msgpack" (default) or "raw": recorded,
+                                  interpreted by the layers above */
+    uint32_t warn_siblings;  /**< log and count above this (0: 25) */
+    uint32_t max_siblings;   /**< refuse writes above this (0: 100) */
+    int writeback;           /**< store a successful resolution */
+    const char *script;      /**< resolver script path, recorded so a
+                                  durable store re-attaches it on reopen */
+    uint64_t budget_instructions; /**< script budget per call (0: default) */
+    uint64_t budget_memory;       /**< script memory budget, bytes (0: default) */
+} vv_ks_config;
+
+/** @brief Create or reconfigure keyspace name (1..255 bytes).  Keyspaces
+ *  are also created on first use with a zero config.  The resolver is
+ *  replaced atomically; the old one's resolve_free is called. */
+int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg);
+/** @brief Attach a sandboxed Lua 5.4 resolver script to keyspace ks
+ *  (implemented in lua/resolver.c, part of libvv).  The script returns a
+ *  function(siblings, key) or a table with a `resolve` field.  It runs in
+ *  its own lua_State with only safe libraries, under an instruction and a
+ *  memory budget (cfg's budget_* fields; 0 means the defaults).  cfg may be
+ *  NULL (defaults); its resolver fields are ignored.  When the script
+ *  fails to load, the previous resolver stays and VV_ERESOLVER is returned
+ *  with the reason in vv_errmsg(db). */
+int vv_keyspace_script(vv_db *db, const char *ks, const char *path,
+                       const vv_ks_config *cfg);
+
+/** @brief The recorded config of a keyspace (resolver_name, codec) for
+ *  showing; *cfg's strings are borrowed from db.  VV_ENOTFOUND if unknown. */
+int vv_keyspace_config(vv_db *db, const char *name, vv_ks_config *cfg);
+/** @brief Call fn for each known keyspace name. */
+int vv_keyspaces(vv_db *db, int (*fn)(void *ud, const char *name), void *ud);
+
+/** @brief Write value under key.  With ctx (from a read), the write
+ *  replaces exactly the versions ctx had seen; without (NULL) it adds a
+ *  sibling.  *newctx (optional) receives the key's context afterwards.
+ *  @return VV_OK, VV_EINVAL, VV_ELIMIT (max_siblings), VV_ESTORAGE... */
+int vv_put(vv_db *db, const char *ks, const void *key, size_t klen,
+           const void *value, size_t vlen, const vv_clock *ctx,
+           vv_clock **newctx);
+/** @brief Delete what ctx saw (a tombstone; NULL ctx deletes nothing
+ *  that is stored but still records the delete). */
+int vv_delete(vv_db *db, const char *ks, const void *key, size_t klen,
+              const vv_clock *ctx, vv_clock **newctx);
+/** @brief Read a key.  VV_ENOTFOUND when absent or only tombstones. */
+int vv_get(vv_db *db, const char *ks, const void *key, size_t klen,
+           vv_read **out);
+
+/** @brief Number of (live) siblings in a read. */
+size_t vv_read_count(const vv_read *r);
+/** @brief The i-th sibling in deterministic (actor, counter) order. */
+const vv_sibling *vv_read_sibling(const vv_read *r, size_t i);
+/** @brief The read's context: pass it to put/delete. Borrowed. */
+const vv_clock *vv_read_context(const vv_read *r);
+/** @brief The one value: the only sibling's, or the resolver's result.
+ *  @return VV_OK; VV_ENOTFOUND when several siblings and no resolver;
+ *  VV_ERESOLVER when the resolver failed (message: vv_read_error). */
+int vv_read_value(const vv_read *r, const void **value, size_t *len);
+/** @brief The resolver's error message, or NULL. */
+const char *vv_read_error(const vv_read *r);
+/** @brief Free a read; NULL is a no-op. */
+void vv_read_free(vv_read *r);
+
+/** @brief Export the key's whole state (siblings, tombstones, context)
+ *  as self-checking bytes: magic, format version, key, xxh64 checksum.
+ *  VV_ENOTFOUND when the key was never written. */
+int vv_export(vv_db *db, const char *ks, const void *key, size_t klen,
+              void **out, size_t *len);
+/** @brief Merge a state exported by any replica into key.  Commutative,
+ *  associative, idempotent.  VV_ECORRUPT / VV_EVERSION / VV_EFOREIGN (a
+ *  state of another key) leave the stored state unchanged. */
+int vv_merge(vv_db *db, const char *ks, const void *key, size_t klen,
+             const void *state, size_t len);
+
+/** @brief Call fn for each key of a keyspace (tombstoned ones too), in
+ *  bytewise key order.  A non-zero return from fn stops and is returned. */
+int vv_keys(vv_db *db, const char *ks,
+            int (*fn)(void *ud, const void *key, size_t klen), void *ud);
+
+/** @brief Begin a batch: writes until vv_commit share one transaction. */
+int vv_begin(vv_db *db);
+/** @brief Commit the batch.  VV_EBUSY when none is open. */
+int vv_commit(vv_db *db);
+/** @brief Abandon the batch: none of its writes stay. */
+int vv_abort(vv_db *db);
+
+/** Counters of a keyspace (vv_stats). */
+typedef struct vv_stats {
+    uint64_t keys;           /**< keys with at least one live sibling */
+    uint64_t tombstones;     /**< keys with only tombstones */
+    uint64_t siblings[8];    /**< histogram: keys with 1,2,3,4,5-8,9-16,17-64,>64 */
+    uint64_t max_siblings;
+    uint64_t warnings;       /**< writes that went over warn_siblings */
+    uint64_t bytes;          /**< state bytes stored (on disk: file size) */
+} vv_stats;
+
+/** @brief Counters of one keyspace (ks != NULL) or of all (NULL). */
+int vv_stats_get(vv_db *db, const char *ks, vv_stats *out);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VV_H */

@@ -1,0 +1,117 @@
+/* vv_int.h - internals shared across core/ files (not installed). */
+#ifndef VV_INT_H
+#define VV_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "vv.h"
+
+/* ---- allocation: one place, so tests can fail the Nth call ---------- */
+void *vvi_malloc(size_t n);
+void *vvi_realloc(void *p, size_t n);
+void  vvi_free(void *p);
+char *vvi_strndup(const char *s, size_t n);
+/* Test hook: make the nth allocation from now fail (0: never). */
+void  vvi_fail_alloc_after(long n);
+
+/* Internal invariant check; compiles away unless VV_DEBUG. */
+#ifdef VV_DEBUG
+#include <assert.h>
+#define vvi_assert(c) assert(c)
+#else
+#define vvi_assert(c) ((void)0)
+#endif
+
+/* ---- growable byte buffer ------------------------------------------ */
+typedef struct vvi_buf {
+    unsigned char *p;
+    size_t len, cap;
+    int oom;                  /* sticky: an append failed */
+} vvi_buf;
+
+void vvi_buf_init(vvi_buf *b);
+void vvi_buf_free(vvi_buf *b);
+int  vvi_buf_reserve(vvi_buf *b, size_t extra);
+void vvi_buf_add(vvi_buf *b, const void *p, size_t n);
+void vvi_buf_byte(vvi_buf *b, unsigned c);
+void vvi_buf_varint(vvi_buf *b, uint64_t v);
+void vvi_buf_u64le(vvi_buf *b, uint64_t v);
+
+/* ---- bounded reader ------------------------------------------------- */
+typedef struct vvi_rd {
+    const unsigned char *p, *end;
+    int err;                  /* sticky: VV_ECORRUPT once anything failed */
+} vvi_rd;
+
+void     vvi_rd_init(vvi_rd *r, const void *p, size_t n);
+uint64_t vvi_rd_varint(vvi_rd *r);          /* LEB128, canonical, <= 10 bytes */
+unsigned vvi_rd_byte(vvi_rd *r);
+const unsigned char *vvi_rd_bytes(vvi_rd *r, size_t n);
+uint64_t vvi_rd_u64le(vvi_rd *r);
+size_t   vvi_varint_len(uint64_t v);
+
+/* ---- checksums (xxh64 of the payload) ------------------------------- */
+uint64_t vvi_hash64(const void *p, size_t n, uint64_t seed);
+
+/* ---- clocks: internal access ---------------------------------------- */
+typedef struct vvi_centry {
+    char *node;               /* owned, len bytes, not NUL-terminated */
+    uint32_t len;
+    uint64_t n;
+} vvi_centry;
+
+struct vv_clock {
+    vvi_centry *e;            /* sorted by (bytes, length) */
+    size_t n, cap;
+};
+
+/* Compare two node names bytewise (shorter prefix first). */
+int vvi_node_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/* Append entries without the sort check (decoder use); takes a copy. */
+int vvi_clock_push(vv_clock *c, const char *node, size_t len, uint64_t n);
+/* Encode/decode clock body (without the format byte) into/from streams. */
+void vvi_clock_put(vvi_buf *b, const vv_clock *c);
+int  vvi_clock_get(vvi_rd *r, vv_clock *c);
+
+/* ---- storage backends ---------------------------------------------- */
+/* A backend stores opaque byte values under (keyspace id, key) plus a few
+ * named meta records.  All calls happen inside a transaction the store
+ * opened with begin(); reads may use a read-only one (write == 0).
+ * Pointers a get returns are valid until the next write or txn end.
+ * Return VV_OK, VV_ENOTFOUND (get/meta_get), or an error (with a message
+ * through errmsg). */
+typedef struct vvi_backend {
+    const char *name;
+    int  (*begin)(void *h, int write);
+    int  (*commit)(void *h);
+    void (*abort)(void *h);
+    int  (*get)(void *h, uint32_t ks, const void *key, size_t klen,
+                const void **val, size_t *vlen);
+    int  (*put)(void *h, uint32_t ks, const void *key, size_t klen,
+                const void *val, size_t vlen);
+    int  (*del)(void *h, uint32_t ks, const void *key, size_t klen);
+    /* in bytewise key order; a non-zero return from fn stops the scan */
+    int  (*scan)(void *h, uint32_t ks,
+                 int (*fn)(void *ud, const void *key, size_t klen,
+                           const void *val, size_t vlen), void *ud);
+    int  (*meta_get)(void *h, const char *name, const void **val, size_t *vlen);
+    int  (*meta_put)(void *h, const char *name, const void *val, size_t vlen);
+    int  (*bytes)(void *h, uint64_t *out);
+    const char *(*errmsg)(void *h);
+    void (*close)(void *h);
+} vvi_backend;
+
+int vvi_mem_open(void **h, const vvi_backend **ops);
+/* path: directory (created if missing).  *err gets a malloc'd message. */
+int vvi_lmdb_open(const vv_options *o, void **h, const vvi_backend **ops,
+                  char **err);
+
+/* ---- error messages on a store ------------------------------------- */
+int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#endif /* VV_INT_H */
