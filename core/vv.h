@@ -65,6 +65,7 @@ typedef struct vv_clock vv_clock;
 #define VV_CONCURRENT  3   /**< neither saw the other */
 
 #define VV_NODE_MAX    255 /**< longest node name, in bytes */
+#define VV_KEY_MAX     400 /**< longest key, in bytes */
 
 /** @brief Make an empty clock. @return VV_OK or VV_ENOMEM. */
 int vv_clock_new(vv_clock **out);
@@ -123,6 +124,9 @@ typedef struct vv_options {
     size_t map_size;         /**< LMDB initial map size (0: default, grows) */
     int read_only;           /**< open a durable store read-only */
     int no_sync;             /**< LMDB: do not fsync each commit (tests, bulk) */
+    size_t map_max;          /**< LMDB: bound for automatic map growth; a
+                                  write past it fails with VV_EMAPFULL
+                                  (0: no bound) */
 } vv_options;
 
 /** @brief Open a store.  In memory, each open is a new incarnation of the
@@ -156,7 +160,7 @@ typedef struct vv_sibling {
 } vv_sibling;
 
 /** A conflict resolver: turns n >= 2 siblings into one value.
- *  On success it sets *out/*out_len to memory from malloc (vv frees it)
+ *  On success it sets *out and *out_len to memory from malloc (vv frees it)
  *  and returns VV_OK; on failure it returns VV_ERESOLVER and puts a
  *  malloc'd message in *err.  It must not call back into the store. */
 typedef int (*vv_resolve_fn)(void *ud, const char *ks, const void *key,

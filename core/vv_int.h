@@ -115,3 +115,43 @@ int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
     ;
 
 #endif /* VV_INT_H */
+
+/* ---- per-key state: dotted version vectors (dvv.c) ------------------- */
+/* Actors are numbered per store (the actor table in store.c); a state
+ * refers to them by number.  The key's causal context is a version vector
+ * ctx (sorted by actor number); each version carries its dot (a, n). */
+typedef struct vvi_ent {
+    uint32_t a;
+    uint64_t n;
+} vvi_ent;
+
+typedef struct vvi_ver {
+    uint32_t a;              /* dot: actor number ... */
+    uint64_t n;              /* ... and counter */
+    uint64_t ts;             /* wall-clock ms */
+    int tomb;                /* a delete */
+    const unsigned char *val;/* borrowed: decoded bytes or the caller's */
+    size_t len;
+} vvi_ver;
+
+typedef struct vvi_state {
+    vvi_ent *ctx;
+    size_t nctx, capctx;
+    vvi_ver *v;
+    size_t nv, capv;
+} vvi_state;
+
+void     vvi_state_init(vvi_state *s);
+void     vvi_state_free(vvi_state *s);
+uint64_t vvi_ctx_get(const vvi_ent *ctx, size_t n, uint32_t a);
+int      vvi_ctx_max(vvi_state *s, uint32_t a, uint64_t n);
+int      vvi_state_add(vvi_state *s, const vvi_ver *v);
+/* Local storage format (actor numbers).  Values stay borrowed from p. */
+int      vvi_state_decode(vvi_state *s, const void *p, size_t n);
+void     vvi_state_encode(const vvi_state *s, vvi_buf *b);
+/* A write: drop what cc covers, add the version, ctx := ctx ⊔ cc ⊔ dot. */
+int      vvi_state_write(vvi_state *s, const vvi_ent *cc, size_t ncc,
+                         const vvi_ver *v);
+/* s := merge(s, o).  Commutative, associative, idempotent. */
+int      vvi_state_merge(vvi_state *s, const vvi_state *o);
+size_t   vvi_state_live(const vvi_state *s);

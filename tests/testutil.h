@@ -12,10 +12,10 @@
 #include "vv.h"
 
 /* A deterministic clock for stores under test: each call returns *ud. */
-static uint64_t tu_now(void *ud) { return *(uint64_t *)ud; }
+static inline uint64_t tu_now(void *ud) { return *(uint64_t *)ud; }
 
 /* Open an in-memory store named node; fails the test on error. */
-static vv_db *tu_open(const char *node, uint64_t *now) {
+static inline vv_db *tu_open(const char *node, uint64_t *now) {
     vv_options o;
     vv_db *db = NULL;
     char *err = NULL;
@@ -29,7 +29,7 @@ static vv_db *tu_open(const char *node, uint64_t *now) {
     return db;
 }
 
-static vv_clock *tu_clock(const char *text) {
+static inline vv_clock *tu_clock(const char *text) {
     vv_clock *c = NULL;
     assert_int_equal(vv_clock_parse(text, strlen(text), &c), VV_OK);
     return c;

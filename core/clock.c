@@ -1,0 +1,518 @@
+/* clock.c - vector clocks: compare, merge, tick, binary and text forms. */
+#include <stdlib.h>
+#include <string.h>
+#include "vv_int.h"
+
+#define CLOCK_FORMAT 0x01   /* first byte of an encoded clock */
+
+int vvi_node_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c) return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+int vv_clock_new(vv_clock **out)
+{
+    vv_clock *c = vvi_malloc(sizeof *c);
+    *out = NULL;
+    if (!c) return VV_ENOMEM;
+    memset(c, 0, sizeof *c);
+    *out = c;
+    return VV_OK;
+}
+
+static void clock_clear(vv_clock *c)
+{
+    size_t i;
+    for (i = 0; i < c->n; i++) vvi_free(c->e[i].node);
+    c->n = 0;
+}
+
+void vv_clock_free(vv_clock *c)
+{
+    if (!c) return;
+    clock_clear(c);
+    vvi_free(c->e);
+    vvi_free(c);
+}
+
+/* Grow the entry array to hold at least n entries. */
+static int clock_reserve(vv_clock *c, size_t n)
+{
+    vvi_centry *e;
+    size_t cap;
+    if (n <= c->cap) return VV_OK;
+    cap = c->cap ? c->cap * 2 : 4;
+    if (cap < n) cap = n;
+    e = vvi_realloc(c->e, cap * sizeof *e);
+    if (!e) return VV_ENOMEM;
+    c->e = e;
+    c->cap = cap;
+    return VV_OK;
+}
+
+/* Binary search: index of node, or -(insertion point) - 1. */
+static long clock_find(const vv_clock *c, const char *node, size_t len)
+{
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int r = vvi_node_cmp(c->e[mid].node, c->e[mid].len, node, len);
+        if (r == 0) return (long)mid;
+        if (r < 0) lo = mid + 1; else hi = mid;
+    }
+    return -(long)lo - 1;
+}
+
+int vvi_clock_push(vv_clock *c, const char *node, size_t len, uint64_t n)
+{
+    char *copy;
+    if (clock_reserve(c, c->n + 1)) return VV_ENOMEM;
+    copy = vvi_malloc(len ? len : 1);
+    if (!copy) return VV_ENOMEM;
+    memcpy(copy, node, len);
+    c->e[c->n].node = copy;
+    c->e[c->n].len = (uint32_t)len;
+    c->e[c->n].n = n;
+    c->n++;
+    return VV_OK;
+}
+
+int vv_clock_copy(const vv_clock *c, vv_clock **out)
+{
+    vv_clock *d;
+    size_t i;
+    int rc;
+    *out = NULL;
+    if (!c) return VV_EINVAL;
+    if ((rc = vv_clock_new(&d))) return rc;
+    if (clock_reserve(d, c->n)) { vv_clock_free(d); return VV_ENOMEM; }
+    for (i = 0; i < c->n; i++)
+        if (vvi_clock_push(d, c->e[i].node, c->e[i].len, c->e[i].n)) {
+            vv_clock_free(d);
+            return VV_ENOMEM;
+        }
+    *out = d;
+    return VV_OK;
+}
+
+uint64_t vv_clock_get(const vv_clock *c, const char *node, size_t len)
+{
+    long i;
+    if (!c || !node) return 0;
+    i = clock_find(c, node, len);
+    return i >= 0 ? c->e[i].n : 0;
+}
+
+static int node_ok(const char *node, size_t len)
+{
+    return node && len >= 1 && len <= VV_NODE_MAX;
+}
+
+/* Insert node at its sorted place (i = -(insertion point) - 1). */
+static int clock_insert(vv_clock *c, long i, const char *node, size_t len,
+                        uint64_t n)
+{
+    size_t at = (size_t)(-i - 1);
+    char *copy;
+    if (clock_reserve(c, c->n + 1)) return VV_ENOMEM;
+    if (!(copy = vvi_malloc(len))) return VV_ENOMEM;
+    memcpy(copy, node, len);
+    memmove(c->e + at + 1, c->e + at, (c->n - at) * sizeof *c->e);
+    c->e[at].node = copy;
+    c->e[at].len = (uint32_t)len;
+    c->e[at].n = n;
+    c->n++;
+    return VV_OK;
+}
+
+int vv_clock_set(vv_clock *c, const char *node, size_t len, uint64_t n)
+{
+    long i;
+    if (!c || !node_ok(node, len)) return VV_EINVAL;
+    i = clock_find(c, node, len);
+    if (i >= 0) {
+        if (n) { c->e[i].n = n; return VV_OK; }
+        vvi_free(c->e[i].node);                    /* 0 removes the node */
+        memmove(c->e + i, c->e + i + 1, (c->n - (size_t)i - 1) * sizeof *c->e);
+        c->n--;
+        return VV_OK;
+    }
+    return n ? clock_insert(c, i, node, len, n) : VV_OK;
+}
+
+int vv_clock_tick(vv_clock *c, const char *node, size_t len)
+{
+    uint64_t n;
+    if (!c || !node_ok(node, len)) return VV_EINVAL;
+    n = vv_clock_get(c, node, len);
+    if (n == UINT64_MAX) return VV_EOVERFLOW;
+    return vv_clock_set(c, node, len, n + 1);
+}
+
+/* Pointwise max.  Nodes only in other are inserted in one merge pass. */
+int vv_clock_merge(vv_clock *c, const vv_clock *o)
+{
+    size_t i = 0, j = 0, extra = 0, k;
+    vvi_centry *e;
+    if (!c || !o) return VV_EINVAL;
+    while (i < c->n && j < o->n) {               /* count new nodes */
+        int r = vvi_node_cmp(c->e[i].node, c->e[i].len, o->e[j].node, o->e[j].len);
+        if (r == 0) { i++; j++; }
+        else if (r < 0) i++;
+        else { extra++; j++; }
+    }
+    extra += o->n - j;
+    if (extra == 0) {                            /* same node set: in place */
+        for (i = 0, j = 0; j < o->n; i++) {
+            if (vvi_node_cmp(c->e[i].node, c->e[i].len, o->e[j].node, o->e[j].len) == 0) {
+                if (o->e[j].n > c->e[i].n) c->e[i].n = o->e[j].n;
+                j++;
+            }
+        }
+        return VV_OK;
+    }
+    e = vvi_malloc((c->n + extra) * sizeof *e);
+    if (!e) return VV_ENOMEM;
+    for (k = 0; k < extra; k++) e[k].node = NULL;
+    /* copy new names first so a failure leaves c unchanged */
+    for (i = 0, j = 0, k = 0; j < o->n;) {
+        int r = i < c->n ? vvi_node_cmp(c->e[i].node, c->e[i].len,
+                                        o->e[j].node, o->e[j].len) : 1;
+        if (r == 0) { i++; j++; }
+        else if (r < 0) i++;
+        else {
+            e[k].node = vvi_malloc(o->e[j].len);
+            if (!e[k].node) {
+                while (k > 0) vvi_free(e[--k].node);
+                vvi_free(e);
+                return VV_ENOMEM;
+            }
+            memcpy(e[k].node, o->e[j].node, o->e[j].len);
+            k++; j++;
+        }
+    }
+    /* now interleave: new names sit in e[0..extra) in order; move them to
+     * their final places from the back */
+    {
+        size_t total = c->n + extra, ci = c->n, oj = o->n, nk = extra, out = total;
+        vvi_centry *res = vvi_malloc(total * sizeof *res);
+        if (!res) {
+            for (k = 0; k < extra; k++) vvi_free(e[k].node);
+            vvi_free(e);
+            return VV_ENOMEM;
+        }
+        while (out > 0) {
+            int r;
+            if (ci == 0) r = 1;
+            else if (oj == 0) r = -1;
+            else r = -vvi_node_cmp(c->e[ci - 1].node, c->e[ci - 1].len,
+                                   o->e[oj - 1].node, o->e[oj - 1].len);
+            /* r < 0: c's last is greater; r > 0: o's last is greater */
+            if (r < 0) { res[--out] = c->e[--ci]; }
+            else if (r == 0) {
+                res[--out] = c->e[--ci];
+                if (o->e[oj - 1].n > res[out].n) res[out].n = o->e[oj - 1].n;
+                oj--;
+            } else {
+                oj--;
+                res[--out].node = e[--nk].node;
+                res[out].len = o->e[oj].len;
+                res[out].n = o->e[oj].n;
+            }
+        }
+        vvi_free(e);
+        vvi_free(c->e);
+        c->e = res;
+        c->n = c->cap = total;
+    }
+    return VV_OK;
+}
+
+int vv_clock_compare(const vv_clock *a, const vv_clock *b)
+{
+    size_t i = 0, j = 0;
+    int less = 0, more = 0;     /* a has something smaller / greater */
+    while (i < a->n || j < b->n) {
+        int r;
+        if (i == a->n) r = 1;
+        else if (j == b->n) r = -1;
+        else r = vvi_node_cmp(a->e[i].node, a->e[i].len, b->e[j].node, b->e[j].len);
+        if (r < 0) { more = 1; i++; }
+        else if (r > 0) { less = 1; j++; }
+        else {
+            if (a->e[i].n < b->e[j].n) less = 1;
+            else if (a->e[i].n > b->e[j].n) more = 1;
+            i++; j++;
+        }
+        if (less && more) return VV_CONCURRENT;
+    }
+    if (less) return VV_BEFORE;
+    if (more) return VV_AFTER;
+    return VV_EQUAL;
+}
+
+size_t vv_clock_size(const vv_clock *c) { return c ? c->n : 0; }
+
+int vv_clock_entry(const vv_clock *c, size_t i, const char **node,
+                   size_t *len, uint64_t *n)
+{
+    if (!c || i >= c->n) return VV_EINVAL;
+    if (node) *node = c->e[i].node;
+    if (len) *len = c->e[i].len;
+    if (n) *n = c->e[i].n;
+    return VV_OK;
+}
+
+/* ---- binary form ----------------------------------------------------- */
+void vvi_clock_put(vvi_buf *b, const vv_clock *c)
+{
+    size_t i;
+    vvi_buf_varint(b, c->n);
+    for (i = 0; i < c->n; i++) {
+        vvi_buf_varint(b, c->e[i].len);
+        vvi_buf_add(b, c->e[i].node, c->e[i].len);
+        vvi_buf_varint(b, c->e[i].n);
+    }
+}
+
+/* Read a clock body into the empty clock c; names strictly increasing,
+ * counters non-zero, so each clock has exactly one encoding. */
+int vvi_clock_get(vvi_rd *r, vv_clock *c)
+{
+    uint64_t n = vvi_rd_varint(r), i;
+    if (r->err) return VV_ECORRUPT;
+    if (n > (uint64_t)(r->end - r->p) / 3) return r->err = VV_ECORRUPT;
+    if (clock_reserve(c, (size_t)n)) return VV_ENOMEM;
+    for (i = 0; i < n; i++) {
+        uint64_t len = vvi_rd_varint(r), cnt;
+        const unsigned char *name;
+        if (r->err || len < 1 || len > VV_NODE_MAX) return r->err = VV_ECORRUPT;
+        name = vvi_rd_bytes(r, (size_t)len);
+        cnt = vvi_rd_varint(r);
+        if (r->err || cnt == 0) return r->err = VV_ECORRUPT;
+        if (c->n && vvi_node_cmp(c->e[c->n - 1].node, c->e[c->n - 1].len,
+                                 (const char *)name, (size_t)len) >= 0)
+            return r->err = VV_ECORRUPT;
+        if (vvi_clock_push(c, (const char *)name, (size_t)len, cnt)) return VV_ENOMEM;
+    }
+    return VV_OK;
+}
+
+int vv_clock_encode(const vv_clock *c, void **out, size_t *len)
+{
+    vvi_buf b;
+    *out = NULL;
+    *len = 0;
+    if (!c) return VV_EINVAL;
+    vvi_buf_init(&b);
+    vvi_buf_byte(&b, CLOCK_FORMAT);
+    vvi_clock_put(&b, c);
+    if (b.oom) { vvi_buf_free(&b); return VV_ENOMEM; }
+    *out = b.p;
+    *len = b.len;
+    return VV_OK;
+}
+
+int vv_clock_decode(const void *buf, size_t len, vv_clock **out)
+{
+    vvi_rd r;
+    vv_clock *c;
+    int rc;
+    *out = NULL;
+    if (!buf && len) return VV_EINVAL;
+    vvi_rd_init(&r, buf, len);
+    if (len == 0) return VV_ECORRUPT;
+    if (vvi_rd_byte(&r) != CLOCK_FORMAT) return VV_EVERSION;
+    if ((rc = vv_clock_new(&c))) return rc;
+    rc = vvi_clock_get(&r, c);
+    if (rc == VV_OK && r.p != r.end) rc = VV_ECORRUPT;   /* trailing bytes */
+    if (rc) { vv_clock_free(c); return rc; }
+    *out = c;
+    return VV_OK;
+}
+
+/* ---- text form --------------------------------------------------------- */
+static int bare_char(int ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || (ch && strchr("_.@#/+-", ch));
+}
+
+static void put_name(vvi_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+    int bare = 1;
+    for (i = 0; i < len; i++) if (!bare_char((unsigned char)s[i])) bare = 0;
+    if (bare) { vvi_buf_add(b, s, len); return; }
+    vvi_buf_byte(b, '"');
+    for (i = 0; i < len; i++) {
+        unsigned ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\') { vvi_buf_byte(b, '\\'); vvi_buf_byte(b, ch); }
+        else if (ch < 0x20 || ch >= 0x7f) {
+            vvi_buf_add(b, "\\x", 2);
+            vvi_buf_byte(b, hex[ch >> 4]);
+            vvi_buf_byte(b, hex[ch & 15]);
+        } else vvi_buf_byte(b, ch);
+    }
+    vvi_buf_byte(b, '"');
+}
+
+int vv_clock_format(const vv_clock *c, char **out, size_t *len)
+{
+    vvi_buf b;
+    size_t i;
+    *out = NULL;
+    if (len) *len = 0;
+    if (!c) return VV_EINVAL;
+    vvi_buf_init(&b);
+    vvi_buf_byte(&b, '{');
+    for (i = 0; i < c->n; i++) {
+        char num[24];
+        int k = 0;
+        uint64_t v = c->e[i].n;
+        char rev[24];
+        if (i) vvi_buf_add(&b, ", ", 2);
+        put_name(&b, c->e[i].node, c->e[i].len);
+        vvi_buf_byte(&b, ':');
+        do { rev[k++] = (char)('0' + v % 10); v /= 10; } while (v);
+        for (int m = 0; m < k; m++) num[m] = rev[k - 1 - m];
+        vvi_buf_add(&b, num, (size_t)k);
+    }
+    vvi_buf_byte(&b, '}');
+    vvi_buf_byte(&b, 0);
+    if (b.oom) { vvi_buf_free(&b); return VV_ENOMEM; }
+    *out = (char *)b.p;
+    if (len) *len = b.len - 1;
+    return VV_OK;
+}
+
+typedef struct parser {
+    const char *s, *end;
+} parser;
+
+static void skip_ws(parser *p)
+{
+    while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' ||
+                             *p->s == '\n' || *p->s == '\r'))
+        p->s++;
+}
+
+static int hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+/* Parse a bare or quoted node name into name[VV_NODE_MAX]. */
+static int parse_name(parser *p, char *name, size_t *len)
+{
+    size_t n = 0;
+    if (p->s < p->end && *p->s == '"') {
+        p->s++;
+        for (;;) {
+            int ch;
+            if (p->s >= p->end) return VV_EINVAL;
+            ch = (unsigned char)*p->s++;
+            if (ch == '"') break;
+            if (ch < 0x20 || ch >= 0x7f) return VV_EINVAL;
+            if (ch == '\\') {
+                if (p->s >= p->end) return VV_EINVAL;
+                ch = (unsigned char)*p->s++;
+                if (ch == 'x') {
+                    int h, l;
+                    if (p->end - p->s < 2) return VV_EINVAL;
+                    h = hexval(p->s[0]); l = hexval(p->s[1]);
+                    if (h < 0 || l < 0) return VV_EINVAL;
+                    ch = h * 16 + l;
+                    p->s += 2;
+                } else if (ch != '"' && ch != '\\') return VV_EINVAL;
+            }
+            if (n >= VV_NODE_MAX) return VV_EINVAL;
+            name[n++] = (char)ch;
+        }
+    } else {
+        while (p->s < p->end && bare_char((unsigned char)*p->s)) {
+            if (n >= VV_NODE_MAX) return VV_EINVAL;
+            name[n++] = *p->s++;
+        }
+    }
+    if (n == 0) return VV_EINVAL;
+    *len = n;
+    return VV_OK;
+}
+
+/* Decimal, no sign, no leading zeros (but "0"), at most 2^64-1. */
+static int parse_count(parser *p, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *start = p->s;
+    while (p->s < p->end && *p->s >= '0' && *p->s <= '9') {
+        unsigned d = (unsigned)(*p->s - '0');
+        if (p->s > start && *start == '0') return VV_EINVAL;
+        if (v > (UINT64_MAX - d) / 10) return VV_EOVERFLOW;
+        v = v * 10 + d;
+        p->s++;
+    }
+    if (p->s == start) return VV_EINVAL;
+    *out = v;
+    return VV_OK;
+}
+
+int vv_clock_parse(const char *text, size_t len, vv_clock **out)
+{
+    parser p;
+    vv_clock *c;
+    char name[VV_NODE_MAX];
+    int rc;
+    *out = NULL;
+    if (!text) return VV_EINVAL;
+    p.s = text;
+    p.end = text + len;
+    if ((rc = vv_clock_new(&c))) return rc;
+    skip_ws(&p);
+    if (p.s >= p.end || *p.s++ != '{') goto bad;
+    skip_ws(&p);
+    if (p.s < p.end && *p.s == '}') p.s++;
+    else for (;;) {
+        size_t nlen;
+        uint64_t n;
+        skip_ws(&p);
+        if ((rc = parse_name(&p, name, &nlen))) goto fail;
+        skip_ws(&p);
+        if (p.s >= p.end || *p.s++ != ':') goto bad;
+        skip_ws(&p);
+        if ((rc = parse_count(&p, &n))) goto fail;
+        {   /* zero counters are kept until the end for the duplicate check */
+            long i = clock_find(c, name, nlen);
+            if (i >= 0) goto bad;                      /* duplicate node */
+            if ((rc = clock_insert(c, i, name, nlen, n))) goto fail;
+        }
+        skip_ws(&p);
+        if (p.s < p.end && *p.s == ',') { p.s++; continue; }
+        if (p.s < p.end && *p.s == '}') { p.s++; break; }
+        goto bad;
+    }
+    skip_ws(&p);
+    if (p.s != p.end) goto bad;
+    {   /* drop the zero markers */
+        size_t i, k = 0;
+        for (i = 0; i < c->n; i++) {
+            if (c->e[i].n == 0) vvi_free(c->e[i].node);
+            else c->e[k++] = c->e[i];
+        }
+        c->n = k;
+    }
+    *out = c;
+    return VV_OK;
+bad:
+    rc = VV_EINVAL;
+fail:
+    vv_clock_free(c);
+    return rc;
+}

@@ -1,0 +1,1498 @@
+/* store.c - stores: node identity, actors, keyspaces, reads, writes, sync of one key. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include "vv_int.h"
+
+#define STORE_FORMAT   1          /* meta "format": layout of meta records */
+#define EXPORT_MAGIC   "VVS"      /* exported key state */
+#define EXPORT_FORMAT  1
+#define KS_MAX         255
+#define NODE_MAX       240        /* leaves room for ".<incarnation>" */
+#define TS_AHEAD_MAX   (5 * 60 * 1000) /* adopt remote clocks this far ahead */
+
+typedef struct kspace {
+    struct kspace *next;
+    char *name;
+    uint32_t id;
+    vv_ks_config cfg;            /* strings below are owned copies */
+    char *load_error;            /* script that failed to re-attach */
+    uint64_t warnings;
+} kspace;
+
+struct vv_db {
+    char *node, *actor;
+    size_t node_len, actor_len;
+    uint32_t self;               /* our actor's number */
+    uint64_t counter;            /* last dot counter given out */
+    uint64_t last_ts;            /* hybrid clock: never goes backwards */
+    vv_now_fn now;
+    void *now_ud;
+    void *h;
+    const vvi_backend *be;
+    int durable, read_only, batch, txn;
+    /* actor table: number -> name, and a hash from name to number */
+    char **an;
+    uint8_t *al;
+    uint32_t na, capa, na_stored;
+    uint32_t *slots;             /* number + 1; 0 is empty */
+    size_t nslots;
+    kspace *ks, *ks_last;
+    uint32_t next_ks;
+    char err[512];
+};
+
+int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    if (!db) return rc;
+    va_start(ap, fmt);
+    vsnprintf(db->err, sizeof db->err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+const char *vv_errmsg(const vv_db *db) { return db ? db->err : "no store"; }
+const char *vv_db_node(const vv_db *db) { return db ? db->node : NULL; }
+const char *vv_db_actor(const vv_db *db) { return db ? db->actor : NULL; }
+
+static uint64_t system_now(void *ud)
+{
+    struct timespec t;
+    (void)ud;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* ---- actor table ------------------------------------------------------ */
+static uint64_t name_hash(const char *s, size_t n) { return vvi_hash64(s, n, 0x7676); }
+
+static int actors_rehash(vv_db *db, size_t nslots)
+{
+    uint32_t *s = vvi_malloc(nslots * sizeof *s), i;
+    if (!s) return VV_ENOMEM;
+    memset(s, 0, nslots * sizeof *s);
+    for (i = 0; i < db->na; i++) {
+        size_t j = (size_t)name_hash(db->an[i], db->al[i]) & (nslots - 1);
+        while (s[j]) j = (j + 1) & (nslots - 1);
+        s[j] = i + 1;
+    }
+    vvi_free(db->slots);
+    db->slots = s;
+    db->nslots = nslots;
+    return VV_OK;
+}
+
+/* Number of actor name, or -1. */
+static long actor_find(const vv_db *db, const char *name, size_t len)
+{
+    size_t j;
+    if (!db->nslots) return -1;
+    j = (size_t)name_hash(name, len) & (db->nslots - 1);
+    while (db->slots[j]) {
+        uint32_t a = db->slots[j] - 1;
+        if (db->al[a] == len && memcmp(db->an[a], name, len) == 0) return a;
+        j = (j + 1) & (db->nslots - 1);
+    }
+    return -1;
+}
+
+/* Number of actor name, adding it when new. */
+static int actor_intern(vv_db *db, const char *name, size_t len, uint32_t *out)
+{
+    long a = actor_find(db, name, len);
+    char *copy;
+    if (a >= 0) { *out = (uint32_t)a; return VV_OK; }
+    if (len < 1 || len > VV_NODE_MAX) return VV_EINVAL;
+    if (db->na == UINT32_MAX - 1) return VV_EOVERFLOW;
+    if (db->na == db->capa) {
+        uint32_t cap = db->capa ? db->capa * 2 : 16;
+        char **an = vvi_realloc(db->an, cap * sizeof *an);
+        uint8_t *al;
+        if (!an) return VV_ENOMEM;
+        db->an = an;
+        al = vvi_realloc(db->al, cap * sizeof *al);
+        if (!al) return VV_ENOMEM;
+        db->al = al;
+        db->capa = cap;
+    }
+    if ((db->na + 1) * 2 > db->nslots &&
+        actors_rehash(db, db->nslots ? db->nslots * 2 : 32))
+        return VV_ENOMEM;
+    if (!(copy = vvi_malloc(len))) return VV_ENOMEM;
+    memcpy(copy, name, len);
+    db->an[db->na] = copy;
+    db->al[db->na] = (uint8_t)len;
+    {
+        size_t j = (size_t)name_hash(name, len) & (db->nslots - 1);
+        while (db->slots[j]) j = (j + 1) & (db->nslots - 1);
+        db->slots[j] = db->na + 1;
+    }
+    *out = db->na++;
+    return VV_OK;
+}
+
+/* Forget actors numbered n and above (they were never committed). */
+static void actors_truncate(vv_db *db, uint32_t n)
+{
+    if (db->na <= n) return;
+    while (db->na > n) vvi_free(db->an[--db->na]);
+    actors_rehash(db, db->nslots ? db->nslots : 32);
+}
+
+static int actor_cmp(const vv_db *db, uint32_t a, uint32_t b)
+{
+    return vvi_node_cmp(db->an[a], db->al[a], db->an[b], db->al[b]);
+}
+
+/* ---- meta records (durable stores) ------------------------------------- */
+/* "actors": varint count, count x (varint len, bytes). */
+static int actors_load(vv_db *db)
+{
+    const void *p;
+    size_t n;
+    vvi_rd r;
+    uint64_t cnt, i;
+    int rc = db->be->meta_get(db->h, "actors", &p, &n);
+    if (rc == VV_ENOTFOUND) return VV_OK;
+    if (rc) return rc;
+    vvi_rd_init(&r, p, n);
+    cnt = vvi_rd_varint(&r);
+    if (r.err) return VV_ECORRUPT;
+    if (cnt == db->na_stored && db->na == db->na_stored) return VV_OK;
+    actors_truncate(db, db->na_stored);
+    for (i = 0; i < cnt; i++) {
+        uint64_t len = vvi_rd_varint(&r);
+        const unsigned char *s;
+        uint32_t a;
+        if (r.err || len < 1 || len > VV_NODE_MAX) return VV_ECORRUPT;
+        s = vvi_rd_bytes(&r, (size_t)len);
+        if (!s) return VV_ECORRUPT;
+        if (i < db->na) continue;          /* known already */
+        if ((rc = actor_intern(db, (const char *)s, (size_t)len, &a))) return rc;
+        if (a != i) return VV_ECORRUPT;     /* duplicate name on disk */
+    }
+    db->na_stored = db->na;
+    return VV_OK;
+}
+
+static int actors_save(vv_db *db)
+{
+    vvi_buf b;
+    uint32_t i;
+    int rc;
+    if (db->na == db->na_stored) return VV_OK;
+    vvi_buf_init(&b);
+    vvi_buf_varint(&b, db->na);
+    for (i = 0; i < db->na; i++) {
+        vvi_buf_varint(&b, db->al[i]);
+        vvi_buf_add(&b, db->an[i], db->al[i]);
+    }
+    rc = b.oom ? VV_ENOMEM : db->be->meta_put(db->h, "actors", b.p, b.len);
+    vvi_buf_free(&b);
+    return rc;
+}
+
+/* "node": varint len, node, varint len, actor, varint counter, varint ts. */
+static int node_save(vv_db *db)
+{
+    vvi_buf b;
+    int rc;
+    vvi_buf_init(&b);
+    vvi_buf_varint(&b, db->node_len);
+    vvi_buf_add(&b, db->node, db->node_len);
+    vvi_buf_varint(&b, db->actor_len);
+    vvi_buf_add(&b, db->actor, db->actor_len);
+    vvi_buf_varint(&b, db->counter);
+    vvi_buf_varint(&b, db->last_ts);
+    rc = b.oom ? VV_ENOMEM : db->be->meta_put(db->h, "node", b.p, b.len);
+    vvi_buf_free(&b);
+    return rc;
+}
+
+/* Read the node record: counters only move forward (another process may
+ * have written since).  With load_names, also take node and actor. */
+static int node_load(vv_db *db, int load_names)
+{
+    const void *p;
+    size_t n;
+    vvi_rd r;
+    uint64_t nl, al, cnt, ts;
+    const unsigned char *node, *actor;
+    int rc = db->be->meta_get(db->h, "node", &p, &n);
+    if (rc) return rc;
+    vvi_rd_init(&r, p, n);
+    nl = vvi_rd_varint(&r);
+    node = vvi_rd_bytes(&r, (size_t)nl);
+    al = vvi_rd_varint(&r);
+    actor = vvi_rd_bytes(&r, (size_t)al);
+    cnt = vvi_rd_varint(&r);
+    ts = vvi_rd_varint(&r);
+    if (r.err || al <= nl || al > VV_NODE_MAX) return VV_ECORRUPT;
+    if (load_names) {
+        if (nl != db->node_len || memcmp(node, db->node, nl) != 0)
+            return vvi_fail(db, VV_EINVAL,
+                            "this store belongs to node '%.*s', not '%s'",
+                            (int)nl, (const char *)node, db->node);
+        if (!(db->actor = vvi_strndup((const char *)actor, (size_t)al)))
+            return VV_ENOMEM;
+        db->actor_len = (size_t)al;
+    }
+    if (cnt > db->counter) db->counter = cnt;
+    if (ts > db->last_ts) db->last_ts = ts;
+    return VV_OK;
+}
+
+/* ---- transactions ------------------------------------------------------- */
+/* Start a read or write transaction unless a batch holds one open. */
+static int txn_begin(vv_db *db, int write)
+{
+    int rc;
+    if (db->batch) return VV_OK;
+    if (write && db->read_only)
+        return vvi_fail(db, VV_EREADONLY, "store is open read-only");
+    if ((rc = db->be->begin(db->h, write)))
+        return vvi_fail(db, rc, "%s: cannot begin: %s", db->be->name,
+                        db->be->errmsg(db->h));
+    db->txn = write ? 2 : 1;
+    if (db->durable) {
+        /* another process may have moved the counters or added actors */
+        if (write && (rc = node_load(db, 0)) && rc != VV_ENOTFOUND) goto fail;
+        if ((rc = actors_load(db))) goto fail;
+    }
+    return VV_OK;
+fail:
+    db->be->abort(db->h);
+    db->txn = 0;
+    return vvi_fail(db, rc, "store metadata unreadable: %s", vv_strerror(rc));
+}
+
+/* Finish what txn_begin started: commit when rc is VV_OK, else abort. */
+static int txn_end(vv_db *db, int rc)
+{
+    if (db->batch) {
+        if (rc && rc != VV_ENOTFOUND && db->txn == 2) {
+            /* a failed write inside a batch: the batch is abandoned */
+            db->be->abort(db->h);
+            actors_truncate(db, db->na_stored);
+            db->batch = 0;
+            db->txn = 0;
+        }
+        return rc;
+    }
+    if (!db->txn) return rc;
+    if (db->txn == 2 && rc == VV_OK) {
+        if (db->durable && ((rc = actors_save(db)) || (rc = node_save(db)))) {
+            db->be->abort(db->h);
+            actors_truncate(db, db->na_stored);
+            db->txn = 0;
+            return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+        }
+        rc = db->be->commit(db->h);
+        if (rc) {
+            actors_truncate(db, db->na_stored);
+            vvi_fail(db, rc, "%s: commit failed: %s", db->be->name,
+                     db->be->errmsg(db->h));
+        } else db->na_stored = db->na;
+    } else {
+        db->be->abort(db->h);
+        if (db->txn == 2) actors_truncate(db, db->na_stored);
+    }
+    db->txn = 0;
+    return rc;
+}
+
+int vv_begin(vv_db *db)
+{
+    int rc;
+    if (!db) return VV_EINVAL;
+    if (db->batch) return vvi_fail(db, VV_EBUSY, "a batch is already open");
+    if ((rc = txn_begin(db, 1))) return rc;
+    db->batch = 1;
+    return VV_OK;
+}
+
+int vv_commit(vv_db *db)
+{
+    if (!db) return VV_EINVAL;
+    if (!db->batch) return vvi_fail(db, VV_EBUSY, "no batch is open");
+    db->batch = 0;
+    return txn_end(db, VV_OK);
+}
+
+int vv_abort(vv_db *db)
+{
+    if (!db) return VV_EINVAL;
+    if (!db->batch) return vvi_fail(db, VV_EBUSY, "no batch is open");
+    db->batch = 0;
+    txn_end(db, VV_EINVAL);                      /* anything but OK aborts */
+    return VV_OK;
+}
+
+/* ---- keyspaces ------------------------------------------------------------ */
+static void cfg_free(vv_ks_config *c)
+{
+    if (c->resolve_free && c->resolve_ud) c->resolve_free(c->resolve_ud);
+    vvi_free((char *)c->resolver_name);
+    vvi_free((char *)c->codec);
+    vvi_free((char *)c->script);
+    memset(c, 0, sizeof *c);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? vvi_strndup(s, strlen(s)) : NULL;
+}
+
+static void put_str(vvi_buf *b, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    vvi_buf_varint(b, n);
+    vvi_buf_add(b, s, n);
+}
+
+static char *get_str(vvi_rd *r)
+{
+    uint64_t n = vvi_rd_varint(r);
+    const unsigned char *p = vvi_rd_bytes(r, (size_t)n);
+    if (!p || n == 0) return NULL;
+    return vvi_strndup((const char *)p, (size_t)n);
+}
+
+/* "ks:<name>": varint id, byte resolver, str name, str codec, str script,
+ * varint warn, varint max, byte writeback, varint instr, varint memory. */
+static void cfg_encode(vvi_buf *b, uint32_t id, const vv_ks_config *c)
+{
+    int kind = c->resolver == VV_RESOLVE_CUSTOM && !c->script
+             ? VV_RESOLVE_SIBLINGS : c->resolver;
+    vvi_buf_varint(b, id);
+    vvi_buf_byte(b, (unsigned)kind);
+    put_str(b, c->resolver_name);
+    put_str(b, c->codec);
+    put_str(b, c->script);
+    vvi_buf_varint(b, c->warn_siblings);
+    vvi_buf_varint(b, c->max_siblings);
+    vvi_buf_byte(b, c->writeback ? 1 : 0);
+    vvi_buf_varint(b, c->budget_instructions);
+    vvi_buf_varint(b, c->budget_memory);
+}
+
+static int cfg_decode(const void *p, size_t n, uint32_t *id, vv_ks_config *c)
+{
+    vvi_rd r;
+    uint64_t v;
+    memset(c, 0, sizeof *c);
+    vvi_rd_init(&r, p, n);
+    v = vvi_rd_varint(&r);
+    *id = (uint32_t)v;
+    c->resolver = (int)vvi_rd_byte(&r);
+    c->resolver_name = get_str(&r);
+    c->codec = get_str(&r);
+    c->script = get_str(&r);
+    c->warn_siblings = (uint32_t)vvi_rd_varint(&r);
+    c->max_siblings = (uint32_t)vvi_rd_varint(&r);
+    c->writeback = (int)vvi_rd_byte(&r);
+    c->budget_instructions = vvi_rd_varint(&r);
+    c->budget_memory = vvi_rd_varint(&r);
+    if (r.err || v > UINT32_MAX || c->resolver > VV_RESOLVE_CUSTOM) {
+        cfg_free(c);
+        return VV_ECORRUPT;
+    }
+    if (c->resolver == VV_RESOLVE_CUSTOM) c->resolver = VV_RESOLVE_SIBLINGS;
+    return VV_OK;
+}
+
+static kspace *ks_find(vv_db *db, const char *name)
+{
+    kspace *k;
+    if (db->ks_last && strcmp(db->ks_last->name, name) == 0) return db->ks_last;
+    for (k = db->ks; k; k = k->next)
+        if (strcmp(k->name, name) == 0) return db->ks_last = k;
+    return NULL;
+}
+
+static int ks_name_ok(vv_db *db, const char *name)
+{
+    size_t n;
+    if (!name) return vvi_fail(db, VV_EINVAL, "keyspace name missing");
+    n = strlen(name);
+    if (n < 1 || n > KS_MAX)
+        return vvi_fail(db, VV_EINVAL, "keyspace name must be 1..%d bytes", KS_MAX);
+    return VV_OK;
+}
+
+static int ks_save(vv_db *db, const kspace *k)
+{
+    vvi_buf b;
+    char mname[KS_MAX + 4];
+    const void *old;
+    size_t oldn;
+    int rc;
+    if (!db->durable) return VV_OK;
+    snprintf(mname, sizeof mname, "ks:%s", k->name);
+    vvi_buf_init(&b);
+    cfg_encode(&b, k->id, &k->cfg);
+    if (b.oom) { vvi_buf_free(&b); return VV_ENOMEM; }
+    if (db->be->meta_get(db->h, mname, &old, &oldn) == VV_OK &&
+        oldn == b.len && memcmp(old, b.p, b.len) == 0)
+        rc = VV_OK;                               /* unchanged */
+    else
+        rc = db->be->meta_put(db->h, mname, b.p, b.len);
+    vvi_buf_free(&b);
+    return rc;
+}
+
+/* "kslist": varint next id, varint count, count x str name. */
+static int kslist_save(vv_db *db)
+{
+    vvi_buf b;
+    kspace *k;
+    size_t n = 0;
+    int rc;
+    if (!db->durable) return VV_OK;
+    for (k = db->ks; k; k = k->next) n++;
+    vvi_buf_init(&b);
+    vvi_buf_varint(&b, db->next_ks);
+    vvi_buf_varint(&b, n);
+    for (k = db->ks; k; k = k->next) put_str(&b, k->name);
+    rc = b.oom ? VV_ENOMEM : db->be->meta_put(db->h, "kslist", b.p, b.len);
+    vvi_buf_free(&b);
+    return rc;
+}
+
+/* Fill in the names a config shows when they were left out. */
+static int cfg_defaults(vv_ks_config *c)
+{
+    if (!c->resolver_name)
+        c->resolver_name = dup_or_null(c->resolver == VV_RESOLVE_LWW ? "lww"
+                                       : c->script ? c->script : "siblings");
+    if (!c->codec) c->codec = dup_or_null("msgpack");
+    return c->resolver_name && c->codec ? VV_OK : VV_ENOMEM;
+}
+
+static kspace *ks_new(vv_db *db, const char *name, uint32_t id)
+{
+    kspace *k = vvi_malloc(sizeof *k), **tail;
+    if (!k) return NULL;
+    memset(k, 0, sizeof *k);
+    if (!(k->name = dup_or_null(name)) || cfg_defaults(&k->cfg)) {
+        cfg_free(&k->cfg);
+        vvi_free(k->name);
+        vvi_free(k);
+        return NULL;
+    }
+    k->id = id;
+    for (tail = &db->ks; *tail; tail = &(*tail)->next) {}
+    *tail = k;                                   /* keep creation order */
+    return k;
+}
+
+static int ks_load_one(vv_db *db, const char *name);
+
+/* The keyspace called name; created (and recorded) when create is set.
+ * Must run inside a transaction (write when creating). */
+static int ks_get(vv_db *db, const char *name, int create, kspace **out)
+{
+    kspace *k;
+    int rc;
+    *out = NULL;
+    if ((rc = ks_name_ok(db, name))) return rc;
+    if ((k = ks_find(db, name))) { *out = k; return VV_OK; }
+    if (db->durable) {                           /* another process's? */
+        rc = ks_load_one(db, name);
+        if (rc == VV_OK && (k = ks_find(db, name))) { *out = k; return VV_OK; }
+        if (rc && rc != VV_ENOTFOUND) return rc;
+    }
+    if (!create) return VV_ENOTFOUND;
+    if (db->durable) {                           /* next id may have moved */
+        const void *p;
+        size_t n;
+        if (db->be->meta_get(db->h, "kslist", &p, &n) == VV_OK) {
+            vvi_rd r;
+            uint64_t next;
+            vvi_rd_init(&r, p, n);
+            next = vvi_rd_varint(&r);
+            if (!r.err && next > db->next_ks && next < UINT32_MAX)
+                db->next_ks = (uint32_t)next;
+        }
+    }
+    if (!(k = ks_new(db, name, db->next_ks++))) return VV_ENOMEM;
+    if ((rc = ks_save(db, k)) || (rc = kslist_save(db)))
+        return vvi_fail(db, rc, "cannot record keyspace '%s': %s", name,
+                        db->be->errmsg(db->h));
+    *out = k;
+    return VV_OK;
+}
+
+static int ks_load_one(vv_db *db, const char *name)
+{
+    char mname[KS_MAX + 4];
+    const void *p;
+    size_t n;
+    uint32_t id;
+    vv_ks_config c;
+    kspace *k;
+    int rc;
+    snprintf(mname, sizeof mname, "ks:%s", name);
+    if ((rc = db->be->meta_get(db->h, mname, &p, &n))) return rc;
+    if ((rc = cfg_decode(p, n, &id, &c))) return rc;
+    if (cfg_defaults(&c) || !(k = ks_new(db, name, id))) {
+        cfg_free(&c);
+        return VV_ENOMEM;
+    }
+    cfg_free(&k->cfg);
+    k->cfg = c;
+    if (id >= db->next_ks) db->next_ks = id + 1;
+    return VV_OK;
+}
+
+static int kslist_load(vv_db *db)
+{
+    const void *p;
+    size_t n;
+    vvi_rd r;
+    uint64_t next, cnt, i;
+    int rc = db->be->meta_get(db->h, "kslist", &p, &n);
+    if (rc == VV_ENOTFOUND) return VV_OK;
+    if (rc) return rc;
+    vvi_rd_init(&r, p, n);
+    next = vvi_rd_varint(&r);
+    cnt = vvi_rd_varint(&r);
+    if (r.err || next >= UINT32_MAX) return VV_ECORRUPT;
+    db->next_ks = (uint32_t)next;
+    for (i = 0; i < cnt; i++) {
+        char *name = get_str(&r);
+        if (!name) return VV_ECORRUPT;
+        if (!ks_find(db, name) && (rc = ks_load_one(db, name)) != VV_OK) {
+            vvi_free(name);
+            return rc;
+        }
+        vvi_free(name);
+    }
+    return VV_OK;
+}
+
+int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg)
+{
+    kspace *k;
+    vv_ks_config c;
+    int rc;
+    if (!db) return VV_EINVAL;
+    if ((rc = ks_name_ok(db, name))) return rc;
+    if (cfg && (cfg->resolver < VV_RESOLVE_SIBLINGS || cfg->resolver > VV_RESOLVE_CUSTOM))
+        return vvi_fail(db, VV_EINVAL, "unknown resolver kind %d", cfg->resolver);
+    if (cfg && cfg->resolver == VV_RESOLVE_CUSTOM && !cfg->resolve)
+        return vvi_fail(db, VV_EINVAL, "custom resolver without a function");
+    memset(&c, 0, sizeof c);
+    if (cfg) c = *cfg;
+    c.resolver_name = dup_or_null(cfg && cfg->resolver_name ? cfg->resolver_name
+                      : c.resolver == VV_RESOLVE_LWW ? "lww"
+                      : c.resolver == VV_RESOLVE_CUSTOM ? "custom" : "siblings");
+    c.codec = dup_or_null(cfg && cfg->codec ? cfg->codec : "msgpack");
+    c.script = dup_or_null(cfg ? cfg->script : NULL);
+    if (!c.resolver_name || !c.codec || (cfg && cfg->script && !c.script)) {
+        c.resolve_free = NULL;
+        cfg_free(&c);
+        return vvi_fail(db, VV_ENOMEM, "out of memory");
+    }
+    if ((rc = txn_begin(db, !db->read_only))) {
+        c.resolve_free = NULL;
+        cfg_free(&c);
+        return rc;
+    }
+    rc = ks_get(db, name, !db->read_only, &k);
+    if (rc == VV_ENOTFOUND && db->read_only) {     /* in memory only */
+        k = ks_new(db, name, db->next_ks++);
+        rc = k ? VV_OK : VV_ENOMEM;
+    }
+    if (rc == VV_OK) {
+        vv_ks_config old = k->cfg;
+        k->cfg = c;
+        if (!db->read_only && (rc = ks_save(db, k))) {
+            k->cfg = old;
+            c.resolve_free = NULL;
+            cfg_free(&c);
+        } else {
+            cfg_free(&old);                     /* the old resolver goes */
+            vvi_free(k->load_error);
+            k->load_error = NULL;
+        }
+    } else {
+        c.resolve_free = NULL;
+        cfg_free(&c);
+    }
+    rc = txn_end(db, rc);
+    if (rc && !db->err[0]) vvi_fail(db, rc, "keyspace '%s': %s", name, vv_strerror(rc));
+    return rc;
+}
+
+int vv_keyspace_config(vv_db *db, const char *name, vv_ks_config *cfg)
+{
+    kspace *k;
+    if (!db || !name || !cfg) return VV_EINVAL;
+    k = ks_find(db, name);
+    if (!k) {
+        int rc;
+        if ((rc = txn_begin(db, 0))) return rc;
+        rc = ks_get(db, name, 0, &k);
+        txn_end(db, rc);
+        if (rc) return rc;
+    }
+    *cfg = k->cfg;
+    return VV_OK;
+}
+
+int vv_keyspaces(vv_db *db, int (*fn)(void *ud, const char *name), void *ud)
+{
+    kspace *k;
+    if (!db || !fn) return VV_EINVAL;
+    for (k = db->ks; k; k = k->next) {
+        int rc = fn(ud, k->name);
+        if (rc) return rc;
+    }
+    return VV_OK;
+}
+
+/* ---- open and close ------------------------------------------------------- */
+static int make_incarnation(char out[9])
+{
+    static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+    unsigned char r[8];
+    int i, ok = 0;
+    int fd = open("/dev/urandom", O_RDONLY);
+    if (fd >= 0) {
+        ok = read(fd, r, sizeof r) == (ssize_t)sizeof r;
+        close(fd);
+    }
+    if (!ok) {                                   /* fall back: time + address */
+        struct timespec t;
+        uint64_t x;
+        clock_gettime(CLOCK_REALTIME, &t);
+        x = vvi_hash64(&t, sizeof t, (uint64_t)(uintptr_t)out ^ (uint64_t)getpid());
+        memcpy(r, &x, 8);
+    }
+    for (i = 0; i < 8; i++) out[i] = b32[r[i] & 31];
+    out[8] = 0;
+    return VV_OK;
+}
+
+static int db_setup(vv_db *db)
+{
+    const void *p;
+    size_t n;
+    int rc;
+    uint32_t a;
+    if ((rc = db->be->begin(db->h, !db->read_only)))
+        return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    db->txn = db->read_only ? 1 : 2;
+    rc = db->be->meta_get(db->h, "format", &p, &n);
+    if (rc == VV_OK) {
+        vvi_rd r;
+        uint64_t v;
+        vvi_rd_init(&r, p, n);
+        v = vvi_rd_varint(&r);
+        if (r.err) { rc = vvi_fail(db, VV_ECORRUPT, "format record unreadable"); goto out; }
+        if (v > STORE_FORMAT) {
+            rc = vvi_fail(db, VV_EVERSION, "store format %llu is newer than this "
+                          "build reads (%d)", (unsigned long long)v, STORE_FORMAT);
+            goto out;
+        }
+    } else if (rc == VV_ENOTFOUND && !db->read_only) {
+        unsigned char f = STORE_FORMAT;
+        if ((rc = db->be->meta_put(db->h, "format", &f, 1))) goto out;
+    } else if (rc != VV_ENOTFOUND) goto out;
+    rc = node_load(db, 1);
+    if (rc == VV_ENOTFOUND) {                    /* a new store */
+        char inc[9];
+        if (db->read_only) { rc = vvi_fail(db, VV_EREADONLY, "empty store opened read-only"); goto out; }
+        make_incarnation(inc);
+        db->actor_len = db->node_len + 9;
+        if (!(db->actor = vvi_malloc(db->actor_len + 1))) { rc = VV_ENOMEM; goto out; }
+        memcpy(db->actor, db->node, db->node_len);
+        db->actor[db->node_len] = '.';
+        memcpy(db->actor + db->node_len + 1, inc, 9);
+        rc = db->durable ? node_save(db) : VV_OK;
+    }
+    if (rc) goto out;
+    if ((rc = actors_load(db))) goto out;
+    if ((rc = actor_intern(db, db->actor, db->actor_len, &a))) goto out;
+    db->self = a;
+    if ((rc = kslist_load(db))) goto out;
+out:
+    if (rc) {
+        db->be->abort(db->h);
+        db->txn = 0;
+        if (!db->err[0]) vvi_fail(db, rc, "%s", vv_strerror(rc));
+        return rc;
+    }
+    return txn_end(db, VV_OK);
+}
+
+int vv_db_open(const vv_options *o, vv_db **out, char **errmsg)
+{
+    vv_db *db;
+    size_t nl;
+    int rc;
+    kspace *k;
+    if (out) *out = NULL;
+    if (errmsg) *errmsg = NULL;
+    if (!o || !out) return VV_EINVAL;
+    nl = o->node ? strlen(o->node) : 0;
+    if (nl < 1 || nl > NODE_MAX) {
+        if (errmsg) *errmsg = vvi_strndup("a node name of 1..240 bytes is required", 39);
+        return VV_EINVAL;
+    }
+    if (!(db = vvi_malloc(sizeof *db))) return VV_ENOMEM;
+    memset(db, 0, sizeof *db);
+    db->now = o->now ? o->now : system_now;
+    db->now_ud = o->now_ud;
+    db->node_len = nl;
+    db->read_only = o->read_only && o->path;
+    if (!(db->node = vvi_strndup(o->node, nl))) { vvi_free(db); return VV_ENOMEM; }
+    if (o->path) {
+        char *e = NULL;
+        rc = vvi_lmdb_open(o, &db->h, &db->be, &e);
+        if (rc) {
+            if (errmsg) *errmsg = e; else vvi_free(e);
+            vv_db_close(db);
+            return rc;
+        }
+        db->durable = 1;
+    } else if ((rc = vvi_mem_open(&db->h, &db->be))) {
+        vv_db_close(db);
+        return rc;
+    }
+    if ((rc = db_setup(db))) {
+        if (errmsg) *errmsg = vvi_strndup(db->err, strlen(db->err));
+        vv_db_close(db);
+        return rc;
+    }
+    /* re-attach resolver scripts recorded by an earlier life */
+    for (k = db->ks; k; k = k->next) {
+        if (k->cfg.script) {
+            vv_ks_config c = k->cfg;
+            char *script = dup_or_null(k->cfg.script);
+            int src;
+            if (!script) continue;
+            src = vv_keyspace_script(db, k->name, script, &c);
+            if (src) {
+                char *msg = NULL;
+                size_t ml = strlen(db->err) + strlen(script) + 64;
+                if ((msg = vvi_malloc(ml)))
+                    snprintf(msg, ml, "resolver script '%s' did not load: %s",
+                             script, db->err);
+                vvi_free(k->load_error);
+                k->load_error = msg;
+            }
+            vvi_free(script);
+        }
+    }
+    db->err[0] = 0;
+    *out = db;
+    return VV_OK;
+}
+
+void vv_db_close(vv_db *db)
+{
+    kspace *k;
+    if (!db) return;
+    if (db->batch || db->txn) {
+        db->be->abort(db->h);
+        db->batch = db->txn = 0;
+    }
+    while ((k = db->ks)) {
+        db->ks = k->next;
+        cfg_free(&k->cfg);
+        vvi_free(k->load_error);
+        vvi_free(k->name);
+        vvi_free(k);
+    }
+    if (db->be) db->be->close(db->h);
+    while (db->na > 0) vvi_free(db->an[--db->na]);
+    vvi_free(db->an);
+    vvi_free(db->al);
+    vvi_free(db->slots);
+    vvi_free(db->node);
+    vvi_free(db->actor);
+    vvi_free(db);
+}
+
+/* ---- reads and writes ----------------------------------------------------- */
+static int key_ok(vv_db *db, const void *key, size_t klen)
+{
+    if (!key && klen) return vvi_fail(db, VV_EINVAL, "key missing");
+    if (klen > VV_KEY_MAX)
+        return vvi_fail(db, VV_EINVAL, "key is %zu bytes; the limit is %d",
+                        klen, VV_KEY_MAX);
+    return VV_OK;
+}
+
+/* The stored state of key (empty when absent).  Values borrow from the
+ * backend until the transaction ends or the next write. */
+static int state_load(vv_db *db, kspace *k, const void *key, size_t klen,
+                      vvi_state *s, int *found)
+{
+    const void *p;
+    size_t n;
+    int rc = db->be->get(db->h, k->id, key, klen, &p, &n);
+    *found = 0;
+    vvi_state_init(s);
+    if (rc == VV_ENOTFOUND) return VV_OK;
+    if (rc) return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    if ((rc = vvi_state_decode(s, p, n)))
+        return vvi_fail(db, rc, "stored state of a key in '%s' is unreadable",
+                        k->name);
+    *found = 1;
+    return VV_OK;
+}
+
+static int state_store(vv_db *db, kspace *k, const void *key, size_t klen,
+                       const vvi_state *s)
+{
+    vvi_buf b;
+    int rc;
+    vvi_buf_init(&b);
+    vvi_state_encode(s, &b);
+    if (b.oom) { vvi_buf_free(&b); return vvi_fail(db, VV_ENOMEM, "out of memory"); }
+    rc = db->be->put(db->h, k->id, key, klen, b.p, b.len);
+    vvi_buf_free(&b);
+    if (rc) return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    return VV_OK;
+}
+
+/* Check the sibling limits after a change; writes over max are refused. */
+static int limits(vv_db *db, kspace *k, const void *key, size_t klen,
+                  const vvi_state *s, int refuse)
+{
+    size_t live = vvi_state_live(s);
+    uint32_t warn = k->cfg.warn_siblings ? k->cfg.warn_siblings : 25;
+    uint32_t max = k->cfg.max_siblings ? k->cfg.max_siblings : 100;
+    if (refuse && live > max)
+        return vvi_fail(db, VV_ELIMIT, "keyspace '%s': key would have %zu "
+                        "siblings, over max_siblings %u; read it and write "
+                        "with its context to collapse them", k->name, live, max);
+    if (live > warn) {
+        k->warnings++;
+        fprintf(stderr, "vv: keyspace '%s' key '%.*s' has %zu siblings "
+                "(warn_siblings %u)\n", k->name, (int)(klen > 60 ? 60 : klen),
+                (const char *)key, live, warn);
+    }
+    return VV_OK;
+}
+
+/* Map a caller's context onto actor numbers (sorted), interning names. */
+static int ctx_map(vv_db *db, const vv_clock *c, vvi_ent **out, size_t *n)
+{
+    size_t i, k;
+    vvi_ent *e;
+    *out = NULL;
+    *n = 0;
+    if (!c || c->n == 0) return VV_OK;
+    if (!(e = vvi_malloc(c->n * sizeof *e))) return VV_ENOMEM;
+    for (i = 0; i < c->n; i++) {
+        int rc = actor_intern(db, c->e[i].node, c->e[i].len, &e[i].a);
+        if (rc) { vvi_free(e); return rc; }
+        e[i].n = c->e[i].n;
+        if (e[i].a == db->self && e[i].n > db->counter) {
+            vvi_free(e);
+            return vvi_fail(db, VV_EINVAL, "context claims %s:%llu but this "
+                            "store has only given out %llu", db->actor,
+                            (unsigned long long)c->e[i].n,
+                            (unsigned long long)db->counter);
+        }
+    }
+    for (i = 1; i < c->n; i++) {                 /* insertion sort by number */
+        vvi_ent t = e[i];
+        for (k = i; k > 0 && e[k - 1].a > t.a; k--) e[k] = e[k - 1];
+        e[k] = t;
+    }
+    *out = e;
+    *n = c->n;
+    return VV_OK;
+}
+
+/* The key's context as a clock of actor names. */
+static int ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out)
+{
+    vv_clock *c;
+    size_t i, k;
+    int rc;
+    if ((rc = vv_clock_new(&c))) return rc;
+    for (i = 0; i < s->nctx; i++)
+        if ((rc = vvi_clock_push(c, db->an[s->ctx[i].a], db->al[s->ctx[i].a],
+                                 s->ctx[i].n))) {
+            vv_clock_free(c);
+            return rc;
+        }
+    for (i = 1; i < c->n; i++) {                 /* sort by name */
+        vvi_centry t = c->e[i];
+        for (k = i; k > 0 && vvi_node_cmp(c->e[k - 1].node, c->e[k - 1].len,
+                                          t.node, t.len) > 0; k--)
+            c->e[k] = c->e[k - 1];
+        c->e[k] = t;
+    }
+    *out = c;
+    return VV_OK;
+}
+
+static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
+                    const void *value, size_t vlen, int tomb,
+                    const vv_clock *ctx, vv_clock **newctx)
+{
+    kspace *k;
+    vvi_state s;
+    vvi_ent *cc = NULL;
+    size_t ncc = 0;
+    vvi_ver v;
+    uint64_t now;
+    int rc, found;
+    if (newctx) *newctx = NULL;
+    if (!db) return VV_EINVAL;
+    db->err[0] = 0;
+    if ((rc = ks_name_ok(db, ksname)) || (rc = key_ok(db, key, klen))) return rc;
+    if (!value && vlen) return vvi_fail(db, VV_EINVAL, "value missing");
+    if ((rc = txn_begin(db, 1))) return rc;
+    vvi_state_init(&s);
+    if ((rc = ks_get(db, ksname, 1, &k))) goto out;
+    if ((rc = ctx_map(db, ctx, &cc, &ncc))) {
+        if (!db->err[0]) vvi_fail(db, rc, "context: %s", vv_strerror(rc));
+        goto out;
+    }
+    if ((rc = state_load(db, k, key, klen, &s, &found))) goto out;
+    if (db->counter == UINT64_MAX) {
+        rc = vvi_fail(db, VV_EOVERFLOW, "dot counter exhausted");
+        goto out;
+    }
+    now = db->now(db->now_ud);
+    v.a = db->self;
+    v.n = db->counter + 1;
+    v.ts = now > db->last_ts ? now : db->last_ts;
+    v.tomb = tomb;
+    v.val = value;
+    v.len = tomb ? 0 : vlen;
+    if ((rc = vvi_state_write(&s, cc, ncc, &v))) {
+        vvi_fail(db, rc, "%s", vv_strerror(rc));
+        goto out;
+    }
+    if ((rc = limits(db, k, key, klen, &s, 1))) goto out;
+    if ((rc = state_store(db, k, key, klen, &s))) goto out;
+    db->counter = v.n;
+    db->last_ts = v.ts;
+    if (newctx && (rc = ctx_clock(db, &s, newctx)))
+        vvi_fail(db, rc, "out of memory");
+out:
+    vvi_state_free(&s);
+    vvi_free(cc);
+    rc = txn_end(db, rc);
+    if (rc && newctx && *newctx) { vv_clock_free(*newctx); *newctx = NULL; }
+    return rc;
+}
+
+int vv_put(vv_db *db, const char *ks, const void *key, size_t klen,
+           const void *value, size_t vlen, const vv_clock *ctx,
+           vv_clock **newctx)
+{
+    if (db && !value && vlen == 0) value = "";
+    return write_op(db, ks, key, klen, value, vlen, 0, ctx, newctx);
+}
+
+int vv_delete(vv_db *db, const char *ks, const void *key, size_t klen,
+              const vv_clock *ctx, vv_clock **newctx)
+{
+    return write_op(db, ks, key, klen, "", 0, 1, ctx, newctx);
+}
+
+/* ---- reads ------------------------------------------------------------------ */
+struct vv_read {
+    vv_sibling *s;
+    size_t n;
+    vv_clock *ctx;
+    unsigned char *arena;        /* values and actor names */
+    const void *value;
+    size_t vlen;
+    int vrc;                     /* VV_OK, VV_ENOTFOUND, VV_ERESOLVER */
+    void *owned;                 /* a resolver's result */
+    char *error;
+};
+
+size_t vv_read_count(const vv_read *r) { return r ? r->n : 0; }
+const vv_sibling *vv_read_sibling(const vv_read *r, size_t i)
+{
+    return r && i < r->n ? &r->s[i] : NULL;
+}
+const vv_clock *vv_read_context(const vv_read *r) { return r ? r->ctx : NULL; }
+const char *vv_read_error(const vv_read *r) { return r ? r->error : NULL; }
+
+int vv_read_value(const vv_read *r, const void **value, size_t *len)
+{
+    if (!r) return VV_EINVAL;
+    if (value) *value = r->value;
+    if (len) *len = r->vlen;
+    return r->vrc;
+}
+
+void vv_read_free(vv_read *r)
+{
+    if (!r) return;
+    vvi_free(r->s);
+    vv_clock_free(r->ctx);
+    vvi_free(r->arena);
+    vvi_free(r->owned);
+    vvi_free(r->error);
+    vvi_free(r);
+}
+
+/* Order of siblings: actor name, then counter. */
+static int sib_cmp(const vv_db *db, const vvi_ver *x, const vvi_ver *y)
+{
+    int c = x->a == y->a ? 0 : actor_cmp(db, x->a, y->a);
+    if (c) return c;
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* Build the read from a state (inside the transaction: copies bytes). */
+static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
+{
+    vv_read *r;
+    size_t i, j, k, bytes = 0, n = 0;
+    const vvi_ver **live;
+    unsigned char *p;
+    int rc;
+    *out = NULL;
+    if (!(r = vvi_malloc(sizeof *r))) return VV_ENOMEM;
+    memset(r, 0, sizeof *r);
+    if (!(live = vvi_malloc((s->nv ? s->nv : 1) * sizeof *live))) { vvi_free(r); return VV_ENOMEM; }
+    for (i = 0; i < s->nv; i++)
+        if (!s->v[i].tomb) {
+            live[n++] = &s->v[i];
+            bytes += s->v[i].len + db->al[s->v[i].a];
+        }
+    for (i = 1; i < n; i++) {                    /* few siblings: insertion */
+        const vvi_ver *t = live[i];
+        for (k = i; k > 0 && sib_cmp(db, live[k - 1], t) > 0; k--) live[k] = live[k - 1];
+        live[k] = t;
+    }
+    r->n = n;
+    r->s = vvi_malloc((n ? n : 1) * sizeof *r->s);
+    r->arena = vvi_malloc(bytes ? bytes : 1);
+    if (!r->s || !r->arena || (rc = ctx_clock(db, s, &r->ctx))) {
+        vvi_free(live);
+        vv_read_free(r);
+        return VV_ENOMEM;
+    }
+    p = r->arena;
+    for (j = 0; j < n; j++) {
+        const vvi_ver *v = live[j];
+        vv_sibling *sb = &r->s[j];
+        memcpy(p, v->val, v->len);
+        sb->value = p;
+        sb->len = v->len;
+        p += v->len;
+        memcpy(p, db->an[v->a], db->al[v->a]);
+        sb->actor = (const char *)p;
+        sb->actor_len = db->al[v->a];
+        p += sb->actor_len;
+        sb->node_len = sb->actor_len;
+        for (k = sb->actor_len; k > 0; k--)
+            if (sb->actor[k - 1] == '.') { sb->node_len = k - 1; break; }
+        sb->counter = v->n;
+        sb->timestamp = v->ts;
+    }
+    vvi_free(live);
+    *out = r;
+    return VV_OK;
+}
+
+/* Greatest (timestamp, actor, counter): the same pick on every replica. */
+static size_t lww_pick(const vv_read *r)
+{
+    size_t i, best = 0;
+    for (i = 1; i < r->n; i++) {
+        const vv_sibling *a = &r->s[i], *b = &r->s[best];
+        int c = a->timestamp != b->timestamp ? (a->timestamp > b->timestamp ? 1 : -1)
+              : vvi_node_cmp(a->actor, a->actor_len, b->actor, b->actor_len);
+        if (c == 0) c = a->counter > b->counter ? 1 : -1;
+        if (c > 0) best = i;
+    }
+    return best;
+}
+
+static void read_resolve(vv_db *db, kspace *k, const void *key, size_t klen,
+                         vv_read *r)
+{
+    if (r->n == 1) {
+        r->value = r->s[0].value;
+        r->vlen = r->s[0].len;
+        r->vrc = VV_OK;
+        return;
+    }
+    if (k->load_error) {
+        r->vrc = VV_ERESOLVER;
+        r->error = vvi_strndup(k->load_error, strlen(k->load_error));
+        return;
+    }
+    switch (k->cfg.resolver) {
+    case VV_RESOLVE_LWW: {
+        size_t i = lww_pick(r);
+        r->value = r->s[i].value;
+        r->vlen = r->s[i].len;
+        r->vrc = VV_OK;
+        return;
+    }
+    case VV_RESOLVE_CUSTOM: {
+        void *outv = NULL;
+        size_t outn = 0;
+        char *err = NULL;
+        int rc = k->cfg.resolve(k->cfg.resolve_ud, k->name, key, klen, r->s,
+                                r->n, &outv, &outn, &err);
+        if (rc == VV_OK) {
+            r->owned = outv;
+            r->value = outv ? outv : (const void *)"";
+            r->vlen = outn;
+            r->vrc = VV_OK;
+        } else {
+            free(outv);
+            r->vrc = VV_ERESOLVER;
+            if (!err) {
+                const char *m = "resolver failed";
+                err = vvi_strndup(m, strlen(m));
+            }
+            r->error = err;
+        }
+        (void)db;
+        return;
+    }
+    default:
+        r->vrc = VV_ENOTFOUND;
+        return;
+    }
+}
+
+int vv_get(vv_db *db, const char *ksname, const void *key, size_t klen,
+           vv_read **out)
+{
+    kspace *k;
+    vvi_state s;
+    int rc, found = 0;
+    if (out) *out = NULL;
+    if (!db || !out) return VV_EINVAL;
+    db->err[0] = 0;
+    if ((rc = ks_name_ok(db, ksname)) || (rc = key_ok(db, key, klen))) return rc;
+    if ((rc = txn_begin(db, 0))) return rc;
+    vvi_state_init(&s);
+    rc = ks_get(db, ksname, 0, &k);
+    if (rc == VV_OK) rc = state_load(db, k, key, klen, &s, &found);
+    if (rc == VV_OK && (!found || vvi_state_live(&s) == 0)) rc = VV_ENOTFOUND;
+    if (rc == VV_OK && (rc = read_build(db, &s, out)))
+        vvi_fail(db, rc, "out of memory");
+    vvi_state_free(&s);
+    rc = txn_end(db, rc);
+    if (rc) {
+        if (*out) { vv_read_free(*out); *out = NULL; }
+        return rc;
+    }
+    read_resolve(db, k, key, klen, *out);
+    if (k->cfg.writeback && (*out)->n > 1 && (*out)->vrc == VV_OK)
+        vv_put(db, ksname, key, klen, (*out)->value, (*out)->vlen,
+               (*out)->ctx, NULL);              /* best effort: a read stays a read */
+    return VV_OK;
+}
+
+/* ---- export and merge --------------------------------------------------------- */
+/* Layout: "VVS", format byte, varint klen, key, varint nctx, nctx x (str
+ * actor, varint n) in name order, varint nv, nv x (str actor, varint n,
+ * varint ts, varint len<<1|tomb, bytes) in (name, n) order, xxh64 (8 LE). */
+int vv_export(vv_db *db, const char *ksname, const void *key, size_t klen,
+              void **out, size_t *len)
+{
+    kspace *k;
+    vvi_state s;
+    vvi_buf b;
+    int rc, found = 0;
+    if (out) *out = NULL;
+    if (len) *len = 0;
+    if (!db || !out || !len) return VV_EINVAL;
+    db->err[0] = 0;
+    if ((rc = ks_name_ok(db, ksname)) || (rc = key_ok(db, key, klen))) return rc;
+    if ((rc = txn_begin(db, 0))) return rc;
+    vvi_state_init(&s);
+    vvi_buf_init(&b);
+    rc = ks_get(db, ksname, 0, &k);
+    if (rc == VV_OK) rc = state_load(db, k, key, klen, &s, &found);
+    if (rc == VV_OK && !found) rc = VV_ENOTFOUND;
+    if (rc == VV_OK) {
+        size_t i, j;
+        uint32_t *order = vvi_malloc((s.nctx + 1) * sizeof *order);
+        const vvi_ver **vs = vvi_malloc((s.nv + 1) * sizeof *vs);
+        if (!order || !vs) rc = VV_ENOMEM;
+        else {
+            for (i = 0; i < s.nctx; i++) {
+                uint32_t t = (uint32_t)i;
+                for (j = i; j > 0 && actor_cmp(db, s.ctx[order[j - 1]].a, s.ctx[t].a) > 0; j--)
+                    order[j] = order[j - 1];
+                order[j] = t;
+            }
+            for (i = 0; i < s.nv; i++) {
+                const vvi_ver *t = &s.v[i];
+                for (j = i; j > 0 && sib_cmp(db, vs[j - 1], t) > 0; j--) vs[j] = vs[j - 1];
+                vs[j] = t;
+            }
+            vvi_buf_add(&b, EXPORT_MAGIC, 3);
+            vvi_buf_byte(&b, EXPORT_FORMAT);
+            vvi_buf_varint(&b, klen);
+            vvi_buf_add(&b, key, klen);
+            vvi_buf_varint(&b, s.nctx);
+            for (i = 0; i < s.nctx; i++) {
+                uint32_t a = s.ctx[order[i]].a;
+                vvi_buf_varint(&b, db->al[a]);
+                vvi_buf_add(&b, db->an[a], db->al[a]);
+                vvi_buf_varint(&b, s.ctx[order[i]].n);
+            }
+            vvi_buf_varint(&b, s.nv);
+            for (i = 0; i < s.nv; i++) {
+                vvi_buf_varint(&b, db->al[vs[i]->a]);
+                vvi_buf_add(&b, db->an[vs[i]->a], db->al[vs[i]->a]);
+                vvi_buf_varint(&b, vs[i]->n);
+                vvi_buf_varint(&b, vs[i]->ts);
+                vvi_buf_varint(&b, (uint64_t)vs[i]->len << 1 | (vs[i]->tomb ? 1 : 0));
+                vvi_buf_add(&b, vs[i]->val, vs[i]->len);
+            }
+            if (!b.oom) vvi_buf_u64le(&b, vvi_hash64(b.p, b.len, 0));
+            if (b.oom) rc = VV_ENOMEM;
+        }
+        vvi_free(order);
+        vvi_free(vs);
+    }
+    vvi_state_free(&s);
+    rc = txn_end(db, rc);
+    if (rc) { vvi_buf_free(&b); return rc; }
+    *out = b.p;
+    *len = b.len;
+    return VV_OK;
+}
+
+/* A parsed export: names borrowed from the bytes. */
+typedef struct imp_ent { const char *name; size_t len; uint64_t n; } imp_ent;
+typedef struct imp_ver {
+    const char *name; size_t len;
+    uint64_t n, ts;
+    int tomb;
+    const unsigned char *val; size_t vlen;
+} imp_ver;
+
+/* Check everything about an exported state before anything is changed. */
+static int import_parse(const void *state, size_t len, const void *key,
+                        size_t klen, imp_ent **ctx, size_t *nctx,
+                        imp_ver **vers, size_t *nv, uint64_t *maxts)
+{
+    vvi_rd r;
+    const unsigned char *p = state, *kp;
+    uint64_t n, i, kl;
+    *ctx = NULL;
+    *vers = NULL;
+    *maxts = 0;
+    if (!state || len < 3 + 1 + 8) return VV_ECORRUPT;
+    if (memcmp(p, EXPORT_MAGIC, 3) != 0) return VV_ECORRUPT;
+    if (p[3] != EXPORT_FORMAT) return VV_EVERSION;
+    if (vvi_hash64(p, len - 8, 0) != (p[len - 8] | (uint64_t)p[len - 7] << 8 |
+        (uint64_t)p[len - 6] << 16 | (uint64_t)p[len - 5] << 24 |
+        (uint64_t)p[len - 4] << 32 | (uint64_t)p[len - 3] << 40 |
+        (uint64_t)p[len - 2] << 48 | (uint64_t)p[len - 1] << 56))
+        return VV_ECORRUPT;
+    vvi_rd_init(&r, p + 4, len - 12);
+    kl = vvi_rd_varint(&r);
+    kp = vvi_rd_bytes(&r, (size_t)kl);
+    if (r.err) return VV_ECORRUPT;
+    if (kl != klen || (klen && memcmp(kp, key, klen) != 0)) return VV_EFOREIGN;
+    n = vvi_rd_varint(&r);
+    if (r.err || n > len) return VV_ECORRUPT;
+    *nctx = (size_t)n;
+    if (!(*ctx = vvi_malloc((size_t)(n ? n : 1) * sizeof **ctx))) return VV_ENOMEM;
+    for (i = 0; i < n; i++) {
+        imp_ent *e = &(*ctx)[i];
+        e->len = (size_t)vvi_rd_varint(&r);
+        e->name = (const char *)vvi_rd_bytes(&r, e->len);
+        e->n = vvi_rd_varint(&r);
+        if (r.err || e->len < 1 || e->len > VV_NODE_MAX || e->n == 0) goto bad;
+        if (i && vvi_node_cmp((*ctx)[i - 1].name, (*ctx)[i - 1].len, e->name, e->len) >= 0)
+            goto bad;
+    }
+    n = vvi_rd_varint(&r);
+    if (r.err || n > len) goto bad;
+    *nv = (size_t)n;
+    if (!(*vers = vvi_malloc((size_t)(n ? n : 1) * sizeof **vers))) {
+        vvi_free(*ctx); *ctx = NULL;
+        return VV_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        imp_ver *v = &(*vers)[i];
+        uint64_t lt, seen = 0;
+        size_t j;
+        int c;
+        v->len = (size_t)vvi_rd_varint(&r);
+        v->name = (const char *)vvi_rd_bytes(&r, v->len);
+        v->n = vvi_rd_varint(&r);
+        v->ts = vvi_rd_varint(&r);
+        lt = vvi_rd_varint(&r);
+        if (r.err || v->len < 1 || v->len > VV_NODE_MAX || v->n == 0) goto bad;
+        v->tomb = (int)(lt & 1);
+        v->vlen = (size_t)(lt >> 1);
+        if (v->tomb && v->vlen) goto bad;
+        v->val = vvi_rd_bytes(&r, v->vlen);
+        if (r.err) goto bad;
+        if (i) {
+            c = vvi_node_cmp((*vers)[i - 1].name, (*vers)[i - 1].len, v->name, v->len);
+            if (c > 0 || (c == 0 && (*vers)[i - 1].n >= v->n)) goto bad;
+        }
+        for (j = 0; j < *nctx; j++)              /* its dot is in the context */
+            if (vvi_node_cmp((*ctx)[j].name, (*ctx)[j].len, v->name, v->len) == 0)
+                seen = (*ctx)[j].n;
+        if (v->n > seen) goto bad;
+        if (v->ts > *maxts) *maxts = v->ts;
+    }
+    if (r.p != r.end) goto bad;
+    return VV_OK;
+bad:
+    vvi_free(*ctx);
+    vvi_free(*vers);
+    *ctx = NULL;
+    *vers = NULL;
+    return VV_ECORRUPT;
+}
+
+int vv_merge(vv_db *db, const char *ksname, const void *key, size_t klen,
+             const void *state, size_t len)
+{
+    imp_ent *ictx = NULL;
+    imp_ver *iv = NULL;
+    size_t nctx = 0, nv = 0, i;
+    uint64_t maxts;
+    vvi_state s, o;
+    kspace *k;
+    int rc, found;
+    if (!db) return VV_EINVAL;
+    db->err[0] = 0;
+    if ((rc = ks_name_ok(db, ksname)) || (rc = key_ok(db, key, klen))) return rc;
+    rc = import_parse(state, len, key, klen, &ictx, &nctx, &iv, &nv, &maxts);
+    if (rc == VV_EFOREIGN)
+        return vvi_fail(db, rc, "state belongs to another key");
+    if (rc == VV_EVERSION)
+        return vvi_fail(db, rc, "state format %d is not one this build reads",
+                        len > 3 ? ((const unsigned char *)state)[3] : 0);
+    if (rc) return vvi_fail(db, rc, "state is corrupt or truncated");
+    if ((rc = txn_begin(db, 1))) { vvi_free(ictx); vvi_free(iv); return rc; }
+    vvi_state_init(&s);
+    vvi_state_init(&o);
+    if ((rc = ks_get(db, ksname, 1, &k))) goto out;
+    for (i = 0; i < nctx && !rc; i++) {
+        uint32_t a;
+        if (!(rc = actor_intern(db, ictx[i].name, ictx[i].len, &a)))
+            rc = vvi_ctx_max(&o, a, ictx[i].n);
+    }
+    for (i = 0; i < nv && !rc; i++) {
+        vvi_ver v;
+        if ((rc = actor_intern(db, iv[i].name, iv[i].len, &v.a))) break;
+        v.n = iv[i].n;
+        v.ts = iv[i].ts;
+        v.tomb = iv[i].tomb;
+        v.val = iv[i].val;
+        v.len = iv[i].vlen;
+        rc = vvi_state_add(&o, &v);
+    }
+    if (rc) { vvi_fail(db, rc, "%s", vv_strerror(rc)); goto out; }
+    if (vvi_ctx_get(o.ctx, o.nctx, db->self) > db->counter) {
+        rc = vvi_fail(db, VV_ECORRUPT, "state claims dots of this store (%s) "
+                      "that it never gave out", db->actor);
+        goto out;
+    }
+    if ((rc = state_load(db, k, key, klen, &s, &found))) goto out;
+    if ((rc = vvi_state_merge(&s, &o))) { vvi_fail(db, rc, "out of memory"); goto out; }
+    limits(db, k, key, klen, &s, 0);
+    if ((rc = state_store(db, k, key, klen, &s))) goto out;
+    {   /* hybrid clock: follow remote clocks that are not too far ahead */
+        uint64_t now = db->now(db->now_ud);
+        if (maxts > db->last_ts && maxts <= now + TS_AHEAD_MAX) db->last_ts = maxts;
+    }
+out:
+    vvi_state_free(&s);
+    vvi_state_free(&o);
+    vvi_free(ictx);
+    vvi_free(iv);
+    return txn_end(db, rc);
+}
+
+/* ---- scans and stats -------------------------------------------------------- */
+typedef struct keys_ud {
+    int (*fn)(void *ud, const void *key, size_t klen);
+    void *ud;
+} keys_ud;
+
+static int keys_cb(void *ud, const void *key, size_t klen, const void *v, size_t n)
+{
+    keys_ud *k = ud;
+    (void)v; (void)n;
+    return k->fn(k->ud, key, klen);
+}
+
+int vv_keys(vv_db *db, const char *ksname,
+            int (*fn)(void *ud, const void *key, size_t klen), void *ud)
+{
+    kspace *k;
+    keys_ud ku;
+    int rc;
+    if (!db || !fn) return VV_EINVAL;
+    if ((rc = ks_name_ok(db, ksname))) return rc;
+    if ((rc = txn_begin(db, 0))) return rc;
+    rc = ks_get(db, ksname, 0, &k);
+    if (rc == VV_ENOTFOUND) rc = VV_OK, k = NULL;
+    ku.fn = fn;
+    ku.ud = ud;
+    if (rc == VV_OK && k) rc = db->be->scan(db->h, k->id, keys_cb, &ku);
+    txn_end(db, VV_ENOTFOUND);                   /* read only: never commits */
+    return rc;
+}
+
+static int stats_cb(void *ud, const void *key, size_t klen, const void *v, size_t n)
+{
+    vv_stats *st = ud;
+    vvi_state s;
+    size_t live;
+    (void)key; (void)klen;
+    if (vvi_state_decode(&s, v, n)) return VV_ECORRUPT;
+    live = vvi_state_live(&s);
+    vvi_state_free(&s);
+    if (live == 0) { st->tombstones++; return 0; }
+    st->keys++;
+    if (live > st->max_siblings) st->max_siblings = live;
+    st->siblings[live <= 4 ? live - 1 : live <= 8 ? 4 : live <= 16 ? 5 : live <= 64 ? 6 : 7]++;
+    return 0;
+}
+
+int vv_stats_get(vv_db *db, const char *ksname, vv_stats *out)
+{
+    kspace *k;
+    int rc = VV_OK;
+    if (!db || !out) return VV_EINVAL;
+    memset(out, 0, sizeof *out);
+    if ((rc = txn_begin(db, 0))) return rc;
+    if (ksname) {
+        rc = ks_get(db, ksname, 0, &k);
+        if (rc == VV_OK) {
+            out->warnings = k->warnings;
+            rc = db->be->scan(db->h, k->id, stats_cb, out);
+        } else if (rc == VV_ENOTFOUND) rc = VV_OK;
+    } else {
+        for (k = db->ks; k && !rc; k = k->next) {
+            out->warnings += k->warnings;
+            rc = db->be->scan(db->h, k->id, stats_cb, out);
+        }
+    }
+    if (rc == VV_OK) rc = db->be->bytes(db->h, &out->bytes);
+    txn_end(db, VV_ENOTFOUND);
+    if (rc) return vvi_fail(db, rc, "stats: %s", vv_strerror(rc));
+    return VV_OK;
+}

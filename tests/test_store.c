@@ -1,0 +1,848 @@
+/* test_store.c - sibling sets, contexts, deletes, export/merge, the seeds. */
+#include "testutil.h"
+#include "vv_int.h"
+#include "plainvv.h"
+
+/* Sibling values of key as "a|b|c" in read order ("" when not found). */
+static char *sibs(vv_db *db, const char *ks, const char *key, vv_clock **ctx)
+{
+    static char out[4096];
+    vv_read *r;
+    size_t i, n = 0;
+    int rc = vv_get(db, ks, key, strlen(key), &r);
+    out[0] = 0;
+    if (ctx) *ctx = NULL;
+    if (rc == VV_ENOTFOUND) return out;
+    assert_int_equal(rc, VV_OK);
+    for (i = 0; i < vv_read_count(r); i++) {
+        const vv_sibling *s = vv_read_sibling(r, i);
+        if (i) out[n++] = '|';
+        memcpy(out + n, s->value, s->len);
+        n += s->len;
+    }
+    out[n] = 0;
+    if (ctx) assert_int_equal(vv_clock_copy(vv_read_context(r), ctx), VV_OK);
+    vv_read_free(r);
+    return out;
+}
+
+static void put(vv_db *db, const char *key, const char *val, const vv_clock *ctx)
+{
+    assert_int_equal(vv_put(db, "ks", key, strlen(key), val, strlen(val), ctx, NULL), VV_OK);
+}
+
+/* Copy key's state from a to b (one-way anti-entropy). */
+static void sync1(vv_db *a, vv_db *b, const char *ks, const char *key)
+{
+    void *st;
+    size_t n;
+    int rc = vv_export(a, ks, key, strlen(key), &st, &n);
+    if (rc == VV_ENOTFOUND) return;
+    assert_int_equal(rc, VV_OK);
+    assert_int_equal(vv_merge(b, ks, key, strlen(key), st, n), VV_OK);
+    vv_free(st);
+}
+
+static void test_open_errors(void **st)
+{
+    vv_options o;
+    vv_db *db = (vv_db *)1;
+    char *err = NULL;
+    (void)st;
+    memset(&o, 0, sizeof o);
+    assert_int_equal(vv_db_open(&o, &db, &err), VV_EINVAL);
+    assert_null(db);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "node"));
+    vv_free(err);
+    assert_int_equal(vv_db_open(NULL, &db, NULL), VV_EINVAL);
+    vv_db_close(NULL);
+}
+
+static void test_actor_incarnation(void **st)
+{
+    vv_db *a = tu_open("s0", NULL), *b = tu_open("s0", NULL);
+    (void)st;
+    assert_string_equal(vv_db_node(a), "s0");
+    assert_int_equal(strlen(vv_db_actor(a)), 2 + 1 + 8);
+    assert_memory_equal(vv_db_actor(a), "s0.", 3);
+    /* two lives of the same node never share an actor */
+    assert_string_not_equal(vv_db_actor(a), vv_db_actor(b));
+    vv_db_close(a);
+    vv_db_close(b);
+}
+
+static void test_put_get_single(void **st)
+{
+    uint64_t now = 1000;
+    vv_db *db = tu_open("s0", &now);
+    vv_read *r;
+    const void *v;
+    size_t n;
+    vv_clock *ctx;
+    (void)st;
+    assert_int_equal(vv_get(db, "ks", "k", 1, &r), VV_ENOTFOUND);
+    assert_null(r);
+    assert_int_equal(vv_put(db, "ks", "k", 1, "hello", 5, NULL, &ctx), VV_OK);
+    assert_int_equal(vv_clock_size(ctx), 1);
+    assert_int_equal(vv_get(db, "ks", "k", 1, &r), VV_OK);
+    assert_int_equal(vv_read_count(r), 1);
+    assert_int_equal(vv_read_value(r, &v, &n), VV_OK);
+    assert_int_equal(n, 5);
+    assert_memory_equal(v, "hello", 5);
+    assert_int_equal(vv_read_sibling(r, 0)->timestamp, 1000);
+    assert_int_equal(vv_read_sibling(r, 0)->counter, 1);
+    assert_int_equal(vv_read_sibling(r, 0)->node_len, 2);
+    assert_int_equal(vv_clock_compare(vv_read_context(r), ctx), VV_EQUAL);
+    assert_null(vv_read_error(r));
+    vv_read_free(r);
+    vv_clock_free(ctx);
+    vv_db_close(db);
+}
+
+/* Seed: "newer replaces older" -- a write with the read's context. */
+static void test_newer_replaces_older(void **st)
+{
+    vv_db *db = tu_open("s0", NULL);
+    vv_clock *ctx;
+    (void)st;
+    put(db, "key1", "10", NULL);
+    assert_string_equal(sibs(db, "ks", "key1", &ctx), "10");
+    put(db, "key1", "20", ctx);
+    assert_string_equal(sibs(db, "ks", "key1", NULL), "20");
+    vv_clock_free(ctx);
+    vv_db_close(db);
+}
+
+/* Seed: concurrent versions are both kept. */
+static void test_concurrent_kept(void **st)
+{
+    vv_db *db = tu_open("s0", NULL);
+    vv_read *r;
+    const void *v;
+    size_t n;
+    (void)st;
+    put(db, "key1", "10", NULL);
+    put(db, "key1", "20", NULL);
+    assert_string_equal(sibs(db, "ks", "key1", NULL), "10|20");
+    assert_int_equal(vv_get(db, "ks", "key1", 4, &r), VV_OK);
+    assert_int_equal(vv_read_value(r, &v, &n), VV_ENOTFOUND);  /* siblings */
+    vv_read_free(r);
+    vv_db_close(db);
+}
+
+/* Seed: the single-replica eggs/milk/bacon story. */
+static void test_eggs_milk_bacon(void **st)
+{
+    vv_db *db = tu_open("s0", NULL);
+    vv_clock *v1;
+    (void)st;
+    put(db, "list", "[eggs]", NULL);                         /* version 1 */
+    sibs(db, "ks", "list", &v1);
+    put(db, "list", "[milk]", NULL);                         /* version 2 */
+    assert_string_equal(sibs(db, "ks", "list", NULL), "[eggs]|[milk]");
+    put(db, "list", "[eggs, bacon]", v1);                    /* based on v1 */
+    /* v3 = [eggs, bacon] and [milk]: milk was not seen, so it stays */
+    {
+        char *s = sibs(db, "ks", "list", NULL);
+        assert_true(strcmp(s, "[milk]|[eggs, bacon]") == 0 ||
+                    strcmp(s, "[eggs, bacon]|[milk]") == 0);
+        assert_null(strstr(s, "[eggs]|"));
+    }
+    vv_clock_free(v1);
+    vv_db_close(db);
+}
+
+/* Seed: three replicas, two clients, conflict detected and resolved. */
+static void test_three_replicas(void **st)
+{
+    vv_db *s0 = tu_open("s0", NULL), *s1 = tu_open("s1", NULL), *s2 = tu_open("s2", NULL);
+    vv_clock *ctx;
+    char a[64], b[64], c[64];
+    (void)st;
+    put(s0, "key1", "10", NULL);              /* client A at s0 */
+    put(s1, "key1", "20", NULL);              /* client B at s1 */
+    sync1(s0, s2, "ks", "key1");              /* s2 hears from s0 */
+    assert_string_equal(sibs(s0, "ks", "key1", NULL), "10");
+    assert_string_equal(sibs(s1, "ks", "key1", NULL), "20");
+    assert_string_equal(sibs(s2, "ks", "key1", NULL), "10");
+    sync1(s1, s2, "ks", "key1");              /* now s2 sees the conflict */
+    strcpy(a, sibs(s2, "ks", "key1", &ctx));
+    assert_true(strcmp(a, "10|20") == 0 || strcmp(a, "20|10") == 0);
+    put(s2, "key1", "30", ctx);               /* a client resolves it */
+    vv_clock_free(ctx);
+    sync1(s2, s0, "ks", "key1");
+    sync1(s2, s1, "ks", "key1");
+    strcpy(a, sibs(s0, "ks", "key1", NULL));
+    strcpy(b, sibs(s1, "ks", "key1", NULL));
+    strcpy(c, sibs(s2, "ks", "key1", NULL));
+    assert_string_equal(a, "30");
+    assert_string_equal(b, "30");
+    assert_string_equal(c, "30");
+    vv_db_close(s0); vv_db_close(s1); vv_db_close(s2);
+}
+
+static void test_deterministic_order(void **st)
+{
+    vv_db *a = tu_open("a", NULL), *b = tu_open("b", NULL);
+    char x[256];
+    (void)st;
+    put(a, "k", "from-a", NULL);
+    put(b, "k", "from-b", NULL);
+    put(b, "k", "from-b2", NULL);
+    sync1(a, b, "ks", "k");
+    sync1(b, a, "ks", "k");
+    strcpy(x, sibs(a, "ks", "k", NULL));
+    assert_string_equal(x, sibs(b, "ks", "k", NULL));
+    vv_db_close(a); vv_db_close(b);
+}
+
+static void test_delete_tombstone(void **st)
+{
+    vv_db *a = tu_open("a", NULL), *b = tu_open("b", NULL);
+    vv_clock *ctx;
+    vv_read *r;
+    (void)st;
+    put(a, "k", "v1", NULL);
+    sync1(a, b, "ks", "k");
+    sibs(a, "ks", "k", &ctx);
+    assert_int_equal(vv_delete(a, "ks", "k", 1, ctx, NULL), VV_OK);
+    vv_clock_free(ctx);
+    assert_int_equal(vv_get(a, "ks", "k", 1, &r), VV_ENOTFOUND);
+    /* b still has v1; merging either way must not bring it back */
+    sync1(b, a, "ks", "k");
+    assert_int_equal(vv_get(a, "ks", "k", 1, &r), VV_ENOTFOUND);
+    sync1(a, b, "ks", "k");
+    assert_int_equal(vv_get(b, "ks", "k", 1, &r), VV_ENOTFOUND);
+    /* a write concurrent with the delete survives it */
+    put(b, "k", "v2", NULL);
+    sync1(b, a, "ks", "k");
+    assert_string_equal(sibs(a, "ks", "k", NULL), "v2");
+    {   /* the tombstone still exists in the exported state */
+        void *s;
+        size_t n;
+        assert_int_equal(vv_export(a, "ks", "k", 1, &s, &n), VV_OK);
+        vv_free(s);
+    }
+    vv_db_close(a); vv_db_close(b);
+}
+
+static void test_lww(void **st)
+{
+    uint64_t ta = 5000, tb = 4000;
+    vv_db *a = tu_open("a", &ta), *b = tu_open("b", &tb);
+    vv_ks_config cfg;
+    vv_read *r;
+    const void *v;
+    size_t n;
+    (void)st;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.resolver = VV_RESOLVE_LWW;
+    assert_int_equal(vv_keyspace(a, "ks", &cfg), VV_OK);
+    assert_int_equal(vv_keyspace(b, "ks", &cfg), VV_OK);
+    put(a, "k", "older-clock-later", NULL);   /* ts 5000 */
+    put(b, "k", "newer", NULL);               /* ts 4000 */
+    sync1(b, a, "ks", "k");
+    sync1(a, b, "ks", "k");
+    assert_int_equal(vv_get(a, "ks", "k", 1, &r), VV_OK);
+    assert_int_equal(vv_read_count(r), 2);
+    assert_int_equal(vv_read_value(r, &v, &n), VV_OK);
+    assert_memory_equal(v, "older-clock-later", n);
+    vv_read_free(r);
+    /* tie on timestamp: same pick on both replicas */
+    ta = tb = 9000;
+    put(a, "t", "x", NULL);
+    put(b, "t", "y", NULL);
+    sync1(a, b, "ks", "t");
+    sync1(b, a, "ks", "t");
+    {
+        vv_read *ra, *rb;
+        const void *va, *vb;
+        size_t na, nb;
+        assert_int_equal(vv_get(a, "ks", "t", 1, &ra), VV_OK);
+        assert_int_equal(vv_get(b, "ks", "t", 1, &rb), VV_OK);
+        assert_int_equal(vv_read_value(ra, &va, &na), VV_OK);
+        assert_int_equal(vv_read_value(rb, &vb, &nb), VV_OK);
+        assert_int_equal(na, nb);
+        assert_memory_equal(va, vb, na);
+        vv_read_free(ra); vv_read_free(rb);
+    }
+    vv_db_close(a); vv_db_close(b);
+}
+
+static void test_timestamps_never_backwards(void **st)
+{
+    uint64_t now = 10000;
+    vv_db *db = tu_open("a", &now);
+    vv_read *r;
+    (void)st;
+    put(db, "k1", "x", NULL);
+    now = 500;                                 /* the wall clock jumps back */
+    put(db, "k2", "y", NULL);
+    assert_int_equal(vv_get(db, "ks", "k2", 2, &r), VV_OK);
+    assert_true(vv_read_sibling(r, 0)->timestamp >= 10000);
+    vv_read_free(r);
+    vv_db_close(db);
+}
+
+/* Two clients alternately writing with the context of their own last
+ * write: dots keep the 2 truly concurrent values, plain clocks keep all. */
+static void test_sibling_explosion(void **st)
+{
+    vv_db *db = tu_open("s0", NULL);
+    vv_clock *ca = NULL, *cb = NULL;
+    plain_key pk;
+    uint64_t pa = 0, pb = 0;
+    vv_read *r;
+    int i;
+    size_t maxs = 0;
+    (void)st;
+    memset(&pk, 0, sizeof pk);
+    for (i = 0; i < 100; i++) {
+        char v[16];
+        vv_clock **c = i % 2 ? &cb : &ca, *next;
+        snprintf(v, sizeof v, "%c%d", i % 2 ? 'B' : 'A', i);
+        assert_int_equal(vv_put(db, "ks", "cart", 4, v, strlen(v), *c, &next), VV_OK);
+        vv_clock_free(*c);
+        *c = next;
+        if (i % 2) pb = plain_put(&pk, pb, i); else pa = plain_put(&pk, pa, i);
+        assert_int_equal(vv_get(db, "ks", "cart", 4, &r), VV_OK);
+        if (vv_read_count(r) > maxs) maxs = vv_read_count(r);
+        vv_read_free(r);
+    }
+    assert_true(maxs <= 2);
+    assert_true(pk.nsib >= 99);                  /* the explosion */
+    vv_clock_free(ca); vv_clock_free(cb);
+    vv_db_close(db);
+}
+
+static void test_bad_input(void **st)
+{
+    vv_db *db = tu_open("s0", NULL);
+    char big[VV_KEY_MAX + 1];
+    vv_clock *future;
+    vv_read *r;
+    char ctxtext[64];
+    (void)st;
+    memset(big, 'k', sizeof big);
+    assert_int_equal(vv_put(db, "ks", big, sizeof big, "v", 1, NULL, NULL), VV_EINVAL);
+    assert_non_null(strstr(vv_errmsg(db), "limit"));
+    assert_int_equal(vv_put(db, "", "k", 1, "v", 1, NULL, NULL), VV_EINVAL);
+    assert_int_equal(vv_put(db, NULL, "k", 1, "v", 1, NULL, NULL), VV_EINVAL);
+    assert_int_equal(vv_put(NULL, "ks", "k", 1, "v", 1, NULL, NULL), VV_EINVAL);
+    put(db, "k", "v", NULL);
+    /* a context claiming dots this store never gave out */
+    snprintf(ctxtext, sizeof ctxtext, "{\"%s\":99}", vv_db_actor(db));
+    future = tu_clock(ctxtext);
+    assert_int_equal(vv_put(db, "ks", "k", 1, "w", 1, future, NULL), VV_EINVAL);
+    vv_clock_free(future);
+    assert_string_equal(sibs(db, "ks", "k", NULL), "v");
+    assert_int_equal(vv_get(db, "ks", "k", 1, NULL), VV_EINVAL);
+    (void)r;
+    vv_db_close(db);
+}
+
+static int count_names(void *ud, const char *name)
+{
+    (void)name;
+    (*(int *)ud)++;
+    return 0;
+}
+
+static void test_keyspaces_isolated(void **st)
+{
+    vv_db *db = tu_open("s0", NULL);
+    vv_ks_config cfg;
+    int n = 0;
+    (void)st;
+    assert_int_equal(vv_put(db, "one", "k", 1, "1", 1, NULL, NULL), VV_OK);
+    assert_int_equal(vv_put(db, "two", "k", 1, "2", 1, NULL, NULL), VV_OK);
+    assert_string_equal(sibs(db, "one", "k", NULL), "1");
+    assert_string_equal(sibs(db, "two", "k", NULL), "2");
+    assert_int_equal(vv_keyspace_config(db, "one", &cfg), VV_OK);
+    assert_string_equal(cfg.resolver_name, "siblings");
+    assert_string_equal(cfg.codec, "msgpack");
+    assert_int_equal(vv_keyspace_config(db, "three", &cfg), VV_ENOTFOUND);
+    assert_int_equal(vv_keyspaces(db, count_names, &n), VV_OK);
+    assert_int_equal(n, 2);
+    vv_db_close(db);
+}
+
+static int count_key(void *ud, const void *key, size_t klen)
+{
+    (void)key; (void)klen;
+    (*(int *)ud)++;
+    return 0;
+}
+
+static void test_keys_and_stats(void **st)
+{
+    vv_db *db = tu_open("s0", NULL);
+    vv_stats s;
+    vv_clock *ctx;
+    int n = 0;
+    (void)st;
+    put(db, "a", "1", NULL);
+    put(db, "b", "1", NULL);
+    put(db, "b", "2", NULL);
+    sibs(db, "ks", "a", &ctx);
+    assert_int_equal(vv_delete(db, "ks", "a", 1, ctx, NULL), VV_OK);
+    vv_clock_free(ctx);
+    assert_int_equal(vv_keys(db, "ks", count_key, &n), VV_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(vv_stats_get(db, "ks", &s), VV_OK);
+    assert_int_equal(s.keys, 1);
+    assert_int_equal(s.tombstones, 1);
+    assert_int_equal(s.siblings[1], 1);
+    assert_int_equal(s.max_siblings, 2);
+    assert_true(s.bytes > 0);
+    vv_db_close(db);
+}
+
+static void test_sibling_limits(void **st)
+{
+    vv_db *db = tu_open("s0", NULL);
+    vv_ks_config cfg;
+    vv_stats s;
+    vv_clock *ctx;
+    int i;
+    (void)st;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.warn_siblings = 3;
+    cfg.max_siblings = 5;
+    assert_int_equal(vv_keyspace(db, "ks", &cfg), VV_OK);
+    for (i = 0; i < 5; i++) put(db, "k", "x", NULL);
+    assert_int_equal(vv_put(db, "ks", "k", 1, "y", 1, NULL, NULL), VV_ELIMIT);
+    assert_non_null(strstr(vv_errmsg(db), "max_siblings"));
+    assert_int_equal(vv_stats_get(db, "ks", &s), VV_OK);
+    assert_int_equal(s.warnings, 2);             /* 4 and 5 siblings */
+    assert_int_equal(s.max_siblings, 5);         /* nothing dropped */
+    sibs(db, "ks", "k", &ctx);                   /* collapse with context */
+    assert_int_equal(vv_put(db, "ks", "k", 1, "z", 1, ctx, NULL), VV_OK);
+    assert_string_equal(sibs(db, "ks", "k", NULL), "z");
+    vv_clock_free(ctx);
+    vv_db_close(db);
+}
+
+static int echo_resolver(void *ud, const char *ks, const void *key, size_t klen,
+                         const vv_sibling *s, size_t n, void **out,
+                         size_t *outn, char **err)
+{
+    size_t i, len = 0;
+    char *p;
+    (void)ks; (void)key; (void)klen;
+    if (ud) { *err = strdup("resolver says no"); return VV_ERESOLVER; }
+    for (i = 0; i < n; i++) len += s[i].len;
+    p = malloc(len + 1);
+    for (len = 0, i = 0; i < n; i++) { memcpy(p + len, s[i].value, s[i].len); len += s[i].len; }
+    *out = p;
+    *outn = len;
+    return VV_OK;
+}
+
+static void test_custom_resolver_and_writeback(void **st)
+{
+    vv_db *db = tu_open("s0", NULL);
+    vv_ks_config cfg;
+    vv_read *r;
+    const void *v;
+    size_t n;
+    (void)st;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.resolver = VV_RESOLVE_CUSTOM;
+    cfg.resolve = echo_resolver;
+    put(db, "k", "a", NULL);
+    put(db, "k", "b", NULL);
+    assert_int_equal(vv_keyspace(db, "ks", &cfg), VV_OK);
+    assert_int_equal(vv_get(db, "ks", "k", 1, &r), VV_OK);
+    assert_int_equal(vv_read_value(r, &v, &n), VV_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(v, "ab", 2);
+    vv_read_free(r);
+    cfg.resolve_ud = (void *)1;                  /* now it fails */
+    assert_int_equal(vv_keyspace(db, "ks", &cfg), VV_OK);
+    assert_int_equal(vv_get(db, "ks", "k", 1, &r), VV_OK);
+    assert_int_equal(vv_read_value(r, &v, &n), VV_ERESOLVER);
+    assert_string_equal(vv_read_error(r), "resolver says no");
+    assert_int_equal(vv_read_count(r), 2);       /* siblings intact */
+    vv_read_free(r);
+    cfg.resolve_ud = NULL;
+    cfg.writeback = 1;
+    assert_int_equal(vv_keyspace(db, "ks", &cfg), VV_OK);
+    assert_int_equal(vv_get(db, "ks", "k", 1, &r), VV_OK);
+    vv_read_free(r);
+    assert_string_equal(sibs(db, "ks", "k", NULL), "ab");   /* collapsed */
+    vv_db_close(db);
+}
+
+static void test_batch(void **st)
+{
+    vv_db *db = tu_open("s0", NULL);
+    (void)st;
+    assert_int_equal(vv_commit(db), VV_EBUSY);
+    assert_int_equal(vv_begin(db), VV_OK);
+    assert_int_equal(vv_begin(db), VV_EBUSY);
+    put(db, "a", "1", NULL);
+    put(db, "b", "2", NULL);
+    assert_string_equal(sibs(db, "ks", "a", NULL), "1");   /* own writes */
+    assert_int_equal(vv_abort(db), VV_OK);
+    assert_string_equal(sibs(db, "ks", "a", NULL), "");
+    assert_int_equal(vv_begin(db), VV_OK);
+    put(db, "a", "1", NULL);
+    assert_int_equal(vv_commit(db), VV_OK);
+    assert_string_equal(sibs(db, "ks", "a", NULL), "1");
+    vv_db_close(db);
+}
+
+/* ---- export / merge: format checks and fuzzing ---------------------- */
+static void test_export_merge_errors(void **st)
+{
+    vv_db *a = tu_open("a", NULL), *b = tu_open("b", NULL);
+    void *s;
+    size_t n, i;
+    unsigned char *c;
+    (void)st;
+    assert_int_equal(vv_export(a, "ks", "k", 1, &s, &n), VV_ENOTFOUND);
+    put(a, "k", "value-a", NULL);
+    put(a, "k", "value-a2", NULL);
+    put(b, "k", "value-b", NULL);
+    assert_int_equal(vv_export(a, "ks", "k", 1, &s, &n), VV_OK);
+    assert_memory_equal(s, "VVS\x01", 4);
+    /* merged under another key: refused */
+    assert_int_equal(vv_merge(b, "ks", "x", 1, s, n), VV_EFOREIGN);
+    c = malloc(n);
+    /* every truncation refused, nothing changes */
+    for (i = 0; i < n; i++)
+        assert_int_not_equal(vv_merge(b, "ks", "k", 1, s, i), VV_OK);
+    /* every single-byte flip refused */
+    for (i = 0; i < n; i++) {
+        int bit;
+        for (bit = 0; bit < 8; bit++) {
+            memcpy(c, s, n);
+            c[i] ^= (unsigned char)(1u << bit);
+            assert_int_not_equal(vv_merge(b, "ks", "k", 1, c, n), VV_OK);
+        }
+    }
+    {   /* random bytes, with a valid header and a valid checksum too */
+        unsigned seed = 99;
+        for (i = 0; i < 20000; i++) {
+            size_t len = 12 + (size_t)rand_r(&seed) % 60, k;
+            uint64_t h;
+            unsigned char *p = malloc(len);
+            for (k = 0; k < len; k++) p[k] = (unsigned char)rand_r(&seed);
+            memcpy(p, "VVS\x01", 4);
+            if (i % 2) { p[4] = 1; p[5] = 'k'; }
+            h = vvi_hash64(p, len - 8, 0);
+            for (k = 0; k < 8; k++) p[len - 8 + k] = (unsigned char)(h >> (8 * k));
+            (void)vv_merge(b, "ks", "k", 1, p, len);   /* must not crash */
+            free(p);
+        }
+    }
+    assert_string_equal(sibs(b, "ks", "k", NULL), "value-b");
+    {   /* a newer format */
+        memcpy(c, s, n);
+        c[3] = 9;
+        assert_int_equal(vv_merge(b, "ks", "k", 1, c, n), VV_EVERSION);
+    }
+    free(c);
+    assert_int_equal(vv_merge(b, "ks", "k", 1, s, n), VV_OK);
+    assert_int_equal(vv_merge(b, "ks", "k", 1, s, n), VV_OK);   /* idempotent */
+    {
+        char *x = sibs(b, "ks", "k", NULL);
+        assert_non_null(strstr(x, "value-a"));
+        assert_non_null(strstr(x, "value-a2"));
+        assert_non_null(strstr(x, "value-b"));
+    }
+    vv_free(s);
+    vv_db_close(a); vv_db_close(b);
+}
+
+/* A restarted node (new incarnation) writing k again never collides with
+ * its earlier life's dots (the lost-write failure of dot reuse). */
+static void test_no_dot_reuse_after_restart(void **st)
+{
+    vv_db *s0 = tu_open("s0", NULL), *s1 = tu_open("s1", NULL);
+    char *x;
+    (void)st;
+    put(s0, "k", "first-life", NULL);
+    sync1(s0, s1, "ks", "k");
+    vv_db_close(s0);                             /* wiped: in memory */
+    s0 = tu_open("s0", NULL);
+    put(s0, "k", "second-life", NULL);
+    sync1(s0, s1, "ks", "k");
+    x = sibs(s1, "ks", "k", NULL);
+    assert_non_null(strstr(x, "first-life"));
+    assert_non_null(strstr(x, "second-life"));
+    vv_db_close(s0); vv_db_close(s1);
+}
+
+/* ---- randomized histories against a model -------------------------- */
+#define MR 3          /* replicas */
+#define MK 3          /* keys */
+#define MW 1600       /* writes per run at most */
+#define WORDS (MW / 64 + 1)
+
+typedef struct { uint64_t w[WORDS]; } bits;
+static void bset(bits *b, int i) { b->w[i / 64] |= 1ull << (i % 64); }
+static int  bget(const bits *b, int i) { return (int)(b->w[i / 64] >> (i % 64) & 1); }
+static void bor(bits *a, const bits *b) { int i; for (i = 0; i < WORDS; i++) a->w[i] |= b->w[i]; }
+
+typedef struct model {
+    int nw;
+    bits seen[MW];            /* writes each write's context had seen */
+    int tomb[MW];
+    bits known[MR][MK];       /* writes each replica knows, per key */
+} model;
+
+typedef struct client_ctx {
+    int used, key;
+    vv_clock *clock;
+    bits seen;
+} client_ctx;
+
+/* Writes the replica must show: known, not seen by a known write, live. */
+static void expected(model *m, int r, int k, char *out)
+{
+    bits dom;
+    int w;
+    size_t n = 0;
+    memset(&dom, 0, sizeof dom);
+    for (w = 0; w < m->nw; w++) if (bget(&m->known[r][k], w)) bor(&dom, &m->seen[w]);
+    out[0] = 0;
+    for (w = 0; w < m->nw; w++)
+        if (bget(&m->known[r][k], w) && !bget(&dom, w) && !m->tomb[w])
+            n += (size_t)sprintf(out + n, "w%d,", w);
+}
+
+/* What the store shows, as the same sorted list. */
+static int wcmp(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+static void shown(vv_db *db, int k, char *out)
+{
+    char key[16];
+    vv_read *r;
+    int ids[512], n = 0, i;
+    size_t len = 0;
+    snprintf(key, sizeof key, "k%d", k);
+    out[0] = 0;
+    if (vv_get(db, "ks", key, strlen(key), &r) == VV_ENOTFOUND) return;
+    for (i = 0; i < (int)vv_read_count(r); i++) {
+        const vv_sibling *s = vv_read_sibling(r, (size_t)i);
+        char tmp[16];
+        memcpy(tmp, s->value, s->len);
+        tmp[s->len] = 0;
+        ids[n++] = atoi(tmp + 1);
+    }
+    vv_read_free(r);
+    qsort(ids, (size_t)n, sizeof *ids, wcmp);
+    for (i = 0; i < n; i++) len += (size_t)sprintf(out + len, "w%d,", ids[i]);
+}
+
+static void model_run(unsigned seed0, int ops)
+{
+    unsigned seed = seed0;
+    static model m;
+    vv_db *db[MR];
+    client_ctx pool[16];
+    char want[8192], got[8192];
+    int i, r, k, op;
+    uint64_t now = 1;
+    memset(&m, 0, sizeof m);
+    memset(pool, 0, sizeof pool);
+    for (r = 0; r < MR; r++) {
+        char name[16];
+        vv_ks_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.warn_siblings = cfg.max_siblings = 100000;  /* random writes pile up */
+        snprintf(name, sizeof name, "r%d", r);
+        db[r] = tu_open(name, &now);
+        assert_int_equal(vv_keyspace(db[r], "ks", &cfg), VV_OK);
+    }
+    for (i = 0; i < ops && m.nw < MW - 1; i++) {
+        now += (uint64_t)(rand_r(&seed) % 3);
+        r = rand_r(&seed) % MR;
+        k = rand_r(&seed) % MK;
+        op = rand_r(&seed) % 10;
+        if (op < 2) {                             /* a client reads */
+            client_ctx *c = &pool[rand_r(&seed) % 16];
+            vv_read *rd;
+            char key[16];
+            snprintf(key, sizeof key, "k%d", k);
+            if (vv_get(db[r], "ks", key, strlen(key), &rd) == VV_OK) {
+                vv_clock_free(c->clock);
+                assert_int_equal(vv_clock_copy(vv_read_context(rd), &c->clock), VV_OK);
+                c->used = 1;
+                c->key = k;
+                c->seen = m.known[r][k];
+                vv_read_free(rd);
+            }
+        } else if (op < 7) {                      /* a write or a delete */
+            client_ctx *c = &pool[rand_r(&seed) % 16];
+            int w = m.nw++, del = rand_r(&seed) % 6 == 0;
+            char key[16], val[16];
+            const vv_clock *ctx = NULL;
+            if (c->used && c->key == k && rand_r(&seed) % 4) {
+                ctx = c->clock;                   /* maybe stale, maybe from elsewhere */
+                m.seen[w] = c->seen;
+            }
+            snprintf(key, sizeof key, "k%d", k);
+            snprintf(val, sizeof val, "w%d", w);
+            m.tomb[w] = del;
+            if (del)
+                assert_int_equal(vv_delete(db[r], "ks", key, strlen(key), ctx, NULL), VV_OK);
+            else
+                assert_int_equal(vv_put(db[r], "ks", key, strlen(key), val,
+                                        strlen(val), ctx, NULL), VV_OK);
+            bor(&m.known[r][k], &m.seen[w]);
+            bset(&m.known[r][k], w);
+        } else {                                  /* one-way sync */
+            int to = rand_r(&seed) % MR;
+            char key[16];
+            snprintf(key, sizeof key, "k%d", k);
+            if (to == r) continue;
+            sync1(db[r], db[to], "ks", key);
+            bor(&m.known[to][k], &m.known[r][k]);
+        }
+        if (i % 7 == 0) {                         /* check every replica */
+            int rr, kk;
+            for (rr = 0; rr < MR; rr++)
+                for (kk = 0; kk < MK; kk++) {
+                    expected(&m, rr, kk, want);
+                    shown(db[rr], kk, got);
+                    if (strcmp(want, got))
+                        fprintf(stderr, "seed %u op %d replica %d key %d: want %s got %s\n",
+                                seed0, i, rr, kk, want, got);
+                    assert_string_equal(want, got);
+                }
+        }
+    }
+    /* full exchange: everyone converges to the same list, same order */
+    for (k = 0; k < MK; k++) {
+        char key[16], first[8192];
+        int a, b;
+        snprintf(key, sizeof key, "k%d", k);
+        for (a = 0; a < MR; a++) for (b = 0; b < MR; b++) if (a != b) sync1(db[a], db[b], "ks", key);
+        for (a = 0; a < MR; a++) for (b = 0; b < MR; b++) if (a != b) sync1(db[a], db[b], "ks", key);
+        strcpy(first, sibs(db[0], "ks", key, NULL));
+        for (a = 0; a < MR; a++) {
+            bor(&m.known[a][k], &m.known[(a + 1) % MR][k]);
+            bor(&m.known[a][k], &m.known[(a + 2) % MR][k]);
+        }
+        for (a = 0; a < MR; a++) {
+            assert_string_equal(sibs(db[a], "ks", key, NULL), first);
+            expected(&m, a, k, want);
+            shown(db[a], k, got);
+            assert_string_equal(want, got);
+        }
+    }
+    for (i = 0; i < 16; i++) vv_clock_free(pool[i].clock);
+    for (r = 0; r < MR; r++) vv_db_close(db[r]);
+}
+
+static void test_model_random_histories(void **st)
+{
+    unsigned seed;
+    (void)st;
+    for (seed = 1; seed <= 12; seed++) model_run(seed, 2500);
+}
+
+/* Merge order does not matter: any permutation of the same states gives
+ * the same siblings, and merging twice changes nothing. */
+static void test_merge_order_free(void **st)
+{
+    vv_db *src[4], *t1, *t2;
+    void *s[4];
+    size_t n[4];
+    int i;
+    char a[512];
+    vv_clock *ctx;
+    (void)st;
+    for (i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "n%d", i);
+        src[i] = tu_open(name, NULL);
+    }
+    put(src[0], "k", "x0", NULL);
+    sync1(src[0], src[1], "ks", "k");
+    sibs(src[1], "ks", "k", &ctx);
+    put(src[1], "k", "x1", ctx);                /* replaces x0 */
+    vv_clock_free(ctx);
+    put(src[2], "k", "x2", NULL);
+    put(src[3], "k", "x3", NULL);
+    assert_int_equal(vv_delete(src[3], "ks", "k", 1, NULL, NULL), VV_OK);
+    for (i = 0; i < 4; i++) assert_int_equal(vv_export(src[i], "ks", "k", 1, &s[i], &n[i]), VV_OK);
+    t1 = tu_open("t1", NULL);
+    t2 = tu_open("t2", NULL);
+    for (i = 0; i < 4; i++) assert_int_equal(vv_merge(t1, "ks", "k", 1, s[i], n[i]), VV_OK);
+    for (i = 3; i >= 0; i--) {
+        assert_int_equal(vv_merge(t2, "ks", "k", 1, s[i], n[i]), VV_OK);
+        assert_int_equal(vv_merge(t2, "ks", "k", 1, s[i], n[i]), VV_OK);
+    }
+    strcpy(a, sibs(t1, "ks", "k", NULL));
+    assert_string_equal(a, sibs(t2, "ks", "k", NULL));
+    assert_null(strstr(a, "x0"));               /* replaced: never back */
+    assert_non_null(strstr(a, "x1"));
+    assert_non_null(strstr(a, "x2"));
+    assert_non_null(strstr(a, "x3"));
+    for (i = 0; i < 4; i++) { vv_free(s[i]); vv_db_close(src[i]); }
+    vv_db_close(t1); vv_db_close(t2);
+}
+
+static void test_alloc_failures_leave_state(void **st)
+{
+    int i;
+    (void)st;
+    for (i = 1; i < 120; i++) {
+        vv_db *db = tu_open("s0", NULL), *o = tu_open("o", NULL);
+        void *s;
+        size_t n;
+        int rc;
+        put(db, "k", "old", NULL);
+        put(o, "k", "other", NULL);
+        assert_int_equal(vv_export(o, "ks", "k", 1, &s, &n), VV_OK);
+        vvi_fail_alloc_after(i);
+        rc = vv_put(db, "ks", "k", 1, "new", 3, NULL, NULL);
+        if (rc == VV_OK) rc = vv_merge(db, "ks", "k", 1, s, n);
+        vvi_fail_alloc_after(0);
+        if (rc != VV_OK) {
+            char *x;
+            assert_int_equal(rc, VV_ENOMEM);
+            x = sibs(db, "ks", "k", NULL);
+            /* either nothing happened, or the put did and the merge did not */
+            assert_true(strcmp(x, "old") == 0 ||
+                        (strstr(x, "old") && strstr(x, "new") && !strstr(x, "other")));
+        }
+        vv_free(s);
+        vv_db_close(db);
+        vv_db_close(o);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_actor_incarnation),
+        cmocka_unit_test(test_put_get_single),
+        cmocka_unit_test(test_newer_replaces_older),
+        cmocka_unit_test(test_concurrent_kept),
+        cmocka_unit_test(test_eggs_milk_bacon),
+        cmocka_unit_test(test_three_replicas),
+        cmocka_unit_test(test_deterministic_order),
+        cmocka_unit_test(test_delete_tombstone),
+        cmocka_unit_test(test_lww),
+        cmocka_unit_test(test_timestamps_never_backwards),
+        cmocka_unit_test(test_sibling_explosion),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_keyspaces_isolated),
+        cmocka_unit_test(test_keys_and_stats),
+        cmocka_unit_test(test_sibling_limits),
+        cmocka_unit_test(test_custom_resolver_and_writeback),
+        cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_export_merge_errors),
+        cmocka_unit_test(test_no_dot_reuse_after_restart),
+        cmocka_unit_test(test_model_random_histories),
+        cmocka_unit_test(test_merge_order_free),
+        cmocka_unit_test(test_alloc_failures_leave_state),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
