@@ -18,15 +18,35 @@ int vv_clock_new(vv_clock **out)
     vv_clock *c = vvi_malloc(sizeof *c);
     *out = NULL;
     if (!c) return VV_ENOMEM;
-    memset(c, 0, sizeof *c);
+    c->e = c->ie;
+    c->n = 0;
+    c->cap = VVI_ICLOCK;
     *out = c;
     return VV_OK;
+}
+
+/* Give entry e a copy of name.  @return VV_OK or VV_ENOMEM. */
+static int cent_set(vvi_centry *e, const char *name, size_t len, uint64_t n)
+{
+    e->n = n;
+    e->len = (uint32_t)len;
+    e->heap = NULL;
+    if (len > VVI_INL) {
+        if (!(e->heap = vvi_malloc(len))) return VV_ENOMEM;
+        memcpy(e->heap, name, len);
+    } else memcpy(e->inl, name, len);
+    return VV_OK;
+}
+
+static void cent_free(vvi_centry *e)
+{
+    if (e->len > VVI_INL) vvi_free(e->heap);
 }
 
 static void clock_clear(vv_clock *c)
 {
     size_t i;
-    for (i = 0; i < c->n; i++) vvi_free(c->e[i].node);
+    for (i = 0; i < c->n; i++) cent_free(&c->e[i]);
     c->n = 0;
 }
 
@@ -34,7 +54,7 @@ void vv_clock_free(vv_clock *c)
 {
     if (!c) return;
     clock_clear(c);
-    vvi_free(c->e);
+    if (c->e != c->ie) vvi_free(c->e);
     vvi_free(c);
 }
 
@@ -44,9 +64,12 @@ static int clock_reserve(vv_clock *c, size_t n)
     vvi_centry *e;
     size_t cap;
     if (n <= c->cap) return VV_OK;
-    cap = c->cap ? c->cap * 2 : 4;
+    cap = c->cap * 2;
     if (cap < n) cap = n;
-    e = vvi_realloc(c->e, cap * sizeof *e);
+    if (c->e == c->ie) {
+        if ((e = vvi_malloc(cap * sizeof *e)) != NULL)
+            memcpy(e, c->ie, c->n * sizeof *e);
+    } else e = vvi_realloc(c->e, cap * sizeof *e);
     if (!e) return VV_ENOMEM;
     c->e = e;
     c->cap = cap;
@@ -59,7 +82,7 @@ static long clock_find(const vv_clock *c, const char *node, size_t len)
     size_t lo = 0, hi = c->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int r = vvi_node_cmp(c->e[mid].node, c->e[mid].len, node, len);
+        int r = vvi_node_cmp(vvi_cname(&c->e[mid]), c->e[mid].len, node, len);
         if (r == 0) return (long)mid;
         if (r < 0) lo = mid + 1; else hi = mid;
     }
@@ -68,14 +91,8 @@ static long clock_find(const vv_clock *c, const char *node, size_t len)
 
 int vvi_clock_push(vv_clock *c, const char *node, size_t len, uint64_t n)
 {
-    char *copy;
     if (clock_reserve(c, c->n + 1)) return VV_ENOMEM;
-    copy = vvi_malloc(len ? len : 1);
-    if (!copy) return VV_ENOMEM;
-    memcpy(copy, node, len);
-    c->e[c->n].node = copy;
-    c->e[c->n].len = (uint32_t)len;
-    c->e[c->n].n = n;
+    if (cent_set(&c->e[c->n], node, len, n)) return VV_ENOMEM;
     c->n++;
     return VV_OK;
 }
@@ -90,7 +107,7 @@ int vv_clock_copy(const vv_clock *c, vv_clock **out)
     if ((rc = vv_clock_new(&d))) return rc;
     if (clock_reserve(d, c->n)) { vv_clock_free(d); return VV_ENOMEM; }
     for (i = 0; i < c->n; i++)
-        if (vvi_clock_push(d, c->e[i].node, c->e[i].len, c->e[i].n)) {
+        if (vvi_clock_push(d, vvi_cname(&c->e[i]), c->e[i].len, c->e[i].n)) {
             vv_clock_free(d);
             return VV_ENOMEM;
         }
@@ -116,14 +133,11 @@ static int clock_insert(vv_clock *c, long i, const char *node, size_t len,
                         uint64_t n)
 {
     size_t at = (size_t)(-i - 1);
-    char *copy;
+    vvi_centry e;
     if (clock_reserve(c, c->n + 1)) return VV_ENOMEM;
-    if (!(copy = vvi_malloc(len))) return VV_ENOMEM;
-    memcpy(copy, node, len);
+    if (cent_set(&e, node, len, n)) return VV_ENOMEM;
     memmove(c->e + at + 1, c->e + at, (c->n - at) * sizeof *c->e);
-    c->e[at].node = copy;
-    c->e[at].len = (uint32_t)len;
-    c->e[at].n = n;
+    c->e[at] = e;
     c->n++;
     return VV_OK;
 }
@@ -135,7 +149,7 @@ int vv_clock_set(vv_clock *c, const char *node, size_t len, uint64_t n)
     i = clock_find(c, node, len);
     if (i >= 0) {
         if (n) { c->e[i].n = n; return VV_OK; }
-        vvi_free(c->e[i].node);                    /* 0 removes the node */
+        cent_free(&c->e[i]);                       /* 0 removes the node */
         memmove(c->e + i, c->e + i + 1, (c->n - (size_t)i - 1) * sizeof *c->e);
         c->n--;
         return VV_OK;
@@ -152,82 +166,57 @@ int vv_clock_tick(vv_clock *c, const char *node, size_t len)
     return vv_clock_set(c, node, len, n + 1);
 }
 
-/* Pointwise max.  Nodes only in other are inserted in one merge pass. */
+/* Pointwise max.  With the same node set it works in place; otherwise it
+ * builds the union in a new array, leaving c unchanged on failure. */
 int vv_clock_merge(vv_clock *c, const vv_clock *o)
 {
-    size_t i = 0, j = 0, extra = 0, k;
-    vvi_centry *e;
+    size_t i = 0, j = 0, extra = 0, k = 0;
+    vvi_centry *res;
+    unsigned char *isnew;
     if (!c || !o) return VV_EINVAL;
     while (i < c->n && j < o->n) {               /* count new nodes */
-        int r = vvi_node_cmp(c->e[i].node, c->e[i].len, o->e[j].node, o->e[j].len);
+        int r = vvi_node_cmp(vvi_cname(&c->e[i]), c->e[i].len,
+                             vvi_cname(&o->e[j]), o->e[j].len);
         if (r == 0) { i++; j++; }
         else if (r < 0) i++;
         else { extra++; j++; }
     }
     extra += o->n - j;
-    if (extra == 0) {                            /* same node set: in place */
+    if (extra == 0) {
         for (i = 0, j = 0; j < o->n; i++) {
-            if (vvi_node_cmp(c->e[i].node, c->e[i].len, o->e[j].node, o->e[j].len) == 0) {
+            if (c->e[i].len == o->e[j].len &&
+                memcmp(vvi_cname(&c->e[i]), vvi_cname(&o->e[j]), c->e[i].len) == 0) {
                 if (o->e[j].n > c->e[i].n) c->e[i].n = o->e[j].n;
                 j++;
             }
         }
         return VV_OK;
     }
-    e = vvi_malloc((c->n + extra) * sizeof *e);
-    if (!e) return VV_ENOMEM;
-    for (k = 0; k < extra; k++) e[k].node = NULL;
-    /* copy new names first so a failure leaves c unchanged */
-    for (i = 0, j = 0, k = 0; j < o->n;) {
-        int r = i < c->n ? vvi_node_cmp(c->e[i].node, c->e[i].len,
-                                        o->e[j].node, o->e[j].len) : 1;
-        if (r == 0) { i++; j++; }
-        else if (r < 0) i++;
-        else {
-            e[k].node = vvi_malloc(o->e[j].len);
-            if (!e[k].node) {
-                while (k > 0) vvi_free(e[--k].node);
-                vvi_free(e);
+    /* one block: the entries, then a flag per entry for "name is new" */
+    res = vvi_malloc((c->n + extra) * (sizeof *res + 1));
+    if (!res) return VV_ENOMEM;
+    isnew = (unsigned char *)(res + c->n + extra);
+    for (i = 0, j = 0; i < c->n || j < o->n; k++) {
+        int r = i == c->n ? 1 : j == o->n ? -1
+              : vvi_node_cmp(vvi_cname(&c->e[i]), c->e[i].len,
+                             vvi_cname(&o->e[j]), o->e[j].len);
+        isnew[k] = r > 0;
+        if (r <= 0) {
+            res[k] = c->e[i++];                  /* moves c's name */
+            if (r == 0 && o->e[j].n > res[k].n) res[k].n = o->e[j].n;
+            if (r == 0) j++;
+        } else {
+            if (cent_set(&res[k], vvi_cname(&o->e[j]), o->e[j].len, o->e[j].n)) {
+                while (k-- > 0) if (isnew[k]) cent_free(&res[k]);
+                vvi_free(res);                   /* c still owns its names */
                 return VV_ENOMEM;
             }
-            memcpy(e[k].node, o->e[j].node, o->e[j].len);
-            k++; j++;
+            j++;
         }
     }
-    /* now interleave: new names sit in e[0..extra) in order; move them to
-     * their final places from the back */
-    {
-        size_t total = c->n + extra, ci = c->n, oj = o->n, nk = extra, out = total;
-        vvi_centry *res = vvi_malloc(total * sizeof *res);
-        if (!res) {
-            for (k = 0; k < extra; k++) vvi_free(e[k].node);
-            vvi_free(e);
-            return VV_ENOMEM;
-        }
-        while (out > 0) {
-            int r;
-            if (ci == 0) r = 1;
-            else if (oj == 0) r = -1;
-            else r = -vvi_node_cmp(c->e[ci - 1].node, c->e[ci - 1].len,
-                                   o->e[oj - 1].node, o->e[oj - 1].len);
-            /* r < 0: c's last is greater; r > 0: o's last is greater */
-            if (r < 0) { res[--out] = c->e[--ci]; }
-            else if (r == 0) {
-                res[--out] = c->e[--ci];
-                if (o->e[oj - 1].n > res[out].n) res[out].n = o->e[oj - 1].n;
-                oj--;
-            } else {
-                oj--;
-                res[--out].node = e[--nk].node;
-                res[out].len = o->e[oj].len;
-                res[out].n = o->e[oj].n;
-            }
-        }
-        vvi_free(e);
-        vvi_free(c->e);
-        c->e = res;
-        c->n = c->cap = total;
-    }
+    if (c->e != c->ie) vvi_free(c->e);
+    c->e = res;
+    c->n = c->cap = k;
     return VV_OK;
 }
 
@@ -239,7 +228,8 @@ int vv_clock_compare(const vv_clock *a, const vv_clock *b)
         int r;
         if (i == a->n) r = 1;
         else if (j == b->n) r = -1;
-        else r = vvi_node_cmp(a->e[i].node, a->e[i].len, b->e[j].node, b->e[j].len);
+        else r = vvi_node_cmp(vvi_cname(&a->e[i]), a->e[i].len,
+                              vvi_cname(&b->e[j]), b->e[j].len);
         if (r < 0) { more = 1; i++; }
         else if (r > 0) { less = 1; j++; }
         else {
@@ -260,7 +250,7 @@ int vv_clock_entry(const vv_clock *c, size_t i, const char **node,
                    size_t *len, uint64_t *n)
 {
     if (!c || i >= c->n) return VV_EINVAL;
-    if (node) *node = c->e[i].node;
+    if (node) *node = vvi_cname(&c->e[i]);
     if (len) *len = c->e[i].len;
     if (n) *n = c->e[i].n;
     return VV_OK;
@@ -273,7 +263,7 @@ void vvi_clock_put(vvi_buf *b, const vv_clock *c)
     vvi_buf_varint(b, c->n);
     for (i = 0; i < c->n; i++) {
         vvi_buf_varint(b, c->e[i].len);
-        vvi_buf_add(b, c->e[i].node, c->e[i].len);
+        vvi_buf_add(b, vvi_cname(&c->e[i]), c->e[i].len);
         vvi_buf_varint(b, c->e[i].n);
     }
 }
@@ -293,7 +283,7 @@ int vvi_clock_get(vvi_rd *r, vv_clock *c)
         name = vvi_rd_bytes(r, (size_t)len);
         cnt = vvi_rd_varint(r);
         if (r->err || cnt == 0) return r->err = VV_ECORRUPT;
-        if (c->n && vvi_node_cmp(c->e[c->n - 1].node, c->e[c->n - 1].len,
+        if (c->n && vvi_node_cmp(vvi_cname(&c->e[c->n - 1]), c->e[c->n - 1].len,
                                  (const char *)name, (size_t)len) >= 0)
             return r->err = VV_ECORRUPT;
         if (vvi_clock_push(c, (const char *)name, (size_t)len, cnt)) return VV_ENOMEM;
@@ -376,7 +366,7 @@ int vv_clock_format(const vv_clock *c, char **out, size_t *len)
         uint64_t v = c->e[i].n;
         char rev[24];
         if (i) vvi_buf_add(&b, ", ", 2);
-        put_name(&b, c->e[i].node, c->e[i].len);
+        put_name(&b, vvi_cname(&c->e[i]), c->e[i].len);
         vvi_buf_byte(&b, ':');
         do { rev[k++] = (char)('0' + v % 10); v /= 10; } while (v);
         for (int m = 0; m < k; m++) num[m] = rev[k - 1 - m];
@@ -503,7 +493,7 @@ int vv_clock_parse(const char *text, size_t len, vv_clock **out)
     {   /* drop the zero markers */
         size_t i, k = 0;
         for (i = 0; i < c->n; i++) {
-            if (c->e[i].n == 0) vvi_free(c->e[i].node);
+            if (c->e[i].n == 0) cent_free(&c->e[i]);
             else c->e[k++] = c->e[i];
         }
         c->n = k;

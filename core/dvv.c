@@ -5,13 +5,38 @@
 
 #define STATE_FORMAT 0x01    /* first byte of a stored (local) state */
 
-void vvi_state_init(vvi_state *s) { memset(s, 0, sizeof *s); }
+void vvi_state_init(vvi_state *s)
+{
+    s->ctx = s->ictx;
+    s->nctx = 0;
+    s->capctx = VVI_ICTX;
+    s->v = s->iv;
+    s->nv = 0;
+    s->capv = VVI_IVER;
+}
 
 void vvi_state_free(vvi_state *s)
 {
-    vvi_free(s->ctx);
-    vvi_free(s->v);
+    if (s->ctx != s->ictx) vvi_free(s->ctx);
+    if (s->v != s->iv) vvi_free(s->v);
     vvi_state_init(s);
+}
+
+void vvi_state_move(vvi_state *dst, vvi_state *src)
+{
+    *dst = *src;
+    if (src->ctx == src->ictx) dst->ctx = dst->ictx;
+    if (src->v == src->iv) dst->v = dst->iv;
+    vvi_state_init(src);
+}
+
+/* Grow an array that may still be the state's inline one. */
+static void *grow(void *p, const void *inl, size_t n, size_t cap, size_t size)
+{
+    void *q;
+    if (p != inl) return vvi_realloc(p, cap * size);
+    if ((q = vvi_malloc(cap * size)) != NULL) memcpy(q, p, n * size);
+    return q;
 }
 
 /* Counter of actor a in a context sorted by actor number (0 if absent). */
@@ -40,8 +65,8 @@ int vvi_ctx_max(vvi_state *s, uint32_t a, uint64_t n)
         if (s->ctx[mid].a < a) lo = mid + 1; else hi = mid;
     }
     if (s->nctx == s->capctx) {
-        size_t cap = s->capctx ? s->capctx * 2 : 4;
-        vvi_ent *e = vvi_realloc(s->ctx, cap * sizeof *e);
+        size_t cap = s->capctx * 2;
+        vvi_ent *e = grow(s->ctx, s->ictx, s->nctx, cap, sizeof *e);
         if (!e) return VV_ENOMEM;
         s->ctx = e;
         s->capctx = cap;
@@ -56,8 +81,8 @@ int vvi_ctx_max(vvi_state *s, uint32_t a, uint64_t n)
 int vvi_state_add(vvi_state *s, const vvi_ver *v)
 {
     if (s->nv == s->capv) {
-        size_t cap = s->capv ? s->capv * 2 : 4;
-        vvi_ver *nv = vvi_realloc(s->v, cap * sizeof *nv);
+        size_t cap = s->capv * 2;
+        vvi_ver *nv = grow(s->v, s->iv, s->nv, cap, sizeof *nv);
         if (!nv) return VV_ENOMEM;
         s->v = nv;
         s->capv = cap;
@@ -192,7 +217,7 @@ int vvi_state_merge(vvi_state *s, const vvi_state *o)
     for (i = 0; i < o->nctx && !rc; i++) rc = vvi_ctx_max(&r, o->ctx[i].a, o->ctx[i].n);
     if (rc) { vvi_state_free(&r); return rc; }
     vvi_state_free(s);
-    *s = r;
+    vvi_state_move(s, &r);
     return VV_OK;
 }
 

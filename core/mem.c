@@ -17,8 +17,7 @@ typedef struct mem_ent {
 /* One undo record: the value a key had before the transaction wrote it. */
 typedef struct mem_undo {
     uint32_t ks;
-    unsigned char *key;      /* owned copy */
-    size_t klen;
+    size_t koff, klen;       /* the key's bytes in mem.ukeys */
     unsigned char *val;      /* owned old value; NULL: the key was absent */
     size_t vlen;
 } mem_undo;
@@ -29,6 +28,7 @@ typedef struct mem {
     int txn;                 /* 0 none, 1 read, 2 write */
     mem_undo *undo;
     size_t nundo, capundo;
+    vvi_buf ukeys;           /* keys of the undo records, reused */
     uint64_t bytes;
 } mem;
 
@@ -92,9 +92,10 @@ static void undo_clear(mem *m, int restore)
 {
     while (m->nundo > 0) {
         mem_undo *u = &m->undo[--m->nundo];
+        const unsigned char *ukey = m->ukeys.p + u->koff;
         if (restore) {
-            uint64_t h = mem_hash(u->ks, u->key, u->klen);
-            mem_ent *e = mem_slot(m, u->ks, u->key, u->klen, h);
+            uint64_t h = mem_hash(u->ks, ukey, u->klen);
+            mem_ent *e = mem_slot(m, u->ks, ukey, u->klen, h);
             int present = e->key && e->key != &tomb_key;
             if (present) {
                 m->bytes -= e->vlen;
@@ -102,13 +103,20 @@ static void undo_clear(mem *m, int restore)
             }
             if (u->val) {                /* put the old value back */
                 if (!present) {
+                    unsigned char *k = vvi_malloc(u->klen ? u->klen : 1);
+                    if (!k) {            /* cannot happen in practice: the
+                                          * slot's old key was just freed */
+                        vvi_free(u->val);
+                        u->val = NULL;
+                        continue;
+                    }
+                    memcpy(k, ukey, u->klen);
                     if (!e->key) m->used++;
-                    e->key = u->key;
+                    e->key = k;
                     e->klen = u->klen;
                     e->ks = u->ks;
                     e->hash = h;
                     m->live++;
-                    u->key = NULL;
                 }
                 e->val = u->val;
                 e->vlen = u->vlen;
@@ -120,9 +128,9 @@ static void undo_clear(mem *m, int restore)
                 m->live--;
             }
         }
-        vvi_free(u->key);
         vvi_free(u->val);
     }
+    m->ukeys.len = 0;
 }
 
 static int mem_commit(void *h)
@@ -168,9 +176,9 @@ static int undo_push(mem *m, mem_ent *e, uint32_t ks, const void *key,
         m->capundo = cap;
     }
     u = &m->undo[m->nundo];
-    u->key = vvi_malloc(klen);
-    if (!u->key) return VV_ENOMEM;
-    memcpy(u->key, key, klen);
+    u->koff = m->ukeys.len;
+    vvi_buf_add(&m->ukeys, key, klen);
+    if (m->ukeys.oom) { m->ukeys.oom = 0; return VV_ENOMEM; }
     u->klen = klen;
     u->ks = ks;
     u->val = NULL;
@@ -300,6 +308,7 @@ static void mem_close(void *h)
         }
     vvi_free(m->t);
     vvi_free(m->undo);
+    vvi_buf_free(&m->ukeys);
     vvi_free(m);
 }
 

@@ -22,6 +22,7 @@ typedef struct kspace {
     vv_ks_config cfg;            /* strings below are owned copies */
     char *load_error;            /* script that failed to re-attach */
     uint64_t warnings;
+    int fresh;                   /* lmdb: created in the open write txn */
 } kspace;
 
 struct vv_db {
@@ -69,7 +70,13 @@ static uint64_t system_now(void *ud)
 }
 
 /* ---- actor table ------------------------------------------------------ */
-static uint64_t name_hash(const char *s, size_t n) { return vvi_hash64(s, n, 0x7676); }
+/* FNV-1a: actor names are short, so a simple byte loop beats XXH64. */
+static uint64_t name_hash(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    while (n--) h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
 
 static int actors_rehash(vv_db *db, size_t nslots)
 {
@@ -248,6 +255,8 @@ static int node_load(vv_db *db, int load_names)
 }
 
 /* ---- transactions ------------------------------------------------------- */
+static void ks_settle(vv_db *db, int keep);
+
 /* Start a read or write transaction unless a batch holds one open. */
 static int txn_begin(vv_db *db, int write)
 {
@@ -279,6 +288,7 @@ static int txn_end(vv_db *db, int rc)
             /* a failed write inside a batch: the batch is abandoned */
             db->be->abort(db->h);
             actors_truncate(db, db->na_stored);
+            ks_settle(db, 0);
             db->batch = 0;
             db->txn = 0;
         }
@@ -289,6 +299,7 @@ static int txn_end(vv_db *db, int rc)
         if (db->durable && ((rc = actors_save(db)) || (rc = node_save(db)))) {
             db->be->abort(db->h);
             actors_truncate(db, db->na_stored);
+            ks_settle(db, 0);
             db->txn = 0;
             return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
         }
@@ -298,9 +309,13 @@ static int txn_end(vv_db *db, int rc)
             vvi_fail(db, rc, "%s: commit failed: %s", db->be->name,
                      db->be->errmsg(db->h));
         } else db->na_stored = db->na;
+        ks_settle(db, rc == VV_OK);
     } else {
         db->be->abort(db->h);
-        if (db->txn == 2) actors_truncate(db, db->na_stored);
+        if (db->txn == 2) {
+            actors_truncate(db, db->na_stored);
+            ks_settle(db, 0);
+        }
     }
     db->txn = 0;
     return rc;
@@ -492,6 +507,28 @@ static kspace *ks_new(vv_db *db, const char *name, uint32_t id)
 }
 
 static int ks_load_one(vv_db *db, const char *name);
+static int kslist_load(vv_db *db);
+
+/* lmdb: keyspaces created in a write transaction exist on disk only once
+ * it commits.  When it aborts (vv_abort, a failed write, a full map) they
+ * must go from memory too: otherwise later writes would go to a keyspace
+ * id that no record names (lost on reopen) and that another process may
+ * give to another keyspace. */
+static void ks_settle(vv_db *db, int keep)
+{
+    kspace **p = &db->ks;
+    while (*p) {
+        kspace *k = *p;
+        if (!k->fresh) { p = &k->next; continue; }
+        if (keep) { k->fresh = 0; p = &k->next; continue; }
+        *p = k->next;
+        cfg_free(&k->cfg);
+        vvi_free(k->load_error);
+        vvi_free(k->name);
+        vvi_free(k);
+    }
+    db->ks_last = NULL;
+}
 
 /* The keyspace called name; created (and recorded) when create is set.
  * Must run inside a transaction (write when creating). */
@@ -508,19 +545,12 @@ static int ks_get(vv_db *db, const char *name, int create, kspace **out)
         if (rc && rc != VV_ENOTFOUND) return rc;
     }
     if (!create) return VV_ENOTFOUND;
-    if (db->durable) {                           /* next id may have moved */
-        const void *p;
-        size_t n;
-        if (db->be->meta_get(db->h, "kslist", &p, &n) == VV_OK) {
-            vvi_rd r;
-            uint64_t next;
-            vvi_rd_init(&r, p, n);
-            next = vvi_rd_varint(&r);
-            if (!r.err && next > db->next_ks && next < UINT32_MAX)
-                db->next_ks = (uint32_t)next;
-        }
-    }
+    /* lmdb: another process may have added keyspaces (and moved the next
+     * id) since we read the list: take them in, or the list we write
+     * below would drop them */
+    if (db->durable && (rc = kslist_load(db))) return rc;
     if (!(k = ks_new(db, name, db->next_ks++))) return VV_ENOMEM;
+    k->fresh = 1;
     if ((rc = ks_save(db, k)) || (rc = kslist_save(db)))
         return vvi_fail(db, rc, "cannot record keyspace '%s': %s", name,
                         db->be->errmsg(db->h));
@@ -563,7 +593,7 @@ static int kslist_load(vv_db *db)
     next = vvi_rd_varint(&r);
     cnt = vvi_rd_varint(&r);
     if (r.err || next >= UINT32_MAX) return VV_ECORRUPT;
-    db->next_ks = (uint32_t)next;
+    if (next > db->next_ks) db->next_ks = (uint32_t)next;  /* lmdb: never back */
     for (i = 0; i < cnt; i++) {
         char *name = get_str(&r);
         if (!name) return VV_ECORRUPT;
@@ -853,9 +883,10 @@ static int state_load(vv_db *db, kspace *k, const void *key, size_t klen,
 static int state_store(vv_db *db, kspace *k, const void *key, size_t klen,
                        const vvi_state *s)
 {
+    unsigned char mem[512];
     vvi_buf b;
     int rc;
-    vvi_buf_init(&b);
+    vvi_buf_init_fixed(&b, mem, sizeof mem);
     vvi_state_encode(s, &b);
     if (b.oom) { vvi_buf_free(&b); return vvi_fail(db, VV_ENOMEM, "out of memory"); }
     rc = db->be->put(db->h, k->id, key, klen, b.p, b.len);
@@ -884,21 +915,24 @@ static int limits(vv_db *db, kspace *k, const void *key, size_t klen,
     return VV_OK;
 }
 
-/* Map a caller's context onto actor numbers (sorted), interning names. */
-static int ctx_map(vv_db *db, const vv_clock *c, vvi_ent **out, size_t *n)
+/* Map a caller's context onto actor numbers (sorted), interning names.
+ * Uses stack[nstack] when it fits; free *out only when it is not stack. */
+static int ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
+                   vvi_ent **out, size_t *n)
 {
     size_t i, k;
     vvi_ent *e;
-    *out = NULL;
+    *out = stack;
     *n = 0;
     if (!c || c->n == 0) return VV_OK;
-    if (!(e = vvi_malloc(c->n * sizeof *e))) return VV_ENOMEM;
+    e = c->n <= nstack ? stack : vvi_malloc(c->n * sizeof *e);
+    if (!e) return VV_ENOMEM;
     for (i = 0; i < c->n; i++) {
-        int rc = actor_intern(db, c->e[i].node, c->e[i].len, &e[i].a);
-        if (rc) { vvi_free(e); return rc; }
+        int rc = actor_intern(db, vvi_cname(&c->e[i]), c->e[i].len, &e[i].a);
+        if (rc) { if (e != stack) vvi_free(e); return rc; }
         e[i].n = c->e[i].n;
         if (e[i].a == db->self && e[i].n > db->counter) {
-            vvi_free(e);
+            if (e != stack) vvi_free(e);
             return vvi_fail(db, VV_EINVAL, "context claims %s:%llu but this "
                             "store has only given out %llu", db->actor,
                             (unsigned long long)c->e[i].n,
@@ -930,8 +964,8 @@ static int ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out)
         }
     for (i = 1; i < c->n; i++) {                 /* sort by name */
         vvi_centry t = c->e[i];
-        for (k = i; k > 0 && vvi_node_cmp(c->e[k - 1].node, c->e[k - 1].len,
-                                          t.node, t.len) > 0; k--)
+        for (k = i; k > 0 && vvi_node_cmp(vvi_cname(&c->e[k - 1]), c->e[k - 1].len,
+                                          vvi_cname(&t), t.len) > 0; k--)
             c->e[k] = c->e[k - 1];
         c->e[k] = t;
     }
@@ -945,7 +979,7 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
 {
     kspace *k;
     vvi_state s;
-    vvi_ent *cc = NULL;
+    vvi_ent stack[16], *cc = NULL;
     size_t ncc = 0;
     vvi_ver v;
     uint64_t now;
@@ -958,7 +992,7 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
     if ((rc = txn_begin(db, 1))) return rc;
     vvi_state_init(&s);
     if ((rc = ks_get(db, ksname, 1, &k))) goto out;
-    if ((rc = ctx_map(db, ctx, &cc, &ncc))) {
+    if ((rc = ctx_map(db, ctx, stack, 16, &cc, &ncc))) {
         if (!db->err[0]) vvi_fail(db, rc, "context: %s", vv_strerror(rc));
         goto out;
     }
@@ -986,7 +1020,7 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
         vvi_fail(db, rc, "out of memory");
 out:
     vvi_state_free(&s);
-    vvi_free(cc);
+    if (cc != stack) vvi_free(cc);
     rc = txn_end(db, rc);
     if (rc && newctx && *newctx) { vv_clock_free(*newctx); *newctx = NULL; }
     return rc;
@@ -1008,10 +1042,9 @@ int vv_delete(vv_db *db, const char *ks, const void *key, size_t klen,
 
 /* ---- reads ------------------------------------------------------------------ */
 struct vv_read {
-    vv_sibling *s;
+    vv_sibling *s;               /* in the same block, then the bytes */
     size_t n;
     vv_clock *ctx;
-    unsigned char *arena;        /* values and actor names */
     const void *value;
     size_t vlen;
     int vrc;                     /* VV_OK, VV_ENOTFOUND, VV_ERESOLVER */
@@ -1038,9 +1071,7 @@ int vv_read_value(const vv_read *r, const void **value, size_t *len)
 void vv_read_free(vv_read *r)
 {
     if (!r) return;
-    vvi_free(r->s);
     vv_clock_free(r->ctx);
-    vvi_free(r->arena);
     vvi_free(r->owned);
     vvi_free(r->error);
     vvi_free(r);
@@ -1054,18 +1085,16 @@ static int sib_cmp(const vv_db *db, const vvi_ver *x, const vvi_ver *y)
     return x->n < y->n ? -1 : x->n > y->n;
 }
 
-/* Build the read from a state (inside the transaction: copies bytes). */
+/* Build the read from a state (inside the transaction: copies bytes).
+ * One block holds the read, its sibling array and their bytes. */
 static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
 {
     vv_read *r;
     size_t i, j, k, bytes = 0, n = 0;
-    const vvi_ver **live;
+    const vvi_ver *stack[16], **live = stack;
     unsigned char *p;
-    int rc;
     *out = NULL;
-    if (!(r = vvi_malloc(sizeof *r))) return VV_ENOMEM;
-    memset(r, 0, sizeof *r);
-    if (!(live = vvi_malloc((s->nv ? s->nv : 1) * sizeof *live))) { vvi_free(r); return VV_ENOMEM; }
+    if (s->nv > 16 && !(live = vvi_malloc(s->nv * sizeof *live))) return VV_ENOMEM;
     for (i = 0; i < s->nv; i++)
         if (!s->v[i].tomb) {
             live[n++] = &s->v[i];
@@ -1076,15 +1105,20 @@ static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
         for (k = i; k > 0 && sib_cmp(db, live[k - 1], t) > 0; k--) live[k] = live[k - 1];
         live[k] = t;
     }
+    r = vvi_malloc(sizeof *r + n * sizeof *r->s + bytes);
+    if (!r) {
+        if (live != stack) vvi_free(live);
+        return VV_ENOMEM;
+    }
+    memset(r, 0, sizeof *r);
     r->n = n;
-    r->s = vvi_malloc((n ? n : 1) * sizeof *r->s);
-    r->arena = vvi_malloc(bytes ? bytes : 1);
-    if (!r->s || !r->arena || (rc = ctx_clock(db, s, &r->ctx))) {
-        vvi_free(live);
+    r->s = (vv_sibling *)(r + 1);
+    p = (unsigned char *)(r->s + n);
+    if (ctx_clock(db, s, &r->ctx)) {
+        if (live != stack) vvi_free(live);
         vv_read_free(r);
         return VV_ENOMEM;
     }
-    p = r->arena;
     for (j = 0; j < n; j++) {
         const vvi_ver *v = live[j];
         vv_sibling *sb = &r->s[j];
@@ -1102,7 +1136,7 @@ static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
         sb->counter = v->n;
         sb->timestamp = v->ts;
     }
-    vvi_free(live);
+    if (live != stack) vvi_free(live);
     *out = r;
     return VV_OK;
 }

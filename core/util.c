@@ -70,9 +70,17 @@ char *vvi_strndup(const char *s, size_t n)
 /* ---- buffers ---------------------------------------------------------- */
 void vvi_buf_init(vvi_buf *b) { memset(b, 0, sizeof *b); }
 
+void vvi_buf_init_fixed(vvi_buf *b, void *mem, size_t cap)
+{
+    memset(b, 0, sizeof *b);
+    b->p = mem;
+    b->cap = cap;
+    b->fixed = 1;
+}
+
 void vvi_buf_free(vvi_buf *b)
 {
-    vvi_free(b->p);
+    if (!b->fixed) vvi_free(b->p);
     vvi_buf_init(b);
 }
 
@@ -86,8 +94,12 @@ int vvi_buf_reserve(vvi_buf *b, size_t extra)
     if (extra > SIZE_MAX / 2 - b->len) { b->oom = 1; return VV_ENOMEM; }
     cap = b->cap ? b->cap : 64;
     while (cap - b->len < extra) cap *= 2;
-    p = vvi_realloc(b->p, cap);
+    if (b->fixed) {                       /* leave the caller's memory */
+        p = vvi_malloc(cap);
+        if (p && b->len) memcpy(p, b->p, b->len);
+    } else p = vvi_realloc(b->p, cap);
     if (!p) { b->oom = 1; return VV_ENOMEM; }
+    b->fixed = 0;
     b->p = p;
     b->cap = cap;
     return VV_OK;
@@ -107,7 +119,7 @@ void vvi_buf_byte(vvi_buf *b, unsigned c)
 }
 
 /* LEB128: 7 bits a byte, low first, high bit = more. */
-void vvi_buf_varint(vvi_buf *b, uint64_t v)
+void vvi_buf_varint_slow(vvi_buf *b, uint64_t v)
 {
     if (vvi_buf_reserve(b, 10)) return;
     while (v >= 0x80) {
@@ -140,7 +152,7 @@ void vvi_rd_init(vvi_rd *r, const void *p, size_t n)
 }
 
 /* Read a canonical varint: no redundant high zero groups, fits 64 bits. */
-uint64_t vvi_rd_varint(vvi_rd *r)
+uint64_t vvi_rd_varint_slow(vvi_rd *r)
 {
     uint64_t v = 0;
     int shift = 0;

@@ -28,14 +28,24 @@ typedef struct vvi_buf {
     unsigned char *p;
     size_t len, cap;
     int oom;                  /* sticky: an append failed */
+    int fixed;                /* p is the caller's memory, not the heap's */
 } vvi_buf;
 
 void vvi_buf_init(vvi_buf *b);
+/* Start in the caller's memory (e.g. the stack); moves to the heap when it
+ * outgrows it.  Do not take ownership of p from such a buffer. */
+void vvi_buf_init_fixed(vvi_buf *b, void *mem, size_t cap);
 void vvi_buf_free(vvi_buf *b);
 int  vvi_buf_reserve(vvi_buf *b, size_t extra);
 void vvi_buf_add(vvi_buf *b, const void *p, size_t n);
 void vvi_buf_byte(vvi_buf *b, unsigned c);
-void vvi_buf_varint(vvi_buf *b, uint64_t v);
+void vvi_buf_varint_slow(vvi_buf *b, uint64_t v);
+/* LEB128 varint; one-byte values take the inline path. */
+static inline void vvi_buf_varint(vvi_buf *b, uint64_t v)
+{
+    if (v < 0x80 && b->len < b->cap) b->p[b->len++] = (unsigned char)v;
+    else vvi_buf_varint_slow(b, v);
+}
 void vvi_buf_u64le(vvi_buf *b, uint64_t v);
 
 /* ---- bounded reader ------------------------------------------------- */
@@ -45,7 +55,13 @@ typedef struct vvi_rd {
 } vvi_rd;
 
 void     vvi_rd_init(vvi_rd *r, const void *p, size_t n);
-uint64_t vvi_rd_varint(vvi_rd *r);          /* LEB128, canonical, <= 10 bytes */
+uint64_t vvi_rd_varint_slow(vvi_rd *r);
+/* LEB128, canonical, <= 10 bytes; one-byte values take the inline path. */
+static inline uint64_t vvi_rd_varint(vvi_rd *r)
+{
+    if (!r->err && r->p < r->end && *r->p < 0x80) return *r->p++;
+    return vvi_rd_varint_slow(r);
+}
 unsigned vvi_rd_byte(vvi_rd *r);
 const unsigned char *vvi_rd_bytes(vvi_rd *r, size_t n);
 uint64_t vvi_rd_u64le(vvi_rd *r);
@@ -55,15 +71,25 @@ size_t   vvi_varint_len(uint64_t v);
 uint64_t vvi_hash64(const void *p, size_t n, uint64_t seed);
 
 /* ---- clocks: internal access ---------------------------------------- */
+#define VVI_INL 23            /* names up to this long live in the entry */
 typedef struct vvi_centry {
-    char *node;               /* owned, len bytes, not NUL-terminated */
-    uint32_t len;
     uint64_t n;
+    uint32_t len;
+    char *heap;               /* owned name when len > VVI_INL */
+    char inl[VVI_INL + 1];
 } vvi_centry;
 
+/* The entry's name (len bytes, not NUL-terminated). */
+static inline const char *vvi_cname(const vvi_centry *e)
+{
+    return e->len > VVI_INL ? e->heap : e->inl;
+}
+
+#define VVI_ICLOCK 4          /* clock entries kept inline */
 struct vv_clock {
-    vvi_centry *e;            /* sorted by (bytes, length) */
+    vvi_centry *e;            /* ie or the heap; sorted by (bytes, length) */
     size_t n, cap;
+    vvi_centry ie[VVI_ICLOCK];
 };
 
 /* Compare two node names bytewise (shorter prefix first). */
@@ -134,12 +160,18 @@ typedef struct vvi_ver {
     size_t len;
 } vvi_ver;
 
+#define VVI_ICTX 6            /* context entries kept inline */
+#define VVI_IVER 3            /* versions kept inline */
 typedef struct vvi_state {
-    vvi_ent *ctx;
+    vvi_ent *ctx;             /* ictx or the heap */
     size_t nctx, capctx;
-    vvi_ver *v;
+    vvi_ver *v;               /* iv or the heap */
     size_t nv, capv;
+    vvi_ent ictx[VVI_ICTX];
+    vvi_ver iv[VVI_IVER];
 } vvi_state;
+/* A state refers to its own inline arrays: move it only with this. */
+void     vvi_state_move(vvi_state *dst, vvi_state *src);
 
 void     vvi_state_init(vvi_state *s);
 void     vvi_state_free(vvi_state *s);
