@@ -88,10 +88,10 @@ $(B)/$(H)/vv.so: $(HOBJ) $(CORE_OBJ)
 # ---- tests (ASan + UBSan) --------------------------------------------
 $(B)/san/core/%.o: core/%.c $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) $(W) -D_DEFAULT_SOURCE -DVV_DEBUG -c -o $@ $<
+	$(CC) $(SAN) $(W) $(XCFLAGS) -D_DEFAULT_SOURCE -DVV_DEBUG -c -o $@ $<
 $(B)/san/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) $(W) -D_DEFAULT_SOURCE -DVV_DEBUG $(LUA_CF) -Icore -c -o $@ $<
+	$(CC) $(SAN) $(W) $(XCFLAGS) -D_DEFAULT_SOURCE -DVV_DEBUG $(LUA_CF) -Icore -c -o $@ $<
 $(B)/san/libvv.a: $(SAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -99,7 +99,7 @@ $(B)/san/test_%: tests/test_%.c tests/testutil.h $(B)/san/libvv.a
 	$(CC) $(SAN) $(W) -D_DEFAULT_SOURCE $(LUA_CF) -Icore -Ilua -Itests -o $@ $< \
 	  $(B)/san/libvv.a -lcmocka $(LUA_LIBS) $(DEP_LIBS) -lpthread
 
-check: deps-all all $(TESTS) $(BENCHES)
+check: deps-all all $(TESTS) $(BENCHES) $(B)/embed
 	@$(MAKE) --no-print-directory hosts
 	@sh tests/check.sh $(TESTS)
 
@@ -111,7 +111,7 @@ bench: all $(BENCHES)
 
 $(B)/embed: examples/embed.c $(B)/libvv.a
 	$(CC) $(CFLAGS) -Icore -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
-demo: all $(B)/embed
+demo: deps-all all $(B)/embed
 	@sh examples/run.sh
 
 # ---- fuzzing with libFuzzer (clang) ----------------------------------
