@@ -116,11 +116,11 @@ demo: deps-all all $(B)/embed
 
 # ---- fuzzing with libFuzzer (clang) ----------------------------------
 fuzz: deps
-	@mkdir -p $(B)/fuzz
+	@mkdir -p $(B)/fuzz/corpus
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
 	  $(LUA_CF) -Icore -o $(B)/fuzz/fuzz_state tests/fuzz_state.c \
 	  $(CORE_SRC) $(LLIB_SRC) $(LUA_LIBS) $(DEP_LIBS)
-	$(B)/fuzz/fuzz_state -max_total_time=$${FUZZ_SECONDS:-60} $(B)/fuzz/corpus || true
+	$(B)/fuzz/fuzz_state -max_total_time=$${FUZZ_SECONDS:-60} $(B)/fuzz/corpus
 
 # ---- install -----------------------------------------------------------
 LUA_CMOD = $(shell pkg-config --variable=INSTALL_CMOD $(LUA_PC) 2>/dev/null)
