@@ -1,0 +1,163 @@
+-- lmdb_spec.lua - durable stores from Lua: everything comes back after
+-- close and reopen (siblings with their dots, tombstones, resolver
+-- scripts, stats), and disk errors are clear errors that lose nothing.
+local vv = require "vv"
+
+local function tmpdir()
+  local p = os.tmpname()
+  os.remove(p)
+  return p
+end
+
+local function rmdir(p)
+  os.execute("rm -rf '" .. p .. "'")
+end
+
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function spit(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+-- Siblings as comparable tables: node, actor, counter, timestamp, value.
+local function sibs(r)
+  local t = {}
+  for i, s in ipairs(r.siblings) do
+    t[i] = { s.node, s.actor, s.counter, s.timestamp, s.value }
+  end
+  return t
+end
+
+describe("durable store (LMDB)", function()
+  it("gives back every state, config and dot after reopen", function()
+    local dir, script = tmpdir(), os.tmpname()
+    spit(script, slurp("scripts/union.lua"))
+    local db = vv.open { node = "s0", path = dir, no_sync = true }
+    local actor = db:actor()
+    db:keyspace("carts", { resolver = script })
+    db:keyspace("prefs", { resolver = "lww" })
+    db:put("carts", "alice", { "eggs" })
+    db:put("carts", "alice", { "milk" })                -- a sibling
+    db:put("prefs", "theme", "dark")
+    db:put("plain", "gone", true)
+    db:delete("plain", "gone", db:get("plain", "gone").context)
+    local other = vv.open { node = "s1" }
+    other:put("plain", "shared", { n = 1, list = { 1, 2, 3 } })
+    db:merge("plain", "shared", other:export("plain", "shared"))
+    db:batch(function()
+      for i = 1, 50 do db:put("bulk", string.format("k%03d", i), i) end
+    end)
+    local before = {
+      alice = db:export("carts", "alice"), theme = db:export("prefs", "theme"),
+      gone = db:export("plain", "gone"), shared = db:export("plain", "shared"),
+    }
+    local r = db:get("carts", "alice")
+    local alice = sibs(r)
+    eq(r.value, { "eggs", "milk" })
+    local stats = db:stats()
+    db:close()
+
+    db = vv.open { node = "s0", path = dir }
+    eq(db:actor(), actor)
+    eq(db:export("carts", "alice"), before.alice)
+    eq(db:export("prefs", "theme"), before.theme)
+    eq(db:export("plain", "gone"), before.gone)
+    eq(db:export("plain", "shared"), before.shared)
+    r = db:get("carts", "alice")
+    eq(sibs(r), alice)
+    eq(r.value, { "eggs", "milk" })                    -- script re-attached
+    eq(r.error, nil)
+    eq(db:get("plain", "gone"), nil)
+    eq(db:get("plain", "shared").value, { n = 1, list = { 1, 2, 3 } })
+    eq(db:keyspace("prefs").resolver, "lww")
+    eq(db:keyspace("carts").resolver, script)
+    eq(#db:keys("bulk"), 50)
+    local again = db:stats()
+    eq(again.keys, stats.keys)
+    eq(again.tombstones, stats.tombstones)
+    eq(again.siblings, stats.siblings)
+    assert(again.bytes > 0)
+    -- the counter goes on from where it was
+    local ctx = db:put("plain", "new", 1)
+    assert(ctx:get(actor) > alice[2][3])
+    db:close()
+    other:close()
+    os.remove(script)
+    rmdir(dir)
+  end)
+
+  it("reports a missing script for its keyspace only", function()
+    local dir, script = tmpdir(), os.tmpname()
+    spit(script, slurp("scripts/union.lua"))
+    local db = vv.open { node = "s0", path = dir, no_sync = true }
+    db:keyspace("carts", { resolver = script })
+    db:put("carts", "k", { "a" })
+    db:put("carts", "k", { "b" })
+    db:put("other", "k", "fine")
+    db:close()
+    os.remove(script)
+    db = vv.open { node = "s0", path = dir }
+    local r = db:get("carts", "k")
+    eq(#r.siblings, 2)                                  -- intact
+    assert(r.error and r.error:find(script, 1, true), tostring(r.error))
+    eq(db:get("other", "k").value, "fine")
+    db:close()
+    rmdir(dir)
+  end)
+
+  it("fails clearly on a full map and keeps what was written", function()
+    local dir = tmpdir()
+    local db = vv.open { node = "s0", path = dir, no_sync = true,
+                         map_size = 128 * 1024, map_max = 1024 * 1024 }
+    local big, n = string.rep("x", 4000), 0
+    local ok, err
+    repeat
+      ok, err = pcall(db.put, db, "ks", "k" .. n, big)
+      if ok then n = n + 1 end
+    until not ok or n > 1000
+    assert(not ok and tostring(err):find("map"), tostring(err))
+    assert(n > 20)
+    -- a batch that does not fit leaves nothing
+    ok = pcall(db.batch, db, function()
+      for i = 1, 400 do db:put("ks", "batch" .. i, big) end
+    end)
+    assert(not ok)
+    eq(db:get("ks", "batch1"), nil)
+    db:close()
+    db = vv.open { node = "s0", path = dir }
+    for i = 0, n - 1 do eq(db:get("ks", "k" .. i).value, big) end
+    db:put("ks", "more", "room now")
+    db:close()
+    rmdir(dir)
+  end)
+
+  it("refuses writes when read_only, and a second open", function()
+    local dir = tmpdir()
+    local db = vv.open { node = "s0", path = dir, no_sync = true }
+    db:put("ks", "k", "v")
+    raises("already open", vv.open, { node = "s0", path = dir })
+    db:close()
+    db = vv.open { node = "s0", path = dir, read_only = true }
+    eq(db:get("ks", "k").value, "v")
+    raises("read%-only", db.put, db, "ks", "k", "w")
+    db:close()
+    rmdir(dir)
+  end)
+
+  it("refuses a file that is not a store, and changes nothing", function()
+    local dir = tmpdir()
+    os.execute("mkdir '" .. dir .. "'")
+    local junk = string.rep("not an lmdb file ", 600)
+    spit(dir .. "/data.mdb", junk)
+    raises("not an LMDB environment", vv.open, { node = "s0", path = dir })
+    eq(slurp(dir .. "/data.mdb"), junk)
+    rmdir(dir)
+  end)
+end)
