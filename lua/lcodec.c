@@ -1,0 +1,550 @@
+/* lcodec.c - Lua values <-> stored bytes: canonical MessagePack, or raw. */
+
+/* Encoding goes through msgpack-c's packer.  Tables whose keys are exactly
+ * 1..n become arrays; any other table becomes a map whose entries are
+ * sorted by the bytes of their encoded keys, so equal tables give equal
+ * bytes on every replica and every Lua host.  Decoding is a small strict
+ * reader of its own: it pushes straight onto the Lua stack, allocates
+ * nothing in C (a Lua memory error cannot leak) and shares the encoder's
+ * nesting limit (msgpack-c's unpacker stops at 32 levels). */
+
+#include <stdio.h>
+#include <string.h>
+#include <msgpack.h>
+#include "lcodec.h"
+#include "compat.h"
+
+#define MAXDEPTH 64                 /* deepest table nesting */
+#define PATHMAX  96                 /* longest key path shown in messages */
+
+/* Codec id from a keyspace's codec name. */
+int vvl_codec(const char *name)
+{
+    if (name == NULL || name[0] == '\0' || strcmp(name, "msgpack") == 0)
+        return VVL_MSGPACK;
+    if (strcmp(name, "raw") == 0) return VVL_RAW;
+    return -1;
+}
+
+/* ---- encoding ------------------------------------------------------- */
+
+typedef struct enc {
+    lua_State *L;
+    char *err;
+    size_t errlen;
+    int depth;                      /* tables open on the current path */
+    const void *open[MAXDEPTH];     /* those tables, to find cycles */
+    char path[PATHMAX + 4];         /* keys leading to the current value */
+    size_t plen;
+} enc;
+
+/* One table entry while a table is encoded: its key's and value's bytes
+ * inside the level's scratch buffer. */
+typedef struct entry {
+    size_t koff, klen, voff, vlen;
+    const unsigned char *k;         /* set once the scratch stops moving */
+} entry;
+
+/* msgpack-c write callback: append to a vvi_buf. */
+static int buf_write(void *data, const char *p, size_t n)
+{
+    vvi_buf *b = data;
+    vvi_buf_add(b, p, n);
+    return b->oom ? -1 : 0;
+}
+
+/* Record an error message, followed by the key path when inside a table. */
+static int enc_fail(enc *e, const char *what)
+{
+    if (e->err && e->errlen) {
+        if (e->plen)
+            snprintf(e->err, e->errlen, "%s (at %s)", what, e->path);
+        else
+            snprintf(e->err, e->errlen, "%s", what);
+    }
+    return VV_EINVAL;
+}
+
+/* Out of memory while building the bytes. */
+static int enc_nomem(enc *e)
+{
+    if (e->err && e->errlen) snprintf(e->err, e->errlen, "out of memory");
+    return VV_ENOMEM;
+}
+
+/* Append the key at idx to the path shown in messages: .name for plain
+ * identifiers, [n] for numbers, ["..."] or [true] for the rest. */
+static size_t path_push(enc *e, int idx)
+{
+    lua_State *L = e->L;
+    size_t old = e->plen, room = PATHMAX - e->plen, n = 0, len, i;
+    char seg[PATHMAX + 1];
+    if (old >= PATHMAX) return old;
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: {
+        const char *s = lua_tolstring(L, idx, &len);
+        int ident = len > 0 && !(s[0] >= '0' && s[0] <= '9');
+        for (i = 0; i < len && ident; i++)
+            ident = (s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+                     (s[i] >= 'A' && s[i] <= 'Z') ||
+                     (s[i] >= '0' && s[i] <= '9'));
+        if (ident) {
+            n = (size_t)snprintf(seg, sizeof seg, ".%.*s", (int)len, s);
+        } else {
+            n = (size_t)snprintf(seg, sizeof seg, "[\"");
+            for (i = 0; i < len && n < sizeof seg - 8; i++) {
+                unsigned c = (unsigned char)s[i];
+                if (c >= 32 && c < 127 && c != '"' && c != '\\')
+                    seg[n++] = (char)c;
+                else
+                    n += (size_t)snprintf(seg + n, sizeof seg - n, "\\%u", c);
+            }
+            n += (size_t)snprintf(seg + n, sizeof seg - n, "\"]");
+        }
+        break;
+    }
+    case LUA_TNUMBER: {
+        int64_t k;
+        if (vvc_isint64(L, idx, &k))
+            n = (size_t)snprintf(seg, sizeof seg, "[%lld]", (long long)k);
+        else
+            n = (size_t)snprintf(seg, sizeof seg, "[%.17g]",
+                                 (double)lua_tonumber(L, idx));
+        break;
+    }
+    case LUA_TBOOLEAN:
+        n = (size_t)snprintf(seg, sizeof seg, "[%s]",
+                             lua_toboolean(L, idx) ? "true" : "false");
+        break;
+    default:
+        n = (size_t)snprintf(seg, sizeof seg, "[?]");
+        break;
+    }
+    if (n > sizeof seg - 1) n = sizeof seg - 1;
+    if (n > room) {                 /* too long: cut and mark it */
+        memcpy(e->path + old, seg, room);
+        memcpy(e->path + PATHMAX, "...", 4);
+        e->plen = PATHMAX;
+        return old;
+    }
+    memcpy(e->path + old, seg, n);
+    e->plen = old + n;
+    e->path[e->plen] = '\0';
+    return old;
+}
+
+/* Forget the path segments added since path_push returned old. */
+static void path_pop(enc *e, size_t old)
+{
+    e->plen = old;
+    e->path[old] = '\0';
+}
+
+/* A double in its canonical form: one NaN, whatever its sign or payload. */
+static int pack_double(msgpack_packer *pk, double d)
+{
+    static const unsigned char nan[9] =
+        {0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0};
+    if (d != d) return pk->callback(pk->data, (const char *)nan, sizeof nan);
+    return msgpack_pack_double(pk, d);
+}
+
+/* Encode the number at idx: integers (5.3+ integer subtype; on 5.1 and
+ * LuaJIT whole numbers within 2^53) as msgpack ints, the rest as doubles. */
+static int enc_number(enc *e, int idx, msgpack_packer *pk)
+{
+    int64_t i;
+    if (vvc_isint64(e->L, idx, &i)) return msgpack_pack_int64(pk, i);
+    return pack_double(pk, (double)lua_tonumber(e->L, idx));
+}
+
+/* Encode a table key at idx; only strings, numbers (not NaN) and booleans
+ * make keys whose order and equality mean the same on every replica. */
+static int enc_key(enc *e, int idx, msgpack_packer *pk)
+{
+    lua_State *L = e->L;
+    size_t len;
+    const char *s;
+    char msg[80];
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+        s = lua_tolstring(L, idx, &len);
+        if (msgpack_pack_str(pk, len) || msgpack_pack_str_body(pk, s, len))
+            return enc_nomem(e);
+        return VV_OK;
+    case LUA_TNUMBER:
+        if (lua_tonumber(L, idx) != lua_tonumber(L, idx))
+            return enc_fail(e, "cannot encode a NaN table key");
+        return enc_number(e, idx, pk) ? enc_nomem(e) : VV_OK;
+    case LUA_TBOOLEAN:
+        if (lua_toboolean(L, idx) ? msgpack_pack_true(pk)
+                                  : msgpack_pack_false(pk))
+            return enc_nomem(e);
+        return VV_OK;
+    default:
+        snprintf(msg, sizeof msg, "cannot encode a table key of type %s",
+                 luaL_typename(L, idx));
+        return enc_fail(e, msg);
+    }
+}
+
+/* Order entries by the bytes of their encoded keys (a shorter prefix
+ * first).  For positive integers this is numeric order, because msgpack
+ * writes them big-endian in ever wider formats. */
+static int entry_cmp(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->k, y->k, n);
+    if (c) return c;
+    return (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+static int enc_value(enc *e, int idx, vvi_buf *out);
+
+/* Encode the table at idx into out, as an array when its keys are exactly
+ * 1..n and as a canonically ordered map otherwise. */
+static int enc_table(enc *e, int idx, vvi_buf *out)
+{
+    lua_State *L = e->L;
+    const void *self = lua_topointer(L, idx);
+    vvi_buf scratch;
+    msgpack_packer spk, opk;
+    entry *ents = NULL;
+    size_t n = 0, cap = 0, i, maxkey = 0;
+    int isarray = 1, rc = VV_OK, d;
+
+    for (d = 0; d < e->depth; d++)
+        if (e->open[d] == self) return enc_fail(e, "cannot encode a cycle");
+    if (e->depth >= MAXDEPTH)
+        return enc_fail(e, "cannot encode tables nested deeper than 64");
+    if (!lua_checkstack(L, 4)) return enc_fail(e, "Lua stack overflow");
+    e->open[e->depth++] = self;
+
+    vvi_buf_init(&scratch);
+    msgpack_packer_init(&spk, &scratch, buf_write);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {          /* key at -2, value at -1 */
+        size_t old;
+        int64_t k;
+        if (n == cap) {
+            entry *p;
+            size_t ncap = cap ? cap * 2 : 8;
+            if (ncap > SIZE_MAX / sizeof *ents ||
+                (p = vvi_realloc(ents, ncap * sizeof *ents)) == NULL) {
+                rc = enc_nomem(e);
+                lua_pop(L, 2);
+                goto done;
+            }
+            ents = p;
+            cap = ncap;
+        }
+        if (isarray) {
+            if (lua_type(L, -2) == LUA_TNUMBER && vvc_isint64(L, -2, &k) &&
+                k >= 1) {
+                if ((uint64_t)k > maxkey) maxkey = (size_t)k;
+            } else {
+                isarray = 0;
+            }
+        }
+        ents[n].koff = scratch.len;
+        rc = enc_key(e, lua_gettop(L) - 1, &spk);
+        if (rc) { lua_pop(L, 2); goto done; }
+        ents[n].klen = scratch.len - ents[n].koff;
+        ents[n].voff = scratch.len;
+        old = path_push(e, lua_gettop(L) - 1);
+        rc = enc_value(e, lua_gettop(L), &scratch);
+        if (rc) { lua_pop(L, 2); goto done; }
+        path_pop(e, old);
+        ents[n].vlen = scratch.len - ents[n].voff;
+        n++;
+        lua_pop(L, 1);                  /* keep the key for lua_next */
+    }
+    if (scratch.oom) { rc = enc_nomem(e); goto done; }
+    if (n > UINT32_MAX) {
+        rc = enc_fail(e, "cannot encode a table of more than 2^32-1 entries");
+        goto done;
+    }
+    for (i = 0; i < n; i++) ents[i].k = scratch.p + ents[i].koff;
+    if (n > 1) qsort(ents, n, sizeof *ents, entry_cmp);
+    isarray = isarray && n > 0 && maxkey == n;
+
+    msgpack_packer_init(&opk, out, buf_write);
+    if (isarray ? msgpack_pack_array(&opk, n) : msgpack_pack_map(&opk, n)) {
+        rc = enc_nomem(e);
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        if (!isarray) vvi_buf_add(out, ents[i].k, ents[i].klen);
+        vvi_buf_add(out, scratch.p + ents[i].voff, ents[i].vlen);
+    }
+    if (out->oom) rc = enc_nomem(e);
+done:
+    vvi_free(ents);
+    vvi_buf_free(&scratch);
+    e->depth--;
+    return rc;
+}
+
+/* Encode the value at (absolute) idx into out. */
+static int enc_value(enc *e, int idx, vvi_buf *out)
+{
+    lua_State *L = e->L;
+    msgpack_packer pk;
+    const char *s;
+    size_t len;
+    char msg[80];
+    int r;
+    msgpack_packer_init(&pk, out, buf_write);
+    switch (lua_type(L, idx)) {
+    case LUA_TBOOLEAN:
+        r = lua_toboolean(L, idx) ? msgpack_pack_true(&pk)
+                                  : msgpack_pack_false(&pk);
+        break;
+    case LUA_TNUMBER:
+        r = enc_number(e, idx, &pk);
+        break;
+    case LUA_TSTRING:
+        s = lua_tolstring(L, idx, &len);
+        if (len > UINT32_MAX)
+            return enc_fail(e, "cannot encode a string of 4 GiB or more");
+        r = msgpack_pack_str(&pk, len) || msgpack_pack_str_body(&pk, s, len);
+        break;
+    case LUA_TTABLE:
+        return enc_table(e, idx, out);
+    case LUA_TNIL:
+    case LUA_TNONE:
+        return enc_fail(e, "cannot encode nil (a value is required)");
+    default:
+        snprintf(msg, sizeof msg, "cannot encode a %s", luaL_typename(L, idx));
+        return enc_fail(e, msg);
+    }
+    return r ? enc_nomem(e) : VV_OK;
+}
+
+/* Encode the value at idx with codec into out (appending). */
+int vvl_encode(lua_State *L, int idx, int codec, vvi_buf *out,
+               char *err, size_t errlen)
+{
+    enc e;
+    size_t start = out->len;
+    int rc;
+    if (err && errlen) err[0] = '\0';
+    idx = vvc_absindex(L, idx);
+    if (codec == VVL_RAW) {
+        const char *s;
+        size_t len;
+        if (lua_type(L, idx) != LUA_TSTRING) {
+            if (err && errlen)
+                snprintf(err, errlen, "the raw codec stores strings only, "
+                         "got %s", luaL_typename(L, idx));
+            return VV_EINVAL;
+        }
+        s = lua_tolstring(L, idx, &len);
+        vvi_buf_add(out, s, len);
+        if (out->oom) {
+            if (err && errlen) snprintf(err, errlen, "out of memory");
+            return VV_ENOMEM;
+        }
+        return VV_OK;
+    }
+    if (codec != VVL_MSGPACK) {
+        if (err && errlen) snprintf(err, errlen, "unknown codec %d", codec);
+        return VV_EINVAL;
+    }
+    e.L = L;
+    e.err = err;
+    e.errlen = errlen;
+    e.depth = 0;
+    e.plen = 0;
+    e.path[0] = '\0';
+    rc = enc_value(&e, idx, out);
+    if (rc) out->len = start;           /* leave out as it was */
+    return rc;
+}
+
+/* ---- decoding ------------------------------------------------------- */
+
+typedef struct dec {
+    lua_State *L;
+    const unsigned char *p, *end;
+    char *err;
+    size_t errlen;
+} dec;
+
+/* Record why the bytes were refused. */
+static int dec_fail(dec *d, const char *what)
+{
+    if (d->err && d->errlen)
+        snprintf(d->err, d->errlen, "bad msgpack value: %s", what);
+    return VV_ECORRUPT;
+}
+
+/* Read an n-byte big-endian unsigned number; 0 and a failure when short. */
+static int dec_uint(dec *d, size_t n, uint64_t *v)
+{
+    size_t i;
+    if ((size_t)(d->end - d->p) < n) return dec_fail(d, "truncated");
+    *v = 0;
+    for (i = 0; i < n; i++) *v = (*v << 8) | d->p[i];
+    d->p += n;
+    return VV_OK;
+}
+
+static int dec_value(dec *d, int depth);
+
+/* Push a string or binary body of n bytes. */
+static int dec_str(dec *d, uint64_t n)
+{
+    if ((uint64_t)(d->end - d->p) < n) return dec_fail(d, "truncated string");
+    lua_pushlstring(d->L, (const char *)d->p, (size_t)n);
+    d->p += n;
+    return VV_OK;
+}
+
+/* Push an array of n values as a sequence (a nil leaves a hole); depth
+ * containers enclose it. */
+static int dec_array(dec *d, uint64_t n, int depth)
+{
+    uint64_t i;
+    if (depth >= MAXDEPTH) return dec_fail(d, "nested deeper than 64");
+    if (n > (uint64_t)(d->end - d->p)) return dec_fail(d, "truncated array");
+    lua_createtable(d->L, n > INT32_MAX ? 0 : (int)n, 0);
+    for (i = 0; i < n; i++) {
+        int rc = dec_value(d, depth + 1);
+        if (rc) return rc;
+        if (lua_isnil(d->L, -1))
+            lua_pop(d->L, 1);
+        else
+            lua_rawseti(d->L, -2, (int)(i + 1));
+    }
+    return VV_OK;
+}
+
+/* Push a map of n pairs.  Keys must be strings, numbers (not NaN) or
+ * booleans and must not repeat; pairs with a nil value are skipped. */
+static int dec_map(dec *d, uint64_t n, int depth)
+{
+    lua_State *L = d->L;
+    uint64_t i;
+    if (depth >= MAXDEPTH) return dec_fail(d, "nested deeper than 64");
+    if (n > (uint64_t)(d->end - d->p) / 2) return dec_fail(d, "truncated map");
+    lua_createtable(L, 0, n > INT32_MAX ? 0 : (int)n);
+    for (i = 0; i < n; i++) {
+        int rc = dec_value(d, depth + 1), t;
+        if (rc) return rc;
+        t = lua_type(L, -1);
+        if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN)
+            return dec_fail(d, "map key is not a string, number or boolean");
+        if (t == LUA_TNUMBER && lua_tonumber(L, -1) != lua_tonumber(L, -1))
+            return dec_fail(d, "map key is NaN");
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (!lua_isnil(L, -1)) return dec_fail(d, "duplicate map key");
+        lua_pop(L, 1);
+        rc = dec_value(d, depth + 1);
+        if (rc) return rc;
+        if (lua_isnil(L, -1))
+            lua_pop(L, 2);
+        else
+            lua_rawset(L, -3);
+    }
+    return VV_OK;
+}
+
+/* Decode one value inside depth containers and push it.  On failure the
+ * stack may hold partial results; vvl_decode puts it back. */
+static int dec_value(dec *d, int depth)
+{
+    lua_State *L = d->L;
+    uint64_t v;
+    unsigned c;
+    int rc;
+    if (!lua_checkstack(L, 4)) return dec_fail(d, "Lua stack overflow");
+    if (d->p >= d->end) return dec_fail(d, "truncated");
+    c = *d->p++;
+    if (c <= 0x7f) { vvc_pushint64(L, (int64_t)c); return VV_OK; }
+    if (c >= 0xe0) { vvc_pushint64(L, (int64_t)c - 256); return VV_OK; }
+    if (c <= 0x8f) return dec_map(d, c & 0x0f, depth);
+    if (c <= 0x9f) return dec_array(d, c & 0x0f, depth);
+    if (c <= 0xbf) return dec_str(d, c & 0x1f);
+    switch (c) {
+    case 0xc0: lua_pushnil(L); return VV_OK;
+    case 0xc2: lua_pushboolean(L, 0); return VV_OK;
+    case 0xc3: lua_pushboolean(L, 1); return VV_OK;
+    case 0xc4: case 0xd9:                               /* bin8, str8 */
+        return (rc = dec_uint(d, 1, &v)) ? rc : dec_str(d, v);
+    case 0xc5: case 0xda:                               /* bin16, str16 */
+        return (rc = dec_uint(d, 2, &v)) ? rc : dec_str(d, v);
+    case 0xc6: case 0xdb:                               /* bin32, str32 */
+        return (rc = dec_uint(d, 4, &v)) ? rc : dec_str(d, v);
+    case 0xca: {                                        /* float32 */
+        uint32_t u;
+        float f;
+        if ((rc = dec_uint(d, 4, &v))) return rc;
+        u = (uint32_t)v;
+        memcpy(&f, &u, sizeof f);
+        lua_pushnumber(L, (lua_Number)f);
+        return VV_OK;
+    }
+    case 0xcb: {                                        /* float64 */
+        double f;
+        if ((rc = dec_uint(d, 8, &v))) return rc;
+        memcpy(&f, &v, sizeof f);
+        lua_pushnumber(L, (lua_Number)f);
+        return VV_OK;
+    }
+    case 0xcc: case 0xcd: case 0xce: case 0xcf:         /* uint8..64 */
+        if ((rc = dec_uint(d, (size_t)1 << (c - 0xcc), &v))) return rc;
+        vvc_pushuint64(L, v);
+        return VV_OK;
+    case 0xd0: case 0xd1: case 0xd2: case 0xd3: {       /* int8..64 */
+        size_t n = (size_t)1 << (c - 0xd0);
+        int64_t s;
+        if ((rc = dec_uint(d, n, &v))) return rc;
+        if (n < 8 && (v >> (8 * n - 1)))                /* sign-extend */
+            v |= ~(uint64_t)0 << (8 * n);
+        memcpy(&s, &v, sizeof s);
+        vvc_pushint64(L, s);
+        return VV_OK;
+    }
+    case 0xdc: return (rc = dec_uint(d, 2, &v)) ? rc : dec_array(d, v, depth);
+    case 0xdd: return (rc = dec_uint(d, 4, &v)) ? rc : dec_array(d, v, depth);
+    case 0xde: return (rc = dec_uint(d, 2, &v)) ? rc : dec_map(d, v, depth);
+    case 0xdf: return (rc = dec_uint(d, 4, &v)) ? rc : dec_map(d, v, depth);
+    case 0xc1:
+        return dec_fail(d, "reserved byte 0xc1");
+    default:                                            /* ext types */
+        return dec_fail(d, "extension types are not supported");
+    }
+}
+
+/* Decode exactly n bytes with codec and push one value. */
+int vvl_decode(lua_State *L, const void *p, size_t n, int codec,
+               char *err, size_t errlen)
+{
+    dec d;
+    int top = lua_gettop(L), rc;
+    if (err && errlen) err[0] = '\0';
+    if (codec == VVL_RAW) {
+        if (!lua_checkstack(L, 1)) {
+            if (err && errlen) snprintf(err, errlen, "Lua stack overflow");
+            return VV_ECORRUPT;
+        }
+        lua_pushlstring(L, p, n);
+        return VV_OK;
+    }
+    if (codec != VVL_MSGPACK) {
+        if (err && errlen) snprintf(err, errlen, "unknown codec %d", codec);
+        return VV_ECORRUPT;
+    }
+    d.L = L;
+    d.p = p;
+    d.end = d.p + n;
+    d.err = err;
+    d.errlen = errlen;
+    rc = dec_value(&d, 0);
+    if (rc == VV_OK && d.p != d.end) rc = dec_fail(&d, "trailing bytes");
+    if (rc) lua_settop(L, top);
+    return rc;
+}
