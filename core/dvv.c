@@ -13,6 +13,7 @@ void vvi_state_init(vvi_state *s)
     s->v = s->iv;
     s->nv = 0;
     s->capv = VVI_IVER;
+    s->seq = 0;
 }
 
 void vvi_state_free(vvi_state *s)
@@ -93,7 +94,8 @@ int vvi_state_add(vvi_state *s, const vvi_ver *v)
 
 /* Layout: format byte; varint nctx, nctx x (varint actor, varint counter);
  * varint nv, nv x (varint actor, varint counter, varint timestamp,
- * varint (len << 1 | tomb), len bytes). */
+ * varint (len << 1 | tomb), len bytes); then, when seq is not 0, varint
+ * seq (the key's place in its keyspace's change log, for sync.c). */
 void vvi_state_encode(const vvi_state *s, vvi_buf *b)
 {
     size_t i;
@@ -112,6 +114,7 @@ void vvi_state_encode(const vvi_state *s, vvi_buf *b)
         vvi_buf_varint(b, (uint64_t)v->len << 1 | (v->tomb ? 1 : 0));
         vvi_buf_add(b, v->val, v->len);
     }
+    if (s->seq) vvi_buf_varint(b, s->seq);
 }
 
 int vvi_state_decode(vvi_state *s, const void *p, size_t n)
@@ -145,7 +148,10 @@ int vvi_state_decode(vvi_state *s, const void *p, size_t n)
         if (r.err) goto bad;
         if (vvi_state_add(s, &v)) { vvi_state_free(s); return VV_ENOMEM; }
     }
-    if (r.p != r.end) goto bad;
+    if (r.p != r.end) {                          /* the change log's seq */
+        s->seq = vvi_rd_varint(&r);
+        if (r.err || s->seq == 0 || r.p != r.end) goto bad;
+    }
     return VV_OK;
 bad:
     vvi_state_free(s);
@@ -216,6 +222,7 @@ int vvi_state_merge(vvi_state *s, const vvi_state *o)
     for (i = 0; i < s->nctx && !rc; i++) rc = vvi_ctx_max(&r, s->ctx[i].a, s->ctx[i].n);
     for (i = 0; i < o->nctx && !rc; i++) rc = vvi_ctx_max(&r, o->ctx[i].a, o->ctx[i].n);
     if (rc) { vvi_state_free(&r); return rc; }
+    r.seq = s->seq;                           /* still the same key */
     vvi_state_free(s);
     vvi_state_move(s, &r);
     return VV_OK;

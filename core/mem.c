@@ -14,6 +14,30 @@ typedef struct mem_ent {
     size_t vlen;
 } mem_ent;
 
+/* A change log entry (keyspaces VVI_LOG_KS | id, see vv_int.h): key is
+ * its seq, value a user key, kept inline when short. */
+#define LOG_INL 21
+typedef struct mem_lent {
+    uint64_t seq;
+    uint16_t vlen;
+    uint8_t live;            /* 0: a hole left by a delete */
+    unsigned char data[LOG_INL]; /* the value, or a pointer to it */
+} mem_lent;
+
+/* A change log: entries sorted by seq.  Seqs come in increasing order, so
+ * a put appends (anything else is refused); a delete leaves a hole,
+ * squeezed out between transactions once holes are half the array.  A
+ * transaction's changes are undone from n0 and the deleted list (no undo
+ * records: this is on every write's path). */
+typedef struct mem_log {
+    uint32_t ks;
+    mem_lent *e;
+    size_t n, cap, holes;
+    size_t n0;               /* entries when the transaction began */
+    size_t *del;             /* entries it deleted (their values stay */
+    size_t ndel, capdel;     /* until it ends) */
+} mem_log;
+
 /* One undo record: the value a key had before the transaction wrote it. */
 typedef struct mem_undo {
     uint32_t ks;
@@ -30,7 +54,12 @@ typedef struct mem {
     size_t nundo, capundo;
     vvi_buf ukeys;           /* keys of the undo records, reused */
     uint64_t bytes;
+    mem_log *logs;           /* change logs, one a keyspace */
+    size_t nlogs;
 } mem;
+
+static int is_log(uint32_t ks) { return ks != META_KS && (ks & VVI_LOG_KS); }
+static void logs_end(mem *m, int restore);
 
 static unsigned char tomb_key;   /* address marks a deleted slot */
 
@@ -83,8 +112,13 @@ static int mem_grow(mem *m)
 static int mem_begin(void *h, int write)
 {
     mem *m = h;
+    size_t i;
     if (m->txn) return VV_EBUSY;
     m->txn = write ? 2 : 1;
+    for (i = 0; i < m->nlogs; i++) {
+        m->logs[i].n0 = m->logs[i].n;
+        m->logs[i].ndel = 0;
+    }
     return VV_OK;
 }
 
@@ -131,6 +165,7 @@ static void undo_clear(mem *m, int restore)
         vvi_free(u->val);
     }
     m->ukeys.len = 0;
+    logs_end(m, restore);
 }
 
 static int mem_commit(void *h)
@@ -149,11 +184,222 @@ static void mem_abort(void *h)
     m->txn = 0;
 }
 
+/* ---- change logs ---------------------------------------------------- */
+/* The value of a change log entry (inline or on the heap). */
+static const unsigned char *lent_val(const mem_lent *e)
+{
+    const unsigned char *p;
+    if (e->vlen <= LOG_INL) return e->data;
+    memcpy(&p, e->data, sizeof p);
+    return p;
+}
+
+/* Free an entry's value (when not inline) and make it a hole. */
+static void lent_clear(mem_lent *e)
+{
+    if (e->live && e->vlen > LOG_INL) vvi_free((void *)lent_val(e));
+    e->live = 0;
+}
+
+/* The change log of backend keyspace ks; added when add is set (NULL when
+ * absent, or out of memory). */
+static mem_log *log_find(mem *m, uint32_t ks, int add)
+{
+    size_t i;
+    if (m->nlogs && m->logs[m->nlogs - 1].ks == ks)
+        return &m->logs[m->nlogs - 1];
+    for (i = 0; i < m->nlogs; i++)
+        if (m->logs[i].ks == ks) return &m->logs[i];
+    if (!add) return NULL;
+    {
+        mem_log *l = vvi_realloc(m->logs, (m->nlogs + 1) * sizeof *l);
+        if (!l) return NULL;
+        m->logs = l;
+        l = &m->logs[m->nlogs++];
+        memset(l, 0, sizeof *l);
+        l->ks = ks;
+        return l;
+    }
+}
+
+/* A change log key (8 bytes, big-endian) as a number. */
+static uint64_t seq_of(const unsigned char *k)
+{
+    return (uint64_t)k[0] << 56 | (uint64_t)k[1] << 48 | (uint64_t)k[2] << 40 |
+           (uint64_t)k[3] << 32 | (uint64_t)k[4] << 24 | (uint64_t)k[5] << 16 |
+           (uint64_t)k[6] << 8 | (uint64_t)k[7];
+}
+
+/* Index of the first entry with seq >= seq.  Seqs are nearly dense, so
+ * interpolation finds it in a probe or two; bisection bounds the rest. */
+static size_t log_lower(const mem_log *l, uint64_t seq)
+{
+    const mem_lent *e = l->e;
+    size_t lo, hi, round = 0;
+    if (l->n == 0 || e[l->n - 1].seq < seq) return l->n;   /* appends */
+    if (e[0].seq >= seq) return 0;
+    lo = 0;                                      /* e[lo].seq < seq */
+    hi = l->n - 1;                               /* e[hi].seq >= seq */
+    while (hi - lo > 1) {
+        size_t mid;
+        if (round++ < 4) {
+            double f = (double)(seq - e[lo].seq) /
+                       (double)(e[hi].seq - e[lo].seq);
+            mid = lo + (size_t)(f * (double)(hi - lo));
+            if (mid <= lo) mid = lo + 1;
+            if (mid >= hi) mid = hi - 1;
+        } else mid = lo + (hi - lo) / 2;
+        if (e[mid].seq == seq) return mid;       /* seqs are unique */
+        if (e[mid].seq < seq) lo = mid; else hi = mid;
+    }
+    return hi;
+}
+
+/* The entry with seq (a hole too), or NULL. */
+static mem_lent *log_entry(mem_log *l, uint64_t seq)
+{
+    size_t i = log_lower(l, seq);
+    return i < l->n && l->e[i].seq == seq ? &l->e[i] : NULL;
+}
+
+/* The entry of log ks under key (8 bytes), or NULL; *lp gets the log. */
+static mem_lent *log_at(mem *m, uint32_t ks, const void *key, size_t klen,
+                        mem_log **lp)
+{
+    mem_log *l = log_find(m, ks, 0);
+    if (lp) *lp = l;
+    if (!l || klen != 8) return NULL;
+    return log_entry(l, seq_of(key));
+}
+
+/* get, put, del and scan of a change log: the backend calls for ks with
+ * the VVI_LOG_KS bit.  Puts normally append (seqs grow). */
+static int log_get(mem *m, uint32_t ks, const void *key, size_t klen,
+                   const void **val, size_t *vlen)
+{
+    mem_lent *e = log_at(m, ks, key, klen, NULL);
+    if (!e || !e->live) return VV_ENOTFOUND;
+    *val = lent_val(e);
+    *vlen = e->vlen;
+    return VV_OK;
+}
+
+/* Append (seqs only grow: a put of an older seq is refused). */
+static int log_put(mem *m, uint32_t ks, const void *key, size_t klen,
+                   const void *val, size_t vlen)
+{
+    mem_log *l = log_find(m, ks, 1);
+    mem_lent *e;
+    uint64_t seq;
+    if (!l) return VV_ENOMEM;
+    if (klen != 8 || vlen > UINT16_MAX) return VV_EINVAL;
+    seq = seq_of(key);
+    if (l->n && l->e[l->n - 1].seq >= seq) return VV_EINVAL;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        mem_lent *ee = vvi_realloc(l->e, cap * sizeof *ee);
+        if (!ee) return VV_ENOMEM;
+        l->e = ee;
+        l->cap = cap;
+    }
+    e = &l->e[l->n];
+    if (vlen <= LOG_INL) memcpy(e->data, val, vlen);
+    else {
+        unsigned char *p = vvi_malloc(vlen);
+        if (!p) return VV_ENOMEM;
+        memcpy(p, val, vlen);
+        memcpy(e->data, &p, sizeof p);
+    }
+    e->seq = seq;
+    e->vlen = (uint16_t)vlen;
+    e->live = 1;
+    l->n++;
+    return VV_OK;
+}
+
+/* Make an entry a hole; its value stays until the transaction ends. */
+static int log_del(mem *m, uint32_t ks, const void *key, size_t klen)
+{
+    mem_log *l;
+    mem_lent *e = log_at(m, ks, key, klen, &l);
+    (void)m;
+    if (!e || !e->live) return VV_ENOTFOUND;
+    if (l->ndel == l->capdel) {
+        size_t cap = l->capdel ? l->capdel * 2 : 64;
+        size_t *d = vvi_realloc(l->del, cap * sizeof *d);
+        if (!d) return VV_ENOMEM;
+        l->del = d;
+        l->capdel = cap;
+    }
+    l->del[l->ndel++] = (size_t)(e - l->e);
+    e->live = 0;
+    l->holes++;
+    return VV_OK;
+}
+
+/* The transaction ends: commit (free what it deleted) or abort (revive
+ * what it deleted, drop what it appended).  Then squeeze out holes where
+ * they are half a log. */
+static void logs_end(mem *m, int restore)
+{
+    size_t i, j, k;
+    for (i = 0; i < m->nlogs; i++) {
+        mem_log *l = &m->logs[i];
+        for (j = 0; j < l->ndel; j++) {
+            mem_lent *e = &l->e[l->del[j]];
+            e->live = 1;                         /* it still has its value */
+            if (restore && l->del[j] < l->n0) l->holes--;    /* revived */
+            else lent_clear(e);                  /* a hole, value freed */
+        }
+        if (restore) {                           /* drop the appended */
+            for (j = l->n0; j < l->n; j++) {
+                if (l->e[j].live) lent_clear(&l->e[j]);
+                else l->holes--;
+            }
+            l->n = l->n0;
+        }
+        l->ndel = 0;
+        l->n0 = l->n;
+        if (l->holes < 64 || l->holes * 2 < l->n) continue;
+        for (j = k = 0; j < l->n; j++)
+            if (l->e[j].live) l->e[k++] = l->e[j];
+        l->n = k;
+        l->holes = 0;
+    }
+}
+
+static int log_scan(mem *m, uint32_t ks, const void *start, size_t slen,
+                    int (*fn)(void *ud, const void *key, size_t klen,
+                              const void *val, size_t vlen), void *ud)
+{
+    mem_log *l = log_find(m, ks, 0);
+    unsigned char pad[8] = {0}, key[8];
+    uint64_t seq;
+    size_t i;
+    int rc = 0, b;
+    if (!l) return VV_OK;
+    memcpy(pad, start, slen < 8 ? slen : 8);
+    seq = seq_of(pad);
+    if (slen > 8) {                              /* keys above the prefix */
+        if (seq == UINT64_MAX) return VV_OK;
+        seq++;
+    }
+    for (i = log_lower(l, seq); i < l->n && !rc; i++) {
+        mem_lent *e = &l->e[i];
+        if (!e->live) continue;
+        for (b = 7, seq = e->seq; b >= 0; b--, seq >>= 8)
+            key[b] = (unsigned char)seq;
+        rc = fn(ud, key, 8, lent_val(e), e->vlen);
+    }
+    return rc;
+}
+
 static int mem_get(void *h, uint32_t ks, const void *key, size_t klen,
                    const void **val, size_t *vlen)
 {
     mem *m = h;
     mem_ent *e;
+    if (is_log(ks)) return log_get(m, ks, key, klen, val, vlen);
     if (!m->cap) return VV_ENOTFOUND;
     e = mem_slot(m, ks, key, klen, mem_hash(ks, key, klen));
     if (!e->key || e->key == &tomb_key) return VV_ENOTFOUND;
@@ -196,11 +442,13 @@ static int mem_put(void *h, uint32_t ks, const void *key, size_t klen,
                    const void *val, size_t vlen)
 {
     mem *m = h;
-    uint64_t hh = mem_hash(ks, key, klen);
+    uint64_t hh;
     mem_ent *e;
     unsigned char *v, *k = NULL;
     int present;
     if (m->txn != 2) return VV_EBUSY;
+    if (is_log(ks)) return log_put(m, ks, key, klen, val, vlen);
+    hh = mem_hash(ks, key, klen);
     if ((m->used + 1) * 4 >= m->cap * 3 && mem_grow(m)) return VV_ENOMEM;
     e = mem_slot(m, ks, key, klen, hh);
     present = e->key && e->key != &tomb_key;
@@ -232,6 +480,7 @@ static int mem_del(void *h, uint32_t ks, const void *key, size_t klen)
     mem *m = h;
     mem_ent *e;
     if (m->txn != 2) return VV_EBUSY;
+    if (is_log(ks)) return log_del(m, ks, key, klen);
     if (!m->cap) return VV_ENOTFOUND;
     e = mem_slot(m, ks, key, klen, mem_hash(ks, key, klen));
     if (!e->key || e->key == &tomb_key) return VV_ENOTFOUND;
@@ -251,26 +500,38 @@ static int ent_cmp(const void *x, const void *y)
     return vvi_node_cmp((const char *)a->key, a->klen, (const char *)b->key, b->klen);
 }
 
-static int mem_scan(void *h, uint32_t ks,
-                    int (*fn)(void *ud, const void *key, size_t klen,
-                              const void *val, size_t vlen), void *ud)
+/* Keys of ks from the first >= start (bytewise) onwards, in order. */
+static int mem_scan_from(void *h, uint32_t ks, const void *start, size_t slen,
+                         int (*fn)(void *ud, const void *key, size_t klen,
+                                   const void *val, size_t vlen), void *ud)
 {
     mem *m = h;
     mem_ent **list;
     size_t i, n = 0;
     int rc = 0;
+    if (is_log(ks)) return log_scan(m, ks, start, slen, fn, ud);
     if (!m->live) return VV_OK;
     list = vvi_malloc(m->live * sizeof *list);
     if (!list) return VV_ENOMEM;
     for (i = 0; i < m->cap; i++) {
         mem_ent *e = &m->t[i];
-        if (e->key && e->key != &tomb_key && e->ks == ks) list[n++] = e;
+        if (e->key && e->key != &tomb_key && e->ks == ks &&
+            (!slen || vvi_node_cmp((const char *)e->key, e->klen, start,
+                                   slen) >= 0))
+            list[n++] = e;
     }
     qsort(list, n, sizeof *list, ent_cmp);
     for (i = 0; i < n && !rc; i++)
         rc = fn(ud, list[i]->key, list[i]->klen, list[i]->val, list[i]->vlen);
     vvi_free(list);
     return rc;
+}
+
+static int mem_scan(void *h, uint32_t ks,
+                    int (*fn)(void *ud, const void *key, size_t klen,
+                              const void *val, size_t vlen), void *ud)
+{
+    return mem_scan_from(h, ks, "", 0, fn, ud);
 }
 
 static int mem_meta_get(void *h, const char *name, const void **val, size_t *vlen)
@@ -309,12 +570,20 @@ static void mem_close(void *h)
     vvi_free(m->t);
     vvi_free(m->undo);
     vvi_buf_free(&m->ukeys);
+    for (i = 0; i < m->nlogs; i++) {
+        size_t j;
+        for (j = 0; j < m->logs[i].n; j++) lent_clear(&m->logs[i].e[j]);
+        vvi_free(m->logs[i].e);
+        vvi_free(m->logs[i].del);
+    }
+    vvi_free(m->logs);
     vvi_free(m);
 }
 
 static const vvi_backend mem_ops = {
     "memory", mem_begin, mem_commit, mem_abort, mem_get, mem_put, mem_del,
-    mem_scan, mem_meta_get, mem_meta_put, mem_bytes, mem_errmsg, mem_close
+    mem_scan, mem_meta_get, mem_meta_put, mem_bytes, mem_errmsg, mem_close,
+    mem_scan_from
 };
 
 int vvi_mem_open(void **h, const vvi_backend **ops)

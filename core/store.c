@@ -23,6 +23,9 @@ typedef struct kspace {
     char *load_error;            /* script that failed to re-attach */
     uint64_t warnings;
     int fresh;                   /* lmdb: created in the open write txn */
+    uint64_t seq;                /* change log: last seq given out */
+    uint64_t seq_txn;            /* lmdb: txn_no when seq was read */
+    int seq_dirty;               /* lmdb: seq to record at commit */
 } kspace;
 
 struct vv_db {
@@ -36,6 +39,7 @@ struct vv_db {
     void *h;
     const vvi_backend *be;
     int durable, read_only, batch, txn;
+    uint64_t txn_no;             /* transactions begun (change log) */
     /* actor table: number -> name, and a hash from name to number */
     char **an;
     uint8_t *al;
@@ -256,6 +260,7 @@ static int node_load(vv_db *db, int load_names)
 
 /* ---- transactions ------------------------------------------------------- */
 static void ks_settle(vv_db *db, int keep);
+static int seqs_save(vv_db *db);
 
 /* Start a read or write transaction unless a batch holds one open. */
 static int txn_begin(vv_db *db, int write)
@@ -268,6 +273,7 @@ static int txn_begin(vv_db *db, int write)
         return vvi_fail(db, rc, "%s: cannot begin: %s", db->be->name,
                         db->be->errmsg(db->h));
     db->txn = write ? 2 : 1;
+    db->txn_no++;
     if (db->durable) {
         /* another process may have moved the counters or added actors */
         if (write && (rc = node_load(db, 0)) && rc != VV_ENOTFOUND) goto fail;
@@ -296,7 +302,8 @@ static int txn_end(vv_db *db, int rc)
     }
     if (!db->txn) return rc;
     if (db->txn == 2 && rc == VV_OK) {
-        if (db->durable && ((rc = actors_save(db)) || (rc = node_save(db)))) {
+        if (db->durable && ((rc = actors_save(db)) || (rc = node_save(db)) ||
+                            (rc = seqs_save(db)))) {
             db->be->abort(db->h);
             actors_truncate(db, db->na_stored);
             ks_settle(db, 0);
@@ -379,7 +386,8 @@ static char *get_str(vvi_rd *r)
 }
 
 /* "ks:<name>": varint id, byte resolver, str name, str codec, str script,
- * varint warn, varint max, byte writeback, varint instr, varint memory. */
+ * varint warn, varint max, byte writeback, varint instr, varint memory,
+ * varint history (added later: a record without it means 0). */
 static void cfg_encode(vvi_buf *b, uint32_t id, const vv_ks_config *c)
 {
     int kind = c->resolver == VV_RESOLVE_CUSTOM && !c->script
@@ -394,6 +402,7 @@ static void cfg_encode(vvi_buf *b, uint32_t id, const vv_ks_config *c)
     vvi_buf_byte(b, c->writeback ? 1 : 0);
     vvi_buf_varint(b, c->budget_instructions);
     vvi_buf_varint(b, c->budget_memory);
+    vvi_buf_varint(b, c->history);
 }
 
 static int cfg_decode(const void *p, size_t n, uint32_t *id, vv_ks_config *c)
@@ -413,6 +422,10 @@ static int cfg_decode(const void *p, size_t n, uint32_t *id, vv_ks_config *c)
     c->writeback = (int)vvi_rd_byte(&r);
     c->budget_instructions = vvi_rd_varint(&r);
     c->budget_memory = vvi_rd_varint(&r);
+    if (!r.err && r.p < r.end) {                 /* newer records only */
+        uint64_t h = vvi_rd_varint(&r);
+        c->history = h > VV_HISTORY_MAX ? VV_HISTORY_MAX : (uint32_t)h;
+    }
     if (r.err || v > UINT32_MAX || c->resolver > VV_RESOLVE_CUSTOM) {
         cfg_free(c);
         return VV_ECORRUPT;
@@ -549,6 +562,8 @@ static int ks_get(vv_db *db, const char *name, int create, kspace **out)
      * id) since we read the list: take them in, or the list we write
      * below would drop them */
     if (db->durable && (rc = kslist_load(db))) return rc;
+    if (db->next_ks >= VVI_LOG_KS)               /* those name change logs */
+        return vvi_fail(db, VV_EOVERFLOW, "too many keyspaces");
     if (!(k = ks_new(db, name, db->next_ks++))) return VV_ENOMEM;
     k->fresh = 1;
     if ((rc = ks_save(db, k)) || (rc = kslist_save(db)))
@@ -617,6 +632,10 @@ int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg)
         return vvi_fail(db, VV_EINVAL, "unknown resolver kind %d", cfg->resolver);
     if (cfg && cfg->resolver == VV_RESOLVE_CUSTOM && !cfg->resolve)
         return vvi_fail(db, VV_EINVAL, "custom resolver without a function");
+    if (cfg && cfg->history > VV_HISTORY_MAX)
+        return vvi_fail(db, VV_EINVAL, "history of %lu entries is over the "
+                        "limit (%d)", (unsigned long)cfg->history,
+                        VV_HISTORY_MAX);
     memset(&c, 0, sizeof c);
     if (cfg) c = *cfg;
     c.resolver_name = dup_or_null(cfg && cfg->resolver_name ? cfg->resolver_name
@@ -895,6 +914,261 @@ static int state_store(vv_db *db, kspace *k, const void *key, size_t klen,
     return VV_OK;
 }
 
+/* ---- the change log (read by sync.c) ------------------------------------ */
+/* A change log key: seq as 8 big-endian bytes (byte order = number order). */
+static void seq_key(uint64_t seq, unsigned char k[8])
+{
+    k[0] = (unsigned char)(seq >> 56); k[1] = (unsigned char)(seq >> 48);
+    k[2] = (unsigned char)(seq >> 40); k[3] = (unsigned char)(seq >> 32);
+    k[4] = (unsigned char)(seq >> 24); k[5] = (unsigned char)(seq >> 16);
+    k[6] = (unsigned char)(seq >> 8);  k[7] = (unsigned char)seq;
+}
+
+/* Name of the meta record with keyspace id's last seq. */
+static void seq_record(uint32_t id, char out[24])
+{
+    snprintf(out, 24, "seq:%lu", (unsigned long)id);
+}
+
+/* lmdb: take the keyspace's last seq from "seq:<id>" once a transaction
+ * (another process may have moved it; seqs of an aborted transaction are
+ * given out again, as nothing saw them). */
+static int seq_load(vv_db *db, kspace *k)
+{
+    const void *p;
+    size_t n;
+    char name[24];
+    int rc;
+    if (!db->durable || k->seq_txn == db->txn_no) return VV_OK;
+    seq_record(k->id, name);
+    rc = db->be->meta_get(db->h, name, &p, &n);
+    if (rc == VV_OK) {
+        vvi_rd r;
+        vvi_rd_init(&r, p, n);
+        k->seq = vvi_rd_varint(&r);
+        if (r.err)
+            return vvi_fail(db, VV_ECORRUPT, "change log counter of keyspace "
+                            "'%s' is unreadable", k->name);
+    } else if (rc == VV_ENOTFOUND) k->seq = 0;
+    else return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    k->seq_txn = db->txn_no;
+    k->seq_dirty = 0;
+    return VV_OK;
+}
+
+/* lmdb: record the counters that moved (at commit). */
+static int seqs_save(vv_db *db)
+{
+    kspace *k;
+    for (k = db->ks; k; k = k->next) {
+        unsigned char b[10];
+        char name[24];
+        vvi_buf buf;
+        int rc;
+        if (!k->seq_dirty) continue;
+        seq_record(k->id, name);
+        vvi_buf_init_fixed(&buf, b, sizeof b);
+        vvi_buf_varint(&buf, k->seq);
+        rc = db->be->meta_put(db->h, name, buf.p, buf.len);
+        vvi_buf_free(&buf);
+        if (rc) return rc;
+        k->seq_dirty = 0;
+    }
+    return VV_OK;
+}
+
+/* The key's state is about to change: give it the keyspace's next seq and
+ * move its change log entry there (VVI_LOG_KS | id: seq -> key). */
+static int log_change(vv_db *db, kspace *k, const void *key, size_t klen,
+                      vvi_state *s)
+{
+    unsigned char sk[8];
+    int rc;
+    if ((rc = seq_load(db, k))) return rc;
+    if (k->seq == UINT64_MAX)
+        return vvi_fail(db, VV_EOVERFLOW, "change log counter exhausted");
+    if (s->seq) {
+        seq_key(s->seq, sk);
+        rc = db->be->del(db->h, VVI_LOG_KS | k->id, sk, 8);
+        if (rc && rc != VV_ENOTFOUND) goto fail;
+    }
+    seq_key(k->seq + 1, sk);
+    if ((rc = db->be->put(db->h, VVI_LOG_KS | k->id, sk, 8, key, klen)))
+        goto fail;
+    s->seq = ++k->seq;
+    k->seq_dirty = 1;
+    return VV_OK;
+fail:
+    return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+}
+
+/* ---- causal history (opt-in per keyspace, read by vv_history) ------------ */
+/* Backend keyspace HIST_KS | id holds a key's newest history entries:
+ * byte HIST_FORMAT, varint count, count x entry, oldest first.  Entry:
+ * varint actor + 1 (0: none), varint counter, varint timestamp, byte flags
+ * (1: tombstone, 2: arrived by merge), varint value length, varint preview
+ * length, preview bytes, varint nrep, nrep x (varint actor, varint
+ * counter).  Actor numbers are this store's own: a history never leaves
+ * the store.  Keyspace ids stay below VVI_LOG_KS, so HIST_KS | id meets
+ * neither a keyspace nor a change log. */
+#define HIST_KS      0x80000000u
+#define HIST_FORMAT  1
+
+/* What a change does to a key, gathered before the state changes. */
+typedef struct hist_note {
+    vvi_ent *rep;                /* dots of the versions it replaces */
+    size_t nrep;
+    vvi_ver *add;                /* versions a merge brings (values borrow
+                                    from the caller's exported state) */
+    size_t nadd;
+} hist_note;
+
+static void hist_free(hist_note *h)
+{
+    vvi_free(h->rep);
+    vvi_free(h->add);
+    memset(h, 0, sizeof *h);
+}
+
+/* Does s hold the version with dot (a, n)? */
+static int hist_has(const vvi_state *s, uint32_t a, uint64_t n)
+{
+    size_t i;
+    for (i = 0; i < s->nv; i++)
+        if (s->v[i].a == a && s->v[i].n == n) return 1;
+    return 0;
+}
+
+/* Before state s changes: the versions of s that ctx covers (for a merge
+ * with o: and that o does not hold as well), and the versions of o that s
+ * has not seen. */
+static int hist_gather(const vvi_state *s, const vvi_ent *ctx, size_t nctx,
+                       const vvi_state *o, hist_note *h)
+{
+    size_t i;
+    hist_free(h);
+    if (!(h->rep = vvi_malloc((s->nv + 1) * sizeof *h->rep))) return VV_ENOMEM;
+    for (i = 0; i < s->nv; i++) {
+        const vvi_ver *v = &s->v[i];
+        if (vvi_ctx_get(ctx, nctx, v->a) >= v->n &&
+            !(o && hist_has(o, v->a, v->n))) {
+            h->rep[h->nrep].a = v->a;
+            h->rep[h->nrep++].n = v->n;
+        }
+    }
+    if (!o) return VV_OK;
+    if (!(h->add = vvi_malloc((o->nv + 1) * sizeof *h->add))) return VV_ENOMEM;
+    for (i = 0; i < o->nv; i++)
+        if (vvi_ctx_get(s->ctx, s->nctx, o->v[i].a) < o->v[i].n)
+            h->add[h->nadd++] = o->v[i];
+    return VV_OK;
+}
+
+/* One decoded entry; preview and replaced dots point into the record. */
+typedef struct hist_ent {
+    uint64_t a1, n, ts, vlen, nrep;
+    unsigned flags;
+    const unsigned char *preview, *rep;
+    size_t plen;
+} hist_ent;
+
+/* Read one entry; VV_ECORRUPT when it is malformed. */
+static int hist_read(vvi_rd *r, hist_ent *e)
+{
+    uint64_t i;
+    e->a1 = vvi_rd_varint(r);
+    e->n = vvi_rd_varint(r);
+    e->ts = vvi_rd_varint(r);
+    e->flags = vvi_rd_byte(r);
+    e->vlen = vvi_rd_varint(r);
+    e->plen = (size_t)vvi_rd_varint(r);
+    if (r->err || e->plen > VV_HISTORY_PREVIEW || e->flags > 3 ||
+        (e->a1 == 0) != (e->n == 0))
+        return VV_ECORRUPT;
+    e->preview = vvi_rd_bytes(r, e->plen);
+    e->nrep = vvi_rd_varint(r);
+    if (r->err || e->nrep > VV_HISTORY_REPLACED) return VV_ECORRUPT;
+    e->rep = r->p;
+    for (i = 0; i < e->nrep; i++) {
+        vvi_rd_varint(r);
+        vvi_rd_varint(r);
+    }
+    return r->err ? VV_ECORRUPT : VV_OK;
+}
+
+/* Append an entry for version v (NULL: a merge that only removed) to b. */
+static void hist_put(vvi_buf *b, const vvi_ver *v, int merge, uint64_t ts,
+                     const hist_note *h)
+{
+    size_t i, plen = v ? (v->len > VV_HISTORY_PREVIEW ? VV_HISTORY_PREVIEW
+                                                      : v->len) : 0;
+    size_t nrep = h->nrep > VV_HISTORY_REPLACED ? VV_HISTORY_REPLACED : h->nrep;
+    vvi_buf_varint(b, v ? (uint64_t)v->a + 1 : 0);
+    vvi_buf_varint(b, v ? v->n : 0);
+    vvi_buf_varint(b, v ? v->ts : ts);
+    vvi_buf_byte(b, (v && v->tomb ? 1u : 0u) | (merge ? 2u : 0u));
+    vvi_buf_varint(b, v ? v->len : 0);
+    vvi_buf_varint(b, plen);
+    if (plen) vvi_buf_add(b, v->val, plen);
+    vvi_buf_varint(b, nrep);
+    for (i = 0; i < nrep; i++) {
+        vvi_buf_varint(b, h->rep[i].a);
+        vvi_buf_varint(b, h->rep[i].n);
+    }
+}
+
+/* After a change (inside its transaction): add its entries to the key's
+ * history and keep the newest k->cfg.history.  written is the version a
+ * write made; NULL for a merge (h->add).  An unreadable old list is
+ * started afresh rather than failing the write. */
+static int history_note(vv_db *db, kspace *k, const void *key, size_t klen,
+                        const hist_note *h, const vvi_ver *written)
+{
+    const void *p;
+    size_t n, i, keeplen = 0, nnew, first = 0;
+    const unsigned char *keep = NULL;
+    uint64_t count = 0, drop, j;
+    uint32_t lim = k->cfg.history;
+    vvi_buf b;
+    int rc;
+    nnew = written ? 1 : h->nadd ? h->nadd : h->nrep ? 1 : 0;
+    if (!lim || !nnew) return VV_OK;
+    rc = db->be->get(db->h, HIST_KS | k->id, key, klen, &p, &n);
+    if (rc && rc != VV_ENOTFOUND)
+        return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    if (rc == VV_OK) {
+        vvi_rd r;
+        hist_ent e;
+        vvi_rd_init(&r, p, n);
+        count = vvi_rd_byte(&r) == HIST_FORMAT ? vvi_rd_varint(&r) : 0;
+        drop = count + nnew > lim ? count + nnew - lim : 0;
+        for (j = 0; j < count && !r.err; j++) {
+            if (j == drop) keep = r.p;
+            if (hist_read(&r, &e)) break;
+        }
+        if (r.err || j < count || r.p != r.end) count = 0;   /* afresh */
+        else if (keep) {
+            keeplen = (size_t)(r.end - keep);
+            count -= drop;
+        } else count = 0;
+    }
+    if (nnew > lim) first = nnew - lim;
+    vvi_buf_init(&b);
+    vvi_buf_byte(&b, HIST_FORMAT);
+    vvi_buf_varint(&b, count + (nnew - first));
+    if (keeplen) vvi_buf_add(&b, keep, keeplen);
+    if (written) hist_put(&b, written, 0, 0, h);
+    else if (!h->nadd) hist_put(&b, NULL, 1, db->last_ts, h);
+    else for (i = first; i < h->nadd; i++) hist_put(&b, &h->add[i], 1, 0, h);
+    rc = b.oom ? VV_ENOMEM
+       : db->be->put(db->h, HIST_KS | k->id, key, klen, b.p, b.len);
+    vvi_buf_free(&b);
+    if (rc == VV_ENOMEM) return vvi_fail(db, rc, "out of memory");
+    if (rc)
+        return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    return VV_OK;
+}
+
 /* Check the sibling limits after a change; writes over max are refused. */
 static int limits(vv_db *db, kspace *k, const void *key, size_t klen,
                   const vvi_state *s, int refuse)
@@ -982,6 +1256,7 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
     vvi_ent stack[16], *cc = NULL;
     size_t ncc = 0;
     vvi_ver v;
+    hist_note hist = { NULL, 0, NULL, 0 };
     uint64_t now;
     int rc, found;
     if (newctx) *newctx = NULL;
@@ -1008,17 +1283,24 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
     v.tomb = tomb;
     v.val = value;
     v.len = tomb ? 0 : vlen;
+    if (k->cfg.history && (rc = hist_gather(&s, cc, ncc, NULL, &hist))) {
+        vvi_fail(db, rc, "out of memory");
+        goto out;
+    }
     if ((rc = vvi_state_write(&s, cc, ncc, &v))) {
         vvi_fail(db, rc, "%s", vv_strerror(rc));
         goto out;
     }
     if ((rc = limits(db, k, key, klen, &s, 1))) goto out;
+    if ((rc = log_change(db, k, key, klen, &s))) goto out;
     if ((rc = state_store(db, k, key, klen, &s))) goto out;
+    if ((rc = history_note(db, k, key, klen, &hist, &v))) goto out;
     db->counter = v.n;
     db->last_ts = v.ts;
     if (newctx && (rc = ctx_clock(db, &s, newctx)))
         vvi_fail(db, rc, "out of memory");
 out:
+    hist_free(&hist);
     vvi_state_free(&s);
     if (cc != stack) vvi_free(cc);
     rc = txn_end(db, rc);
@@ -1240,6 +1522,59 @@ int vv_get(vv_db *db, const char *ksname, const void *key, size_t klen,
 /* Layout: "VVS", format byte, varint klen, key, varint nctx, nctx x (str
  * actor, varint n) in name order, varint nv, nv x (str actor, varint n,
  * varint ts, varint len<<1|tomb, bytes) in (name, n) order, xxh64 (8 LE). */
+/* Append the export of state s of key to b. */
+static int state_export(vv_db *db, const vvi_state *s, const void *key,
+                        size_t klen, vvi_buf *b)
+{
+    size_t i, j, start = b->len;
+    uint32_t *order = vvi_malloc((s->nctx + 1) * sizeof *order);
+    const vvi_ver **vs = vvi_malloc((s->nv + 1) * sizeof *vs);
+    int rc = VV_OK;
+    if (!order || !vs) rc = VV_ENOMEM;
+    else {
+        for (i = 0; i < s->nctx; i++) {
+            uint32_t t = (uint32_t)i;
+            for (j = i; j > 0 && actor_cmp(db, s->ctx[order[j - 1]].a,
+                                           s->ctx[t].a) > 0; j--)
+                order[j] = order[j - 1];
+            order[j] = t;
+        }
+        for (i = 0; i < s->nv; i++) {
+            const vvi_ver *t = &s->v[i];
+            for (j = i; j > 0 && sib_cmp(db, vs[j - 1], t) > 0; j--)
+                vs[j] = vs[j - 1];
+            vs[j] = t;
+        }
+        vvi_buf_add(b, EXPORT_MAGIC, 3);
+        vvi_buf_byte(b, EXPORT_FORMAT);
+        vvi_buf_varint(b, klen);
+        vvi_buf_add(b, key, klen);
+        vvi_buf_varint(b, s->nctx);
+        for (i = 0; i < s->nctx; i++) {
+            uint32_t a = s->ctx[order[i]].a;
+            vvi_buf_varint(b, db->al[a]);
+            vvi_buf_add(b, db->an[a], db->al[a]);
+            vvi_buf_varint(b, s->ctx[order[i]].n);
+        }
+        vvi_buf_varint(b, s->nv);
+        for (i = 0; i < s->nv; i++) {
+            vvi_buf_varint(b, db->al[vs[i]->a]);
+            vvi_buf_add(b, db->an[vs[i]->a], db->al[vs[i]->a]);
+            vvi_buf_varint(b, vs[i]->n);
+            vvi_buf_varint(b, vs[i]->ts);
+            vvi_buf_varint(b, (uint64_t)vs[i]->len << 1 |
+                              (vs[i]->tomb ? 1 : 0));
+            vvi_buf_add(b, vs[i]->val, vs[i]->len);
+        }
+        if (!b->oom)
+            vvi_buf_u64le(b, vvi_hash64(b->p + start, b->len - start, 0));
+        if (b->oom) rc = VV_ENOMEM;
+    }
+    vvi_free(order);
+    vvi_free(vs);
+    return rc;
+}
+
 int vv_export(vv_db *db, const char *ksname, const void *key, size_t klen,
               void **out, size_t *len)
 {
@@ -1258,49 +1593,7 @@ int vv_export(vv_db *db, const char *ksname, const void *key, size_t klen,
     rc = ks_get(db, ksname, 0, &k);
     if (rc == VV_OK) rc = state_load(db, k, key, klen, &s, &found);
     if (rc == VV_OK && !found) rc = VV_ENOTFOUND;
-    if (rc == VV_OK) {
-        size_t i, j;
-        uint32_t *order = vvi_malloc((s.nctx + 1) * sizeof *order);
-        const vvi_ver **vs = vvi_malloc((s.nv + 1) * sizeof *vs);
-        if (!order || !vs) rc = VV_ENOMEM;
-        else {
-            for (i = 0; i < s.nctx; i++) {
-                uint32_t t = (uint32_t)i;
-                for (j = i; j > 0 && actor_cmp(db, s.ctx[order[j - 1]].a, s.ctx[t].a) > 0; j--)
-                    order[j] = order[j - 1];
-                order[j] = t;
-            }
-            for (i = 0; i < s.nv; i++) {
-                const vvi_ver *t = &s.v[i];
-                for (j = i; j > 0 && sib_cmp(db, vs[j - 1], t) > 0; j--) vs[j] = vs[j - 1];
-                vs[j] = t;
-            }
-            vvi_buf_add(&b, EXPORT_MAGIC, 3);
-            vvi_buf_byte(&b, EXPORT_FORMAT);
-            vvi_buf_varint(&b, klen);
-            vvi_buf_add(&b, key, klen);
-            vvi_buf_varint(&b, s.nctx);
-            for (i = 0; i < s.nctx; i++) {
-                uint32_t a = s.ctx[order[i]].a;
-                vvi_buf_varint(&b, db->al[a]);
-                vvi_buf_add(&b, db->an[a], db->al[a]);
-                vvi_buf_varint(&b, s.ctx[order[i]].n);
-            }
-            vvi_buf_varint(&b, s.nv);
-            for (i = 0; i < s.nv; i++) {
-                vvi_buf_varint(&b, db->al[vs[i]->a]);
-                vvi_buf_add(&b, db->an[vs[i]->a], db->al[vs[i]->a]);
-                vvi_buf_varint(&b, vs[i]->n);
-                vvi_buf_varint(&b, vs[i]->ts);
-                vvi_buf_varint(&b, (uint64_t)vs[i]->len << 1 | (vs[i]->tomb ? 1 : 0));
-                vvi_buf_add(&b, vs[i]->val, vs[i]->len);
-            }
-            if (!b.oom) vvi_buf_u64le(&b, vvi_hash64(b.p, b.len, 0));
-            if (b.oom) rc = VV_ENOMEM;
-        }
-        vvi_free(order);
-        vvi_free(vs);
-    }
+    if (rc == VV_OK) rc = state_export(db, &s, key, klen, &b);
     vvi_state_free(&s);
     rc = txn_end(db, rc);
     if (rc) { vvi_buf_free(&b); return rc; }
@@ -1398,30 +1691,19 @@ bad:
     return VV_ECORRUPT;
 }
 
-int vv_merge(vv_db *db, const char *ksname, const void *key, size_t klen,
-             const void *state, size_t len)
+/* Merge a parsed export into key inside the open write transaction.  A
+ * state that changes nothing is not stored again (nor logged). */
+static int merge_in(vv_db *db, kspace *k, const void *key, size_t klen,
+                    const imp_ent *ictx, size_t nctx, const imp_ver *iv,
+                    size_t nv, uint64_t maxts, int *changed)
 {
-    imp_ent *ictx = NULL;
-    imp_ver *iv = NULL;
-    size_t nctx = 0, nv = 0, i;
-    uint64_t maxts;
     vvi_state s, o;
-    kspace *k;
-    int rc, found;
-    if (!db) return VV_EINVAL;
-    db->err[0] = 0;
-    if ((rc = ks_name_ok(db, ksname)) || (rc = key_ok(db, key, klen))) return rc;
-    rc = import_parse(state, len, key, klen, &ictx, &nctx, &iv, &nv, &maxts);
-    if (rc == VV_EFOREIGN)
-        return vvi_fail(db, rc, "state belongs to another key");
-    if (rc == VV_EVERSION)
-        return vvi_fail(db, rc, "state format %d is not one this build reads",
-                        len > 3 ? ((const unsigned char *)state)[3] : 0);
-    if (rc) return vvi_fail(db, rc, "state is corrupt or truncated");
-    if ((rc = txn_begin(db, 1))) { vvi_free(ictx); vvi_free(iv); return rc; }
+    hist_note hist = { NULL, 0, NULL, 0 };
+    size_t i;
+    int rc = VV_OK, found;
+    *changed = 0;
     vvi_state_init(&s);
     vvi_state_init(&o);
-    if ((rc = ks_get(db, ksname, 1, &k))) goto out;
     for (i = 0; i < nctx && !rc; i++) {
         uint32_t a;
         if (!(rc = actor_intern(db, ictx[i].name, ictx[i].len, &a)))
@@ -1444,19 +1726,175 @@ int vv_merge(vv_db *db, const char *ksname, const void *key, size_t klen,
         goto out;
     }
     if ((rc = state_load(db, k, key, klen, &s, &found))) goto out;
+    if (k->cfg.history && (rc = hist_gather(&s, o.ctx, o.nctx, &o, &hist))) {
+        vvi_fail(db, rc, "out of memory");
+        goto out;
+    }
     if ((rc = vvi_state_merge(&s, &o))) { vvi_fail(db, rc, "out of memory"); goto out; }
-    limits(db, k, key, klen, &s, 0);
-    if ((rc = state_store(db, k, key, klen, &s))) goto out;
+    if (found) {                                 /* compare with the stored */
+        unsigned char mem[512];
+        const void *p;
+        size_t n;
+        vvi_buf b;
+        vvi_buf_init_fixed(&b, mem, sizeof mem);
+        vvi_state_encode(&s, &b);
+        if (b.oom) rc = vvi_fail(db, VV_ENOMEM, "out of memory");
+        else if (db->be->get(db->h, k->id, key, klen, &p, &n) != VV_OK ||
+                 n != b.len || memcmp(p, b.p, n) != 0)
+            *changed = 1;
+        vvi_buf_free(&b);
+        if (rc) goto out;
+    } else *changed = s.nv > 0 || s.nctx > 0;
+    if (*changed) {
+        limits(db, k, key, klen, &s, 0);
+        if ((rc = log_change(db, k, key, klen, &s))) goto out;
+        if ((rc = state_store(db, k, key, klen, &s))) goto out;
+        if ((rc = history_note(db, k, key, klen, &hist, NULL))) goto out;
+    }
     {   /* hybrid clock: follow remote clocks that are not too far ahead */
         uint64_t now = db->now(db->now_ud);
         if (maxts > db->last_ts && maxts <= now + TS_AHEAD_MAX) db->last_ts = maxts;
     }
 out:
+    hist_free(&hist);
     vvi_state_free(&s);
     vvi_state_free(&o);
+    return rc;
+}
+
+int vv_merge(vv_db *db, const char *ksname, const void *key, size_t klen,
+             const void *state, size_t len)
+{
+    imp_ent *ictx = NULL;
+    imp_ver *iv = NULL;
+    size_t nctx = 0, nv = 0;
+    uint64_t maxts;
+    kspace *k;
+    int rc, changed;
+    if (!db) return VV_EINVAL;
+    db->err[0] = 0;
+    if ((rc = ks_name_ok(db, ksname)) || (rc = key_ok(db, key, klen))) return rc;
+    rc = import_parse(state, len, key, klen, &ictx, &nctx, &iv, &nv, &maxts);
+    if (rc == VV_EFOREIGN)
+        return vvi_fail(db, rc, "state belongs to another key");
+    if (rc == VV_EVERSION)
+        return vvi_fail(db, rc, "state format %d is not one this build reads",
+                        len > 3 ? ((const unsigned char *)state)[3] : 0);
+    if (rc) return vvi_fail(db, rc, "state is corrupt or truncated");
+    if ((rc = txn_begin(db, 1))) { vvi_free(ictx); vvi_free(iv); return rc; }
+    if ((rc = ks_get(db, ksname, 1, &k)) == VV_OK)
+        rc = merge_in(db, k, key, klen, ictx, nctx, iv, nv, maxts, &changed);
     vvi_free(ictx);
     vvi_free(iv);
     return txn_end(db, rc);
+}
+
+/* ---- hooks for keyspace sync (sync.c; documented in vv_int.h) ------------ */
+int vvi_sync_begin(vv_db *db, const char *name, int mode, vvi_ks **k)
+{
+    int rc;
+    *k = NULL;
+    db->err[0] = 0;
+    if ((rc = txn_begin(db, mode > 0))) return rc;
+    rc = ks_get(db, name, mode == 2, k);
+    if (rc == VV_ENOTFOUND) { *k = NULL; return VV_OK; }
+    if (rc) return txn_end(db, rc);
+    return VV_OK;
+}
+
+int vvi_sync_end(vv_db *db, int rc)
+{
+    return txn_end(db, rc);
+}
+
+int vvi_ks_info(vv_db *db, vvi_ks *k, uint32_t *id, uint64_t *seq)
+{
+    int rc = seq_load(db, k);
+    *id = k->id;
+    *seq = k->seq;
+    return rc;
+}
+
+const vvi_backend *vvi_db_backend(vv_db *db, void **h)
+{
+    *h = db->h;
+    return db->be;
+}
+
+int vvi_actor_num(vv_db *db, const char *name, size_t len, int add,
+                  uint32_t *a)
+{
+    long n;
+    if (add) return actor_intern(db, name, len, a);
+    if ((n = actor_find(db, name, len)) < 0) return VV_ENOTFOUND;
+    *a = (uint32_t)n;
+    return VV_OK;
+}
+
+const char *vvi_actor_name(const vv_db *db, uint32_t a, size_t *len)
+{
+    if (a >= db->na) return NULL;
+    if (len) *len = db->al[a];
+    return db->an[a];
+}
+
+int vvi_key_export(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                   vvi_buf *out)
+{
+    vvi_state s;
+    int rc, found;
+    rc = state_load(db, k, key, klen, &s, &found);
+    if (rc == VV_OK && !found) rc = VV_ENOTFOUND;
+    if (rc == VV_OK) rc = state_export(db, &s, key, klen, out);
+    vvi_state_free(&s);
+    return rc;
+}
+
+int vvi_export_check(const void *state, size_t len, int full,
+                     const void **key, size_t *klen)
+{
+    imp_ent *ictx;
+    imp_ver *iv;
+    size_t nctx, nv;
+    uint64_t maxts, kl;
+    vvi_rd r;
+    const unsigned char *kp;
+    int rc;
+    *key = NULL;
+    *klen = 0;
+    if (!state || len < 3 + 1 + 8) return VV_ECORRUPT;
+    vvi_rd_init(&r, (const unsigned char *)state + 4, len - 12);
+    kl = vvi_rd_varint(&r);
+    kp = vvi_rd_bytes(&r, (size_t)kl);
+    if (r.err) return VV_ECORRUPT;
+    if (full) {
+        rc = import_parse(state, len, kp, (size_t)kl, &ictx, &nctx, &iv, &nv,
+                          &maxts);
+        if (rc) return rc;
+        vvi_free(ictx);
+        vvi_free(iv);
+    }
+    *key = kp;
+    *klen = (size_t)kl;
+    return VV_OK;
+}
+
+int vvi_key_merge(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                  const void *state, size_t len, int *changed)
+{
+    imp_ent *ictx = NULL;
+    imp_ver *iv = NULL;
+    size_t nctx = 0, nv = 0;
+    uint64_t maxts;
+    int rc;
+    *changed = 0;
+    if ((rc = key_ok(db, key, klen))) return rc;
+    rc = import_parse(state, len, key, klen, &ictx, &nctx, &iv, &nv, &maxts);
+    if (rc) return vvi_fail(db, rc, "state is corrupt or truncated");
+    rc = merge_in(db, k, key, klen, ictx, nctx, iv, nv, maxts, changed);
+    vvi_free(ictx);
+    vvi_free(iv);
+    return rc;
 }
 
 /* ---- scans and stats -------------------------------------------------------- */
@@ -1529,4 +1967,93 @@ int vv_stats_get(vv_db *db, const char *ksname, vv_stats *out)
     txn_end(db, VV_ENOTFOUND);
     if (rc) return vvi_fail(db, rc, "stats: %s", vv_strerror(rc));
     return VV_OK;
+}
+
+/* ---- causal history: reading it ------------------------------------------ */
+/* Set d to actor number a1 - 1 (none when a1 is 0) and counter n. */
+static int hist_dot(const vv_db *db, uint64_t a1, uint64_t n, vv_dot *d)
+{
+    size_t k;
+    memset(d, 0, sizeof *d);
+    if (a1 == 0) return VV_OK;
+    if (a1 > db->na) return VV_ECORRUPT;
+    d->actor = db->an[a1 - 1];
+    d->actor_len = db->al[a1 - 1];
+    d->node_len = d->actor_len;
+    for (k = d->actor_len; k > 0; k--)
+        if (d->actor[k - 1] == '.') { d->node_len = k - 1; break; }
+    d->counter = n;
+    return VV_OK;
+}
+
+/* Decode a history record and call fn for each entry. */
+static int hist_each(vv_db *db, const void *p, size_t n,
+                     int (*fn)(void *ud, const vv_hist *e), void *ud)
+{
+    vv_dot reps[VV_HISTORY_REPLACED];
+    uint64_t count, i, j;
+    vvi_rd r;
+    vvi_rd_init(&r, p, n);
+    if (vvi_rd_byte(&r) != HIST_FORMAT) goto bad;
+    count = vvi_rd_varint(&r);
+    if (r.err) goto bad;
+    for (i = 0; i < count; i++) {
+        hist_ent e;
+        vv_hist h;
+        vvi_rd rr;
+        int rc;
+        if (hist_read(&r, &e)) goto bad;
+        memset(&h, 0, sizeof h);
+        if (hist_dot(db, e.a1, e.n, &h.dot)) goto bad;
+        vvi_rd_init(&rr, e.rep, (size_t)(r.p - e.rep));
+        for (j = 0; j < e.nrep; j++) {
+            uint64_t a = vvi_rd_varint(&rr), c = vvi_rd_varint(&rr);
+            if (rr.err || a >= UINT32_MAX || c == 0 ||
+                hist_dot(db, a + 1, c, &reps[j]))
+                goto bad;
+        }
+        h.timestamp = e.ts;
+        h.tombstone = (int)(e.flags & 1);
+        h.how = e.flags & 2 ? VV_HIST_MERGE : VV_HIST_WRITE;
+        h.preview = e.preview;
+        h.preview_len = e.plen;
+        h.value_len = (size_t)e.vlen;
+        h.replaced = reps;
+        h.nreplaced = (size_t)e.nrep;
+        if ((rc = fn(ud, &h))) return rc;
+    }
+    if (r.p != r.end) goto bad;
+    return VV_OK;
+bad:
+    return vvi_fail(db, VV_ECORRUPT, "the history of a key is unreadable");
+}
+
+int vv_history(vv_db *db, const char *ksname, const void *key, size_t klen,
+               int (*fn)(void *ud, const vv_hist *e), void *ud)
+{
+    kspace *k;
+    const void *p;
+    size_t n = 0;
+    void *copy = NULL;
+    int rc;
+    if (!db || !fn) return VV_EINVAL;
+    db->err[0] = 0;
+    if ((rc = ks_name_ok(db, ksname)) || (rc = key_ok(db, key, klen)))
+        return rc;
+    if ((rc = txn_begin(db, 0))) return rc;
+    rc = ks_get(db, ksname, 0, &k);
+    if (rc == VV_OK) {
+        rc = db->be->get(db->h, HIST_KS | k->id, key, klen, &p, &n);
+        if (rc == VV_OK && !(copy = vvi_malloc(n ? n : 1))) rc = VV_ENOMEM;
+        else if (rc == VV_OK) memcpy(copy, p, n);
+        else if (rc != VV_ENOTFOUND)
+            vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    }
+    txn_end(db, VV_ENOTFOUND);                   /* read only: never commits */
+    if (rc == VV_ENOTFOUND) return VV_OK;
+    if (rc == VV_ENOMEM) return vvi_fail(db, rc, "out of memory");
+    if (rc) return rc;
+    rc = hist_each(db, copy, n, fn, ud);
+    vvi_free(copy);
+    return rc;
 }

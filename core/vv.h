@@ -190,6 +190,9 @@ typedef struct vv_ks_config {
                                   durable store re-attaches it on reopen */
     uint64_t budget_instructions; /**< script budget per call (0: default) */
     uint64_t budget_memory;       /**< script memory budget, bytes (0: default) */
+    uint32_t history;        /**< causal history entries kept per key (0:
+                                  none, the default; at most
+                                  VV_HISTORY_MAX); see vv_history */
 } vv_ks_config;
 
 /** @brief Create or reconfigure keyspace name (1..255 bytes).  Keyspaces
@@ -278,6 +281,109 @@ typedef struct vv_stats {
 
 /** @brief Counters of one keyspace (ks != NULL) or of all (NULL). */
 int vv_stats_get(vv_db *db, const char *ks, vv_stats *out);
+/** @} */
+
+/* ------------------------------------------------------------------ */
+/** @defgroup history Causal history (opt-in per keyspace)
+ *  With vv_ks_config.history = N > 0, each write and each merge that
+ *  brings a key new versions adds an entry to a list kept for that key
+ *  (in the same transaction), and only the newest N entries stay.  The
+ *  list is local to the store: exports and sync do not carry it.  An
+ *  entry costs about 14 bytes plus the preview (up to VV_HISTORY_PREVIEW)
+ *  plus 2 to 12 bytes per replaced dot, and each write rewrites the key's
+ *  list (docs/tools.md).
+ *  @{ */
+#define VV_HISTORY_MAX      1000  /**< largest history setting */
+#define VV_HISTORY_PREVIEW  32    /**< value bytes an entry keeps */
+#define VV_HISTORY_REPLACED 64    /**< replaced dots an entry keeps */
+
+#define VV_HIST_WRITE 0           /**< written on this store (put/delete) */
+#define VV_HIST_MERGE 1           /**< arrived by vv_merge or a sync delta */
+
+/** A dot: the identity of one version.  Borrowed like the entry. */
+typedef struct vv_dot {
+    const char *actor;       /**< "<node>.<incarnation>" (NULL: none) */
+    size_t actor_len;
+    size_t node_len;         /**< length of the node part of actor */
+    uint64_t counter;        /**< 0 only with actor NULL */
+} vv_dot;
+
+/** One history entry: a version as it reached this store.  All pointers
+ *  are valid during the callback only. */
+typedef struct vv_hist {
+    vv_dot dot;              /**< the version (actor NULL for a merge that
+                                  only removed versions) */
+    uint64_t timestamp;      /**< the version's wall-clock ms */
+    int tombstone;           /**< a delete */
+    int how;                 /**< VV_HIST_WRITE or VV_HIST_MERGE */
+    const void *preview;     /**< the value's first bytes (encoded) */
+    size_t preview_len;      /**< <= VV_HISTORY_PREVIEW */
+    size_t value_len;        /**< the whole value's length */
+    const vv_dot *replaced;  /**< versions it replaced here: for a write,
+                                  those its context covered; for a merge,
+                                  the local ones the incoming context
+                                  covered (at most VV_HISTORY_REPLACED) */
+    size_t nreplaced;
+} vv_hist;
+
+/** @brief Call fn for each history entry kept for key, oldest first (no
+ *  call when the keyspace keeps none or the key has none).  fn runs after
+ *  the read transaction ended, so it may use the store; a non-zero return
+ *  stops and is returned.
+ *  @return VV_OK, VV_EINVAL, VV_ECORRUPT, VV_ENOMEM, a storage error. */
+int vv_history(vv_db *db, const char *ks, const void *key, size_t klen,
+               int (*fn)(void *ud, const vv_hist *e), void *ud);
+/** @} */
+
+/* ------------------------------------------------------------------ */
+/** @defgroup sync Keyspace sync (anti-entropy)
+ *  Bring one replica's keyspace up to date with another's, over any
+ *  transport, at a cost that follows the difference rather than the
+ *  number of keys:
+ *
+ *      b: vv_digest  -> d      what b has (a few bytes per replica)
+ *      a: vv_delta(d) -> x     the keys a changed since b last synced
+ *      b: vv_apply(x)          merged as vv_merge does
+ *
+ *  Each store numbers the changes of a keyspace (a per-keyspace sequence)
+ *  and keeps, per source replica, the sequence up to which it has merged
+ *  everything from that source (its watermark).  Both messages are
+ *  self-checking bytes (magic, format, keyspace name, xxh64); a corrupt,
+ *  truncated or foreign one is refused and nothing changes.  Messages may
+ *  be lost, duplicated or reordered: a lost one is sent again by the next
+ *  round, a duplicate changes nothing.  docs/sync.md has the details.
+ *  @{ */
+
+/** @brief What this store has of keyspace ks: its watermarks and last
+ *  change number.  Its size depends on the number of replicas, not keys.
+ *  An unknown keyspace gives an empty digest.  *out: vv_free. */
+int vv_digest(vv_db *db, const char *ks, void **out, size_t *len);
+/** @brief The states of the keys of ks this store changed since the
+ *  replica that made digest last merged from it (all keys the first time).
+ *  *out: vv_free.
+ *  @return VV_OK; VV_ECORRUPT / VV_EVERSION for a bad digest, VV_EFOREIGN
+ *  for a digest of another keyspace; VV_ENOMEM... */
+int vv_delta(vv_db *db, const char *ks, const void *digest, size_t dlen,
+             void **out, size_t *len);
+/** @brief Merge a delta made for (any) replica into keyspace ks, in one
+ *  transaction: commutative, idempotent, no write lost, no delete
+ *  resurrected.  The whole message is checked first: VV_ECORRUPT,
+ *  VV_EVERSION, VV_EFOREIGN (another keyspace) change nothing.
+ *  @param[out] changed  keys whose stored state changed (may be NULL). */
+int vv_apply(vv_db *db, const char *ks, const void *delta, size_t len,
+             size_t *changed);
+/** @brief Drop the keys of ks that hold only tombstones which every
+ *  replica named by a digest has merged, and which no older state from
+ *  those replicas can bring back.  Name every replica of the keyspace: a
+ *  replica left out may still hold a value the tombstone deleted, and its
+ *  next delta would bring that value back.  Take the digests, then apply
+ *  a delta from each of those replicas to this store, then reap.
+ *  @param digests,lens  n digests of the other replicas (this store's own
+ *  is allowed and ignored).
+ *  @param[out] reaped   keys dropped (may be NULL).
+ *  @return VV_OK (maybe nothing reaped); a bad digest as for vv_delta. */
+int vv_reap(vv_db *db, const char *ks, const void *const *digests,
+            const size_t *lens, size_t n, size_t *reaped);
 /** @} */
 
 #ifdef __cplusplus

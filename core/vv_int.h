@@ -126,6 +126,10 @@ typedef struct vvi_backend {
     int  (*bytes)(void *h, uint64_t *out);
     const char *(*errmsg)(void *h);
     void (*close)(void *h);
+    /* like scan, from the first key >= start (bytewise) onwards */
+    int  (*scan_from)(void *h, uint32_t ks, const void *start, size_t slen,
+                      int (*fn)(void *ud, const void *key, size_t klen,
+                                const void *val, size_t vlen), void *ud);
 } vvi_backend;
 
 int vvi_mem_open(void **h, const vvi_backend **ops);
@@ -139,6 +143,41 @@ int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* ---- keyspace sync: what sync.c needs of store.c ------------------- */
+/* Every change to a key's stored state gives the key its keyspace's next
+ * sequence number (kept in the state: vvi_state.seq).  The backend
+ * keyspace VVI_LOG_KS | id is the change log: 8-byte big-endian seq ->
+ * key, one entry per key (its latest seq), so "what changed after seq x"
+ * is one scan_from.  Keyspace ids stay below VVI_LOG_KS. */
+#define VVI_LOG_KS 0x40000000u
+typedef struct kspace vvi_ks;
+
+/* Begin a transaction (mode 0: read, 1: write, 2: write and create the
+ * keyspace) and find keyspace name: *k is NULL when it does not exist. */
+int  vvi_sync_begin(vv_db *db, const char *name, int mode, vvi_ks **k);
+/* End it: commit when rc is VV_OK and it writes, else abort.  Returns rc
+ * or the commit's failure. */
+int  vvi_sync_end(vv_db *db, int rc);
+/* The keyspace's backend id and its last seq. */
+int  vvi_ks_info(vv_db *db, vvi_ks *k, uint32_t *id, uint64_t *seq);
+const vvi_backend *vvi_db_backend(vv_db *db, void **h);
+/* Number of actor name; added when add is set, else VV_ENOTFOUND. */
+int  vvi_actor_num(vv_db *db, const char *name, size_t len, int add,
+                   uint32_t *a);
+/* Name of actor number a (NULL when there is none); *len when len. */
+const char *vvi_actor_name(const vv_db *db, uint32_t a, size_t *len);
+/* Append key's state as vv_export makes it; VV_ENOTFOUND when absent. */
+int  vvi_key_export(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                    vvi_buf *out);
+/* Check an exported state completely (full) or only find its key (a
+ * state checked before); *key points into it. */
+int  vvi_export_check(const void *state, size_t len, int full,
+                      const void **key, size_t *klen);
+/* Merge an exported state into key (vv_merge inside the open write
+ * transaction); *changed tells whether the stored state changed. */
+int  vvi_key_merge(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                   const void *state, size_t len, int *changed);
 
 #endif /* VV_INT_H */
 
@@ -169,6 +208,7 @@ typedef struct vvi_state {
     size_t nv, capv;
     vvi_ent ictx[VVI_ICTX];
     vvi_ver iv[VVI_IVER];
+    uint64_t seq;             /* change log seq of the key (0: none yet) */
 } vvi_state;
 /* A state refers to its own inline arrays: move it only with this. */
 void     vvi_state_move(vvi_state *dst, vvi_state *src);
