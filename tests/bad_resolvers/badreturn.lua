@@ -1,0 +1,5 @@
+-- badreturn.lua - KNOWN BAD: returns something vv cannot store (a
+-- function).  vv check-resolver flags: returns.
+return function(siblings, key)
+  return function() return siblings[1].value end
+end
