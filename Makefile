@@ -95,7 +95,7 @@ $(B)/san/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 $(B)/san/libvv.a: $(SAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-$(B)/san/test_%: tests/test_%.c tests/testutil.h $(B)/san/libvv.a
+$(B)/san/test_%: tests/test_%.c $(wildcard tests/*.h) $(B)/san/libvv.a
 	$(CC) $(SAN) $(W) -D_DEFAULT_SOURCE $(LUA_CF) -Icore -Ilua -Itests -o $@ $< \
 	  $(B)/san/libvv.a -lcmocka $(LUA_LIBS) $(DEP_LIBS) -lpthread
 

@@ -1323,10 +1323,19 @@ int vv_delete(vv_db *db, const char *ks, const void *key, size_t klen,
 }
 
 /* ---- reads ------------------------------------------------------------------ */
+/* A context entry kept in a read until a clock is asked for. */
+typedef struct rctx {
+    uint64_t n;
+    size_t len;
+    const char *name;            /* in the read's block */
+} rctx;
+
 struct vv_read {
-    vv_sibling *s;               /* in the same block, then the bytes */
+    vv_sibling *s;               /* in the same block, then rc, then bytes */
     size_t n;
-    vv_clock *ctx;
+    rctx *rc;                    /* the context, in name order */
+    size_t nrc;
+    vv_clock *ctx;               /* built from rc on first use */
     const void *value;
     size_t vlen;
     int vrc;                     /* VV_OK, VV_ENOTFOUND, VV_ERESOLVER */
@@ -1339,7 +1348,33 @@ const vv_sibling *vv_read_sibling(const vv_read *r, size_t i)
 {
     return r && i < r->n ? &r->s[i] : NULL;
 }
-const vv_clock *vv_read_context(const vv_read *r) { return r ? r->ctx : NULL; }
+const vv_clock *vv_read_context(const vv_read *r)
+{
+    vv_read *m = (vv_read *)r;   /* reads are never const objects: the
+                                  * clock is built on first use */
+    size_t i;
+    if (!r) return NULL;
+    if (!m->ctx) {
+        vv_clock *c;
+        if (vv_clock_new(&c)) return NULL;
+        for (i = 0; i < r->nrc; i++)
+            if (vvi_clock_push(c, r->rc[i].name, r->rc[i].len, r->rc[i].n)) {
+                vv_clock_free(c);
+                return NULL;
+            }
+        m->ctx = c;
+    }
+    return m->ctx;
+}
+
+vv_clock *vv_read_take_context(vv_read *r)
+{
+    vv_clock *c;
+    if (!vv_read_context(r)) return NULL;
+    c = r->ctx;
+    r->ctx = NULL;
+    return c;
+}
 const char *vv_read_error(const vv_read *r) { return r ? r->error : NULL; }
 
 int vv_read_value(const vv_read *r, const void **value, size_t *len)
@@ -1387,7 +1422,8 @@ static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
         for (k = i; k > 0 && sib_cmp(db, live[k - 1], t) > 0; k--) live[k] = live[k - 1];
         live[k] = t;
     }
-    r = vvi_malloc(sizeof *r + n * sizeof *r->s + bytes);
+    for (i = 0; i < s->nctx; i++) bytes += db->al[s->ctx[i].a];
+    r = vvi_malloc(sizeof *r + n * sizeof *r->s + s->nctx * sizeof *r->rc + bytes);
     if (!r) {
         if (live != stack) vvi_free(live);
         return VV_ENOMEM;
@@ -1395,11 +1431,21 @@ static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
     memset(r, 0, sizeof *r);
     r->n = n;
     r->s = (vv_sibling *)(r + 1);
-    p = (unsigned char *)(r->s + n);
-    if (ctx_clock(db, s, &r->ctx)) {
-        if (live != stack) vvi_free(live);
-        vv_read_free(r);
-        return VV_ENOMEM;
+    r->rc = (rctx *)(r->s + n);
+    r->nrc = s->nctx;
+    p = (unsigned char *)(r->rc + s->nctx);
+    for (i = 0; i < s->nctx; i++) {              /* context, in name order */
+        uint32_t a = s->ctx[i].a;
+        rctx t;
+        memcpy(p, db->an[a], db->al[a]);
+        t.name = (const char *)p;
+        t.len = db->al[a];
+        t.n = s->ctx[i].n;
+        p += t.len;
+        for (k = i; k > 0 && vvi_node_cmp(r->rc[k - 1].name, r->rc[k - 1].len,
+                                          t.name, t.len) > 0; k--)
+            r->rc[k] = r->rc[k - 1];
+        r->rc[k] = t;
     }
     for (j = 0; j < n; j++) {
         const vvi_ver *v = live[j];
@@ -1512,9 +1558,16 @@ int vv_get(vv_db *db, const char *ksname, const void *key, size_t klen,
         return rc;
     }
     read_resolve(db, k, key, klen, *out);
-    if (k->cfg.writeback && (*out)->n > 1 && (*out)->vrc == VV_OK)
-        vv_put(db, ksname, key, klen, (*out)->value, (*out)->vlen,
-               (*out)->ctx, NULL);              /* best effort: a read stays a read */
+    if (k->cfg.writeback && (*out)->n > 1 && (*out)->vrc == VV_OK) {
+        vv_clock *after = NULL;                  /* best effort: a read stays a read */
+        if (vv_read_context(*out) &&
+            vv_put(db, ksname, key, klen, (*out)->value, (*out)->vlen,
+                   (*out)->ctx, &after) == VV_OK) {
+            vv_clock_free((*out)->ctx);          /* the context covers the write-back */
+            (*out)->ctx = after;
+        }
+        db->err[0] = 0;
+    }
     return VV_OK;
 }
 

@@ -235,8 +235,12 @@ int vv_get(vv_db *db, const char *ks, const void *key, size_t klen,
 size_t vv_read_count(const vv_read *r);
 /** @brief The i-th sibling in deterministic (actor, counter) order. */
 const vv_sibling *vv_read_sibling(const vv_read *r, size_t i);
-/** @brief The read's context: pass it to put/delete. Borrowed. */
+/** @brief The read's context: pass it to put/delete.  Borrowed: valid
+ *  until vv_read_free.  Built on first use; NULL only when out of memory. */
 const vv_clock *vv_read_context(const vv_read *r);
+/** @brief Take the read's context: the caller owns it (vv_clock_free).
+ *  A later vv_read_context builds a new one.  NULL when out of memory. */
+vv_clock *vv_read_take_context(vv_read *r);
 /** @brief The one value: the only sibling's, or the resolver's result.
  *  @return VV_OK; VV_ENOTFOUND when several siblings and no resolver;
  *  VV_ERESOLVER when the resolver failed (message: vv_read_error). */

@@ -908,8 +908,8 @@ static int db_get(lua_State *L)
     lua_setfield(L, 6, "siblings");
     lua_setfield(L, 6, "values");
     ctx = newclock(L);
-    if ((rc = vv_clock_copy(vv_read_context(r), &ctx->c)))
-        return clock_fail(L, "get", rc, "");
+    if (!(ctx->c = vv_read_take_context(r)))
+        return clock_fail(L, "get", VV_ENOMEM, "");
     lua_setfield(L, 6, "context");
     if (n == 1) {
         lua_getfield(L, 6, "values");
