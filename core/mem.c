@@ -222,13 +222,6 @@ static mem_log *log_find(mem *m, uint32_t ks, int add)
     }
 }
 
-/* A change log key (8 bytes, big-endian) as a number. */
-static uint64_t seq_of(const unsigned char *k)
-{
-    return (uint64_t)k[0] << 56 | (uint64_t)k[1] << 48 | (uint64_t)k[2] << 40 |
-           (uint64_t)k[3] << 32 | (uint64_t)k[4] << 24 | (uint64_t)k[5] << 16 |
-           (uint64_t)k[6] << 8 | (uint64_t)k[7];
-}
 
 /* Index of the first entry with seq >= seq.  Seqs are nearly dense, so
  * interpolation finds it in a probe or two; bisection bounds the rest. */
@@ -269,7 +262,7 @@ static mem_lent *log_at(mem *m, uint32_t ks, const void *key, size_t klen,
     mem_log *l = log_find(m, ks, 0);
     if (lp) *lp = l;
     if (!l || klen != 8) return NULL;
-    return log_entry(l, seq_of(key));
+    return log_entry(l, vvi_seq_of(key));
 }
 
 /* get, put, del and scan of a change log: the backend calls for ks with
@@ -293,7 +286,7 @@ static int log_put(mem *m, uint32_t ks, const void *key, size_t klen,
     uint64_t seq;
     if (!l) return VV_ENOMEM;
     if (klen != 8 || vlen > UINT16_MAX) return VV_EINVAL;
-    seq = seq_of(key);
+    seq = vvi_seq_of(key);
     if (l->n && l->e[l->n - 1].seq >= seq) return VV_EINVAL;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
@@ -379,7 +372,7 @@ static int log_scan(mem *m, uint32_t ks, const void *start, size_t slen,
     int rc = 0, b;
     if (!l) return VV_OK;
     memcpy(pad, start, slen < 8 ? slen : 8);
-    seq = seq_of(pad);
+    seq = vvi_seq_of(pad);
     if (slen > 8) {                              /* keys above the prefix */
         if (seq == UINT64_MAX) return VV_OK;
         seq++;

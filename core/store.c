@@ -915,14 +915,6 @@ static int state_store(vv_db *db, kspace *k, const void *key, size_t klen,
 }
 
 /* ---- the change log (read by sync.c) ------------------------------------ */
-/* A change log key: seq as 8 big-endian bytes (byte order = number order). */
-static void seq_key(uint64_t seq, unsigned char k[8])
-{
-    k[0] = (unsigned char)(seq >> 56); k[1] = (unsigned char)(seq >> 48);
-    k[2] = (unsigned char)(seq >> 40); k[3] = (unsigned char)(seq >> 32);
-    k[4] = (unsigned char)(seq >> 24); k[5] = (unsigned char)(seq >> 16);
-    k[6] = (unsigned char)(seq >> 8);  k[7] = (unsigned char)seq;
-}
 
 /* Name of the meta record with keyspace id's last seq. */
 static void seq_record(uint32_t id, char out[24])
@@ -988,11 +980,11 @@ static int log_change(vv_db *db, kspace *k, const void *key, size_t klen,
     if (k->seq == UINT64_MAX)
         return vvi_fail(db, VV_EOVERFLOW, "change log counter exhausted");
     if (s->seq) {
-        seq_key(s->seq, sk);
+        vvi_seq_key(s->seq, sk);
         rc = db->be->del(db->h, VVI_LOG_KS | k->id, sk, 8);
         if (rc && rc != VV_ENOTFOUND) goto fail;
     }
-    seq_key(k->seq + 1, sk);
+    vvi_seq_key(k->seq + 1, sk);
     if ((rc = db->be->put(db->h, VVI_LOG_KS | k->id, sk, 8, key, klen)))
         goto fail;
     s->seq = ++k->seq;

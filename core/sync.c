@@ -344,22 +344,7 @@ int vv_digest(vv_db *db, const char *ks, void **out, size_t *len)
 }
 
 /* ---- deltas ------------------------------------------------------------ */
-/* A change log key: seq as 8 big-endian bytes (byte order = number order). */
-static void seq_key(uint64_t seq, unsigned char k[8])
-{
-    k[0] = (unsigned char)(seq >> 56); k[1] = (unsigned char)(seq >> 48);
-    k[2] = (unsigned char)(seq >> 40); k[3] = (unsigned char)(seq >> 32);
-    k[4] = (unsigned char)(seq >> 24); k[5] = (unsigned char)(seq >> 16);
-    k[6] = (unsigned char)(seq >> 8);  k[7] = (unsigned char)seq;
-}
 
-/* The seq of a change log key. */
-static uint64_t seq_of(const unsigned char k[8])
-{
-    return (uint64_t)k[0] << 56 | (uint64_t)k[1] << 48 | (uint64_t)k[2] << 40 |
-           (uint64_t)k[3] << 32 | (uint64_t)k[4] << 24 | (uint64_t)k[5] << 16 |
-           (uint64_t)k[6] << 8 | (uint64_t)k[7];
-}
 
 /* What delta_cb needs: where to write, up to which seq. */
 typedef struct delta_ud {
@@ -378,7 +363,7 @@ static int delta_cb(void *ud, const void *key, size_t klen, const void *val,
     uint64_t seq;
     int rc;
     if (klen != 8) return u->rc = VV_ECORRUPT;
-    seq = seq_of(key);
+    seq = vvi_seq_of(key);
     if (seq > u->hi) return u->done = 1;         /* stop: past hi */
     u->tmp.len = 0;
     rc = vvi_key_export(u->db, u->k, val, vlen, &u->tmp);
@@ -436,7 +421,7 @@ int vv_delta(vv_db *db, const char *ks, const void *dmsg, size_t dlen,
         unsigned char start[8];
         delta_ud u;
         be = vvi_db_backend(db, &h);
-        seq_key(lo + 1, start);
+        vvi_seq_key(lo + 1, start);
         u.db = db;
         u.k = k;
         u.hi = hi;
@@ -596,7 +581,7 @@ static int reap_cb(void *ud, const void *key, size_t klen, const void *val,
     vvi_state s;
     int rc;
     if (klen != 8) return u->rc = VV_ECORRUPT;
-    seq = seq_of(key);
+    seq = vvi_seq_of(key);
     if (seq > u->bound) return u->done = 1;      /* stop: past the bound */
     rc = u->be->get(u->h, u->id, val, vlen, &p, &n);
     if (rc == VV_ENOTFOUND) return 0;
@@ -662,7 +647,7 @@ int vv_reap(vv_db *db, const char *ks, const void *const *digests,
         u.be = vvi_db_backend(db, &u.h);
         u.id = id;
         u.bound = bound;
-        seq_key(1, start);
+        vvi_seq_key(1, start);
         rc = u.be->scan_from(u.h, VVI_LOG_KS | id, start, 8, reap_cb, &u);
         if (u.done && rc == 1) rc = VV_OK;
         if (u.rc) rc = u.rc;
@@ -678,7 +663,7 @@ int vv_reap(vv_db *db, const char *ks, const void *const *digests,
             const unsigned char *key = vvi_rd_bytes(&r, kl);
             unsigned char sk[8];
             if (r.err) { rc = VV_ECORRUPT; break; }
-            seq_key(s, sk);
+            vvi_seq_key(s, sk);
             if ((rc = u.be->del(u.h, id, key, kl)) == VV_OK &&
                 ((rc = u.be->del(u.h, VVI_LOG_KS | id, sk, 8)) == VV_OK ||
                  rc == VV_ENOTFOUND))

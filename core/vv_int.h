@@ -67,6 +67,22 @@ const unsigned char *vvi_rd_bytes(vvi_rd *r, size_t n);
 uint64_t vvi_rd_u64le(vvi_rd *r);
 size_t   vvi_varint_len(uint64_t v);
 
+/* ---- change log keys: a seq as 8 big-endian bytes ------------------- */
+/* Byte order equals number order, so a range scan walks seqs in order. */
+static inline void vvi_seq_key(uint64_t seq, unsigned char k[8])
+{
+    int i;
+    for (i = 7; i >= 0; i--, seq >>= 8) k[i] = (unsigned char)seq;
+}
+
+static inline uint64_t vvi_seq_of(const unsigned char k[8])
+{
+    uint64_t v = 0;
+    int i;
+    for (i = 0; i < 8; i++) v = v << 8 | k[i];
+    return v;
+}
+
 /* ---- checksums (xxh64 of the payload) ------------------------------- */
 uint64_t vvi_hash64(const void *p, size_t n, uint64_t seed);
 

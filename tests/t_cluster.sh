@@ -5,17 +5,8 @@
 # cmocka-style lines; also checks that no replica process is left.
 B=${B:-build}
 LUA=${LUA:-lua5.4}
-passed=0; failed=0
-ok() { echo "[       OK ] cluster $1"; passed=$((passed + 1)); }
-bad() { echo "[  ERROR   ] cluster $1"; failed=$((failed + 1)); }
-finish() {
-    echo "[  PASSED  ] $passed test(s)."
-    if [ "$failed" -gt 0 ]; then
-        echo "[  FAILED  ] $failed test(s)"
-        exit 1
-    fi
-    exit 0
-}
+T_PREFIX="cluster "
+. tests/lib.sh
 
 if ! LUA_CPATH="$B/?.so;;" $LUA -e 'require "vv"; require "socket"' 2>/dev/null
 then

@@ -6,30 +6,11 @@ B=${B:-build}
 VV=${VV:-$B/vv}
 LUA=${LUA:-lua5.4}
 case $VV in /*) ;; *) VV=$(pwd)/$VV ;; esac
-passed=0; failed=0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vv_tools.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-ok() { echo "[       OK ] $1"; passed=$((passed + 1)); }
-bad() {
-    echo "[  ERROR   ] $1"
-    [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    | /'
-    failed=$((failed + 1))
-}
-# expect NAME ACTUAL PATTERN: ACTUAL has a line matching the grep -E PATTERN
-expect() {
-    if printf '%s\n' "$2" | grep -Eq -- "$3"; then ok "$1"
-    else bad "$1" "$2"; fi
-}
-finish() {
-    echo "[  PASSED  ] $passed test(s)."
-    if [ "$failed" -gt 0 ]; then
-        echo "[  FAILED  ] $failed test(s)"
-        exit 1
-    fi
-    exit 0
-}
+. tests/lib.sh
 
 if [ ! -x "$VV" ]; then
     bad "binary $VV is built"

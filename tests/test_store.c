@@ -583,62 +583,7 @@ static void test_no_dot_reuse_after_restart(void **st)
 #define MR 3          /* replicas */
 #define MK 3          /* keys */
 #define MW 1600       /* writes per run at most */
-#define WORDS (MW / 64 + 1)
-
-typedef struct { uint64_t w[WORDS]; } bits;
-static void bset(bits *b, int i) { b->w[i / 64] |= 1ull << (i % 64); }
-static int  bget(const bits *b, int i) { return (int)(b->w[i / 64] >> (i % 64) & 1); }
-static void bor(bits *a, const bits *b) { int i; for (i = 0; i < WORDS; i++) a->w[i] |= b->w[i]; }
-
-typedef struct model {
-    int nw;
-    bits seen[MW];            /* writes each write's context had seen */
-    int tomb[MW];
-    bits known[MR][MK];       /* writes each replica knows, per key */
-} model;
-
-typedef struct client_ctx {
-    int used, key;
-    vv_clock *clock;
-    bits seen;
-} client_ctx;
-
-/* Writes the replica must show: known, not seen by a known write, live. */
-static void expected(model *m, int r, int k, char *out)
-{
-    bits dom;
-    int w;
-    size_t n = 0;
-    memset(&dom, 0, sizeof dom);
-    for (w = 0; w < m->nw; w++) if (bget(&m->known[r][k], w)) bor(&dom, &m->seen[w]);
-    out[0] = 0;
-    for (w = 0; w < m->nw; w++)
-        if (bget(&m->known[r][k], w) && !bget(&dom, w) && !m->tomb[w])
-            n += (size_t)sprintf(out + n, "w%d,", w);
-}
-
-/* What the store shows, as the same sorted list. */
-static int wcmp(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
-static void shown(vv_db *db, int k, char *out)
-{
-    char key[16];
-    vv_read *r;
-    int ids[512], n = 0, i;
-    size_t len = 0;
-    snprintf(key, sizeof key, "k%d", k);
-    out[0] = 0;
-    if (vv_get(db, "ks", key, strlen(key), &r) == VV_ENOTFOUND) return;
-    for (i = 0; i < (int)vv_read_count(r); i++) {
-        const vv_sibling *s = vv_read_sibling(r, (size_t)i);
-        char tmp[16];
-        memcpy(tmp, s->value, s->len);
-        tmp[s->len] = 0;
-        ids[n++] = atoi(tmp + 1);
-    }
-    vv_read_free(r);
-    qsort(ids, (size_t)n, sizeof *ids, wcmp);
-    for (i = 0; i < n; i++) len += (size_t)sprintf(out + len, "w%d,", ids[i]);
-}
+#include "model.h"
 
 static void model_run(unsigned seed0, int ops)
 {

@@ -1,0 +1,83 @@
+/* model.h - the reference model for randomized history tests: for every
+ * write, which writes its context had seen; for every replica and key,
+ * which writes it knows.  A replica must show exactly the known writes
+ * that no known write had seen, tombstones left out.  Define MR (replicas),
+ * MK (keys) and MW (writes at most) before including.  Keys are "k<i>"
+ * in keyspace "ks"; a write's value is "w<id>". */
+#ifndef VV_MODEL_H
+#define VV_MODEL_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vv.h"
+
+#define WORDS (MW / 64 + 1)
+
+typedef struct { uint64_t w[WORDS]; } bits;
+static inline void bset(bits *b, int i) { b->w[i / 64] |= 1ull << (i % 64); }
+static inline int  bget(const bits *b, int i)
+{
+    return (int)(b->w[i / 64] >> (i % 64) & 1);
+}
+static inline void bor(bits *a, const bits *b)
+{
+    int i;
+    for (i = 0; i < WORDS; i++) a->w[i] |= b->w[i];
+}
+
+typedef struct model {
+    int nw;
+    bits seen[MW];            /* writes each write's context had seen */
+    int tomb[MW];
+    bits known[MR][MK];       /* writes each replica knows, per key */
+} model;
+
+typedef struct client_ctx {   /* a client holding a read's context */
+    int used, key;
+    vv_clock *clock;
+    bits seen;
+} client_ctx;
+
+/* Writes replica r must show for key k, as "w1,w5," in id order. */
+static inline void expected(model *m, int r, int k, char *out)
+{
+    bits dom;
+    int w;
+    size_t n = 0;
+    memset(&dom, 0, sizeof dom);
+    for (w = 0; w < m->nw; w++)
+        if (bget(&m->known[r][k], w)) bor(&dom, &m->seen[w]);
+    out[0] = 0;
+    for (w = 0; w < m->nw; w++)
+        if (bget(&m->known[r][k], w) && !bget(&dom, w) && !m->tomb[w])
+            n += (size_t)sprintf(out + n, "w%d,", w);
+}
+
+static inline int wcmp(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* What the store shows for key k, in the same form. */
+static inline void shown(vv_db *db, int k, char *out)
+{
+    char key[16];
+    vv_read *r;
+    int ids[MW], n = 0, i;
+    size_t len = 0;
+    snprintf(key, sizeof key, "k%d", k);
+    out[0] = 0;
+    if (vv_get(db, "ks", key, strlen(key), &r) == VV_ENOTFOUND) return;
+    for (i = 0; i < (int)vv_read_count(r) && n < MW; i++) {
+        const vv_sibling *s = vv_read_sibling(r, (size_t)i);
+        char tmp[16];
+        size_t l = s->len < sizeof tmp - 1 ? s->len : sizeof tmp - 1;
+        memcpy(tmp, s->value, l);
+        tmp[l] = 0;
+        ids[n++] = atoi(tmp + 1);
+    }
+    vv_read_free(r);
+    qsort(ids, (size_t)n, sizeof *ids, wcmp);
+    for (i = 0; i < n; i++) len += (size_t)sprintf(out + len, "w%d,", ids[i]);
+}
+#endif
