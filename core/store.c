@@ -244,6 +244,12 @@ static int node_load(vv_db *db, int load_names)
     cnt = vvi_rd_varint(&r);
     ts = vvi_rd_varint(&r);
     if (r.err || al <= nl || al > VV_NODE_MAX) return VV_ECORRUPT;
+    if (load_names && !db->node) {               /* adopt the recorded node */
+        if (nl < 1 || nl > NODE_MAX) return VV_ECORRUPT;
+        if (!(db->node = vvi_strndup((const char *)node, (size_t)nl)))
+            return VV_ENOMEM;
+        db->node_len = (size_t)nl;
+    }
     if (load_names) {
         if (nl != db->node_len || memcmp(node, db->node, nl) != 0)
             return vvi_fail(db, VV_EINVAL,
@@ -758,6 +764,11 @@ static int db_setup(vv_db *db)
     if (rc == VV_ENOTFOUND) {                    /* a new store */
         char inc[9];
         if (db->read_only) { rc = vvi_fail(db, VV_EREADONLY, "empty store opened read-only"); goto out; }
+        if (!db->node) {
+            rc = vvi_fail(db, VV_EINVAL, "a node name is required to create "
+                          "a store in a new directory");
+            goto out;
+        }
         make_incarnation(inc);
         db->actor_len = db->node_len + 9;
         if (!(db->actor = vvi_malloc(db->actor_len + 1))) { rc = VV_ENOMEM; goto out; }
@@ -791,7 +802,7 @@ int vv_db_open(const vv_options *o, vv_db **out, char **errmsg)
     if (errmsg) *errmsg = NULL;
     if (!o || !out) return VV_EINVAL;
     nl = o->node ? strlen(o->node) : 0;
-    if (nl < 1 || nl > NODE_MAX) {
+    if ((o->node || !o->path) && (nl < 1 || nl > NODE_MAX)) {
         if (errmsg) *errmsg = vvi_strndup("a node name of 1..240 bytes is required", 39);
         return VV_EINVAL;
     }
@@ -801,7 +812,8 @@ int vv_db_open(const vv_options *o, vv_db **out, char **errmsg)
     db->now_ud = o->now_ud;
     db->node_len = nl;
     db->read_only = o->read_only && o->path;
-    if (!(db->node = vvi_strndup(o->node, nl))) { vvi_free(db); return VV_ENOMEM; }
+    /* without a node, a durable store takes the one its directory records */
+    if (o->node && !(db->node = vvi_strndup(o->node, nl))) { vvi_free(db); return VV_ENOMEM; }
     if (o->path) {
         char *e = NULL;
         rc = vvi_lmdb_open(o, &db->h, &db->be, &e);

@@ -117,7 +117,9 @@ typedef uint64_t (*vv_now_fn)(void *ud);
 
 /** Options of vv_db_open.  Zero-initialise, then fill in. */
 typedef struct vv_options {
-    const char *node;        /**< required: this replica's name, 1..240 bytes */
+    const char *node;        /**< this replica's name, 1..240 bytes; required,
+                                  but for a durable store that exists
+                                  (NULL: the node its directory records) */
     const char *path;        /**< NULL: in memory; else an LMDB directory */
     vv_now_fn now;           /**< NULL: the system clock */
     void *now_ud;

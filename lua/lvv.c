@@ -539,9 +539,9 @@ static int db_open(lua_State *L)
     check_opts(L, 1, "open", open_opts);
     memset(&o, 0, sizeof o);
     o.node = opt_string(L, 1, "open", "node");
-    if (o.node == NULL)
-        return luaL_error(L, "open: option 'node' (a string) is required");
     o.path = opt_string(L, 1, "open", "path");
+    if (o.node == NULL && o.path == NULL)   /* a directory may name its node */
+        return luaL_error(L, "open: option 'node' (a string) is required");
     o.map_size = opt_size(L, 1, "open", "map_size");
     o.map_max = opt_size(L, 1, "open", "map_max");
     o.read_only = opt_bool(L, 1, "open", "read_only");

@@ -720,7 +720,7 @@ static void repl_usage(FILE *f) {
         "value, pp(...) shows any value the same way.\n"
         "Options:\n"
         "  --node NAME  name of the store's node (default \"" REPL_NODE
-        "\")\n"
+        "\", or the one a --path directory records)\n"
         "  --path DIR   open a durable store in DIR (default: in memory)\n"
         "  -e CODE      run CODE (several -e run in order)\n"
         "  -i           enter the prompt after the script or -e\n"
@@ -753,7 +753,6 @@ static const char *repl_optvalue(char **argv, int *i, const char *name) {
 static void repl_collect(int argc, char **argv, repl_opts *o) {
     int i;
     memset(o, 0, sizeof *o);
-    o->node = REPL_NODE;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (a[0] != '-' || strcmp(a, "-") == 0) {
@@ -824,18 +823,31 @@ static void repl_createargtable(lua_State *L, char **argv, int argc,
 
 /* db = vv.open{node = NODE, path = PATH} as a global. */
 static int repl_opendb(lua_State *L, const repl_opts *o) {
-    int status;
-    lua_getglobal(L, "vv");
-    lua_getfield(L, -1, "open");
-    lua_remove(L, -2);
-    lua_createtable(L, 0, 2);
-    lua_pushstring(L, o->node);
-    lua_setfield(L, -2, "node");
-    if (o->path != NULL) {
-        lua_pushstring(L, o->path);
-        lua_setfield(L, -2, "path");
+    int status, attempt;
+    /* no --node: "repl" in memory; with --path, the node the directory
+     * records, or "repl" when the directory holds no store yet */
+    for (attempt = 0; attempt < 2; attempt++) {
+        const char *node = o->node != NULL ? o->node
+                         : (o->path == NULL || attempt) ? REPL_NODE : NULL;
+        lua_getglobal(L, "vv");
+        lua_getfield(L, -1, "open");
+        lua_remove(L, -2);
+        lua_createtable(L, 0, 2);
+        if (node != NULL) {
+            lua_pushstring(L, node);
+            lua_setfield(L, -2, "node");
+        }
+        if (o->path != NULL) {
+            lua_pushstring(L, o->path);
+            lua_setfield(L, -2, "path");
+        }
+        status = repl_docall(L, 1, 1);
+        if (status == LUA_OK || node != NULL) break;
+        if (!strstr(lua_tostring(L, -1) ? lua_tostring(L, -1) : "",
+                    "node name is required"))
+            break;
+        lua_pop(L, 1);                  /* a new directory: use the default */
     }
-    status = repl_docall(L, 1, 1);
     if (status == LUA_OK)
         lua_setglobal(L, "db");
     return repl_report(L, status);
@@ -890,7 +902,8 @@ static int repl_pmain(lua_State *L) {
             repl_version();
             printf("store 'db': node \"%s\", %s%s.  :help lists "
                    "commands; Ctrl-D leaves.\n",
-                   o.node, o.path ? "durable in " : "in memory",
+                   o.node ? o.node : o.path ? "(the directory's)" : REPL_NODE,
+                   o.path ? "durable in " : "in memory",
                    o.path ? o.path : "");
         }
         repl_loop(L);
@@ -947,7 +960,6 @@ static int cmd_dot(lua_State *L) {
     const char *pos[2];
     int i, npos = 0;
     memset(&o, 0, sizeof o);
-    o.node = REPL_NODE;
     for (i = 2; i < argc; i++) {
         const char *v;
         if ((v = repl_optvalue(argv, &i, "--path")) != NULL)

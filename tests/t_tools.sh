@@ -49,7 +49,7 @@ if [ $rc -ne 0 ]; then ok "check-resolver without a script: status $rc"
 else bad "check-resolver without a script fails"; fi
 
 # ---- vv dot on a durable store ------------------------------------------
-"$VV" --path "$tmp/db" -e '
+"$VV" --node shop1 --path "$tmp/db" -e '
 db:keyspace("shop", { history = 8 })
 local c1 = db:put("shop", "cart", { "eggs" })
 db:put("shop", "cart", { "milk" })

@@ -36,6 +36,26 @@ local function sibs(r)
 end
 
 describe("durable store (LMDB)", function()
+  it("reopens without a node name, taking the one its directory records", function()
+    local dir = tmpdir()
+    local db = vv.open { node = "s7", path = dir }
+    db:put("ks", "k", "v")
+    local actor = db:actor()
+    db:close()
+    local again = vv.open { path = dir }
+    eq(again:node(), "s7")
+    eq(again:actor(), actor)
+    eq(again:get("ks", "k").value, "v")
+    again:close()
+    raises("node .*s7", vv.open, { node = "s8", path = dir })
+    rmdir(dir)
+    -- a new directory still needs a name, and nothing is created under it
+    local fresh = tmpdir()
+    raises("node name is required", vv.open, { path = fresh })
+    raises("node", vv.open, {})
+    rmdir(fresh)
+  end)
+
   it("gives back every state, config and dot after reopen", function()
     local dir, script = tmpdir(), os.tmpname()
     spit(script, slurp("scripts/union.lua"))
