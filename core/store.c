@@ -1015,7 +1015,7 @@ fail:
  * counter).  Actor numbers are this store's own: a history never leaves
  * the store.  Keyspace ids stay below VVI_LOG_KS, so HIST_KS | id meets
  * neither a keyspace nor a change log. */
-#define HIST_KS      0x80000000u
+#define HIST_KS      VVI_HIST_KS
 #define HIST_FORMAT  1
 
 /* What a change does to a key, gathered before the state changes. */

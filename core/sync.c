@@ -666,6 +666,8 @@ int vv_reap(vv_db *db, const char *ks, const void *const *digests,
             vvi_seq_key(s, sk);
             if ((rc = u.be->del(u.h, id, key, kl)) == VV_OK &&
                 ((rc = u.be->del(u.h, VVI_LOG_KS | id, sk, 8)) == VV_OK ||
+                 rc == VV_ENOTFOUND) &&        /* and its history, if kept */
+                ((rc = u.be->del(u.h, VVI_HIST_KS | id, key, kl)) == VV_OK ||
                  rc == VV_ENOTFOUND))
                 rc = VV_OK, count++;
             if (rc) vvi_fail(db, rc, "%s: %s", u.be->name, u.be->errmsg(u.h));

@@ -167,6 +167,8 @@ int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
  * key, one entry per key (its latest seq), so "what changed after seq x"
  * is one scan_from.  Keyspace ids stay below VVI_LOG_KS. */
 #define VVI_LOG_KS 0x40000000u
+/* Keyspace VVI_HIST_KS | id holds each key's opt-in causal history. */
+#define VVI_HIST_KS 0x80000000u
 typedef struct kspace vvi_ks;
 
 /* Begin a transaction (mode 0: read, 1: write, 2: write and create the

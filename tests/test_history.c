@@ -283,6 +283,46 @@ static void test_durable(void **st)
     free(dir);
 }
 
+/* b pulls what it misses from a (one digest/delta/apply round). */
+static void th_pull(vv_db *a, vv_db *b)
+{
+    void *d, *x;
+    size_t dn, xn, changed;
+    assert_int_equal(vv_digest(b, "ks", &d, &dn), VV_OK);
+    assert_int_equal(vv_delta(a, "ks", d, dn, &x, &xn), VV_OK);
+    assert_int_equal(vv_apply(b, "ks", x, xn, &changed), VV_OK);
+    vv_free(d);
+    vv_free(x);
+}
+
+/* A reaped key takes its history with it. */
+static void test_reap_drops_history(void **st)
+{
+    vv_db *a = tu_open("a", NULL), *b = tu_open("b", NULL);
+    vv_clock *c;
+    void *d;
+    size_t dn, reaped = 0;
+    const void *ds[1];
+    (void)st;
+    th_config(a, "ks", 8);
+    th_config(b, "ks", 8);
+    c = th_put(a, "k", "v", NULL);
+    th_pull(a, b);
+    assert_int_equal(vv_delete(a, "ks", "k", 1, c, NULL), VV_OK);
+    vv_clock_free(c);
+    th_pull(a, b);                               /* b has the tombstone */
+    assert_true(th_get(a, "ks", "k")->n >= 2);
+    assert_int_equal(vv_digest(b, "ks", &d, &dn), VV_OK);
+    th_pull(b, a);
+    ds[0] = d;
+    assert_int_equal(vv_reap(a, "ks", ds, &dn, 1, &reaped), VV_OK);
+    assert_int_equal(reaped, 1);
+    assert_int_equal(th_get(a, "ks", "k")->n, 0);
+    vv_free(d);
+    vv_db_close(a);
+    vv_db_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_bound_and_preview),
         cmocka_unit_test(test_same_transaction),
         cmocka_unit_test(test_durable),
+        cmocka_unit_test(test_reap_drops_history),
     };
     return cmocka_run_group_tests_name("history", tests, NULL, NULL);
 }
