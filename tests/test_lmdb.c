@@ -1,5 +1,5 @@
 /* test_lmdb.c - the LMDB backend and durable stores: layout, errors, growth,
- * reopen, several processes, and the kv679 lost-write case. */
+ * reopen, several processes, and the lost write of a wiped directory. */
 #include "testutil.h"
 #include "lmdbutil.h"
 #include <lmdb.h>
@@ -1200,11 +1200,11 @@ static void st_two_processes(void **state)
     vv_db_close(db);
 }
 
-/* The kv679 lost write: s0 writes k, s1 gets the state; s0's directory
+/* The lost write of a wiped directory: s0 writes k, s1 gets the state; s0's directory
  * is wiped and s0 starts again, empty, and writes k without a context.
  * That write must not reuse s0's old dot: after merging into s1 both
  * writes are there as siblings. */
-static void st_kv679(void **state)
+static void st_wiped_dir(void **state)
 {
     const char *dir = *state;
     char d0[4096], d1[4096], buf[256], old_actor[64];
@@ -1450,7 +1450,7 @@ int main(void)
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(st_two_processes, setup_dir,
                                         teardown_dir),
-        cmocka_unit_test_setup_teardown(st_kv679, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(st_wiped_dir, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(st_keyspace_abort, setup_dir,
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(st_keyspaces_two_processes,
