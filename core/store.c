@@ -1623,8 +1623,7 @@ static int state_export(vv_db *db, const vvi_state *s, const void *key,
                               (vs[i]->tomb ? 1 : 0));
             vvi_buf_add(b, vs[i]->val, vs[i]->len);
         }
-        if (!b->oom)
-            vvi_buf_u64le(b, vvi_hash64(b->p + start, b->len - start, 0));
+        vvi_buf_sum(b, start);
         if (b->oom) rc = VV_ENOMEM;
     }
     vvi_free(order);
@@ -1682,11 +1681,7 @@ static int import_parse(const void *state, size_t len, const void *key,
     if (!state || len < 3 + 1 + 8) return VV_ECORRUPT;
     if (memcmp(p, EXPORT_MAGIC, 3) != 0) return VV_ECORRUPT;
     if (p[3] != EXPORT_FORMAT) return VV_EVERSION;
-    if (vvi_hash64(p, len - 8, 0) != (p[len - 8] | (uint64_t)p[len - 7] << 8 |
-        (uint64_t)p[len - 6] << 16 | (uint64_t)p[len - 5] << 24 |
-        (uint64_t)p[len - 4] << 32 | (uint64_t)p[len - 3] << 40 |
-        (uint64_t)p[len - 2] << 48 | (uint64_t)p[len - 1] << 56))
-        return VV_ECORRUPT;
+    if (!vvi_sum_ok(p, len)) return VV_ECORRUPT;
     vvi_rd_init(&r, p + 4, len - 12);
     kl = vvi_rd_varint(&r);
     kp = vvi_rd_bytes(&r, (size_t)kl);

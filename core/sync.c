@@ -164,25 +164,17 @@ static const char *get_str(vvi_rd *r, size_t max, size_t *len)
     return (const char *)p;
 }
 
-/* End a message: xxh64 of everything before, 8 bytes little-endian. */
-static void add_sum(vvi_buf *b)
-{
-    if (!b->oom) vvi_buf_u64le(b, vvi_hash64(b->p, b->len, 0));
-}
-
 /* Check magic, format and the trailing checksum; start r on the body. */
 static int msg_open(vv_db *db, const void *msg, size_t len, const char *magic,
                     const char *what, vvi_rd *r)
 {
     const unsigned char *p = msg;
-    vvi_rd t;
     if (!msg || len < 4 + 8 || memcmp(p, magic, 3) != 0)
         return vvi_fail(db, VV_ECORRUPT, "not a vv sync %s", what);
     if (p[3] != SYNC_FORMAT)
         return vvi_fail(db, VV_EVERSION, "sync %s format %d is not one this "
                         "build reads (%d)", what, p[3], SYNC_FORMAT);
-    vvi_rd_init(&t, p + len - 8, 8);
-    if (vvi_hash64(p, len - 8, 0) != vvi_rd_u64le(&t))
+    if (!vvi_sum_ok(p, len))
         return vvi_fail(db, VV_ECORRUPT, "sync %s is corrupt or truncated "
                         "(checksum)", what);
     vvi_rd_init(r, p + 4, len - 12);
@@ -327,7 +319,7 @@ int vv_digest(vv_db *db, const char *ks, void **out, size_t *len)
             put_str(&b, m[i].name, m[i].len);
             vvi_buf_varint(&b, m[i].seq);
         }
-        add_sum(&b);
+        vvi_buf_sum(&b, 0);
         if (b.oom) rc = VV_ENOMEM;
     }
     vvi_free(m);
@@ -437,7 +429,7 @@ int vv_delta(vv_db *db, const char *ks, const void *dmsg, size_t dlen,
             vvi_fail(db, rc, "delta: %s", vv_strerror(rc));
     }
     if (rc == VV_OK) {
-        add_sum(&b);
+        vvi_buf_sum(&b, 0);
         if (b.oom) rc = vvi_fail(db, VV_ENOMEM, "out of memory");
     }
     rc = vvi_sync_end(db, rc);

@@ -199,3 +199,23 @@ uint64_t vvi_hash64(const void *p, size_t n, uint64_t seed)
 {
     return (uint64_t)XXH64(p, n, (XXH64_hash_t)seed);
 }
+
+void vvi_buf_sum(vvi_buf *b, size_t start)
+{
+    if (!b->oom) vvi_buf_u64le(b, vvi_hash64(b->p + start, b->len - start, 0));
+}
+
+int vvi_sum_ok(const void *p, size_t n)
+{
+    vvi_rd r;
+    vvi_rd_init(&r, (const unsigned char *)p + n - 8, 8);
+    return vvi_hash64(p, n - 8, 0) == vvi_rd_u64le(&r);
+}
+
+void vvi_sum_set(void *p, size_t n)
+{
+    unsigned char *q = (unsigned char *)p + n - 8;
+    uint64_t h = vvi_hash64(p, n - 8, 0);
+    int i;
+    for (i = 0; i < 8; i++) q[i] = (unsigned char)(h >> (8 * i));
+}

@@ -85,6 +85,13 @@ static inline uint64_t vvi_seq_of(const unsigned char k[8])
 
 /* ---- checksums (xxh64 of the payload) ------------------------------- */
 uint64_t vvi_hash64(const void *p, size_t n, uint64_t seed);
+/* Exported states and sync messages end in xxh64 of what precedes it,
+ * 8 bytes little-endian.  Append it for b->p[start..len): */
+void vvi_buf_sum(vvi_buf *b, size_t start);
+/* Do the last 8 of n bytes (n >= 8) hold the sum of the rest? */
+int  vvi_sum_ok(const void *p, size_t n);
+/* Write the sum into the last 8 of n bytes (tests forge frames with it). */
+void vvi_sum_set(void *p, size_t n);
 
 /* ---- clocks: internal access ---------------------------------------- */
 #define VVI_INL 23            /* names up to this long live in the entry */

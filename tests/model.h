@@ -38,6 +38,24 @@ typedef struct client_ctx {   /* a client holding a read's context */
     bits seen;
 } client_ctx;
 
+/* A client reads key k at replica r into c: the read's context, and in
+ * the model the writes r knows (what that context has seen). */
+static inline void model_read(model *m, vv_db *db, int r, int k,
+                              client_ctx *c)
+{
+    char key[16];
+    vv_read *rd;
+    snprintf(key, sizeof key, "k%d", k);
+    if (vv_get(db, "ks", key, strlen(key), &rd) != VV_OK) return;
+    vv_clock_free(c->clock);
+    c->clock = vv_read_take_context(rd);
+    if (!c->clock) abort();                    /* out of memory in a test */
+    c->used = 1;
+    c->key = k;
+    c->seen = m->known[r][k];
+    vv_read_free(rd);
+}
+
 /* Writes replica r must show for key k, as "w1,w5," in id order. */
 static inline void expected(model *m, int r, int k, char *out)
 {

@@ -57,6 +57,18 @@ function raises(pat, fn, ...)
   return err
 end
 
+-- tmpdir(): a fresh directory name for a durable store (the store
+-- creates it); rmdir(p) removes it and everything in it.
+function tmpdir()
+  local p = os.tmpname()
+  os.remove(p)
+  return p
+end
+
+function rmdir(p)
+  os.execute("rm -rf '" .. p .. "'")
+end
+
 HOST = os.getenv("VV_HOST") or _VERSION
 for i = 1, #arg do
   local f = arg[i]

@@ -3,16 +3,6 @@
 -- scripts, stats), and disk errors are clear errors that lose nothing.
 local vv = require "vv"
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
-
-local function rmdir(p)
-  os.execute("rm -rf '" .. p .. "'")
-end
-
 local function slurp(path)
   local f = assert(io.open(path, "rb"))
   local s = f:read("*a")

@@ -13,17 +13,6 @@ local function sorted_values(r)
   return t
 end
 
--- A fresh directory name for a durable store (the store creates it).
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
-
-local function rmdir(p)
-  os.execute("rm -rf '" .. p .. "'")
-end
-
 describe("vv module", function()
   it("has a version", function()
     assert(type(vv._VERSION) == "string" and vv._VERSION:match("^%d+%.%d+"))
