@@ -8,7 +8,7 @@
  * How it works (docs/sync.md has the full story and the figures)
  *
  * Every change to a key's stored state gives the key the next sequence
- * number of its keyspace on this store (store.c keeps the counter and a
+ * number of its keyspace on this store (log.c keeps the counter and a
  * change log: seq -> key, ordered).  Each store also keeps watermarks per
  * keyspace: for each source actor, the highest source seq up to which it
  * has merged everything that source had ("wm:<id>").

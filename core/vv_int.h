@@ -167,7 +167,7 @@ int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
 #endif
     ;
 
-/* ---- keyspace sync: what sync.c needs of store.c ------------------- */
+/* ---- keyspace sync: what sync.c needs of the store ------------------- */
 /* Every change to a key's stored state gives the key its keyspace's next
  * sequence number (kept in the state: vvi_state.seq).  The backend
  * keyspace VVI_LOG_KS | id is the change log: 8-byte big-endian seq ->
@@ -207,7 +207,7 @@ int  vvi_key_merge(vv_db *db, vvi_ks *k, const void *key, size_t klen,
 #endif /* VV_INT_H */
 
 /* ---- per-key state: dotted version vectors (dvv.c) ------------------- */
-/* Actors are numbered per store (the actor table in store.c); a state
+/* Actors are numbered per store (the actor table in actors.c); a state
  * refers to them by number.  The key's causal context is a version vector
  * ctx (sorted by actor number); each version carries its dot (a, n). */
 typedef struct vvi_ent {

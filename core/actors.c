@@ -1,0 +1,163 @@
+/* actors.c - the actor table: actor names numbered per store. */
+#include <string.h>
+#include "db_int.h"
+
+/* FNV-1a: actor names are short, so a simple byte loop beats XXH64. */
+static uint64_t name_hash(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    while (n--) h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
+static int actors_rehash(vvi_actors *t, size_t nslots)
+{
+    uint32_t *s = vvi_malloc(nslots * sizeof *s), i;
+    if (!s) return VV_ENOMEM;
+    memset(s, 0, nslots * sizeof *s);
+    for (i = 0; i < t->na; i++) {
+        size_t j = (size_t)name_hash(t->an[i], t->al[i]) & (nslots - 1);
+        while (s[j]) j = (j + 1) & (nslots - 1);
+        s[j] = i + 1;
+    }
+    vvi_free(t->slots);
+    t->slots = s;
+    t->nslots = nslots;
+    return VV_OK;
+}
+
+long vvi_actor_find(const vvi_actors *t, const char *name, size_t len)
+{
+    size_t j;
+    if (!t->nslots) return -1;
+    j = (size_t)name_hash(name, len) & (t->nslots - 1);
+    while (t->slots[j]) {
+        uint32_t a = t->slots[j] - 1;
+        if (t->al[a] == len && memcmp(t->an[a], name, len) == 0) return a;
+        j = (j + 1) & (t->nslots - 1);
+    }
+    return -1;
+}
+
+int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
+                     uint32_t *out)
+{
+    long a = vvi_actor_find(t, name, len);
+    char *copy;
+    if (a >= 0) { *out = (uint32_t)a; return VV_OK; }
+    if (len < 1 || len > VV_NODE_MAX) return VV_EINVAL;
+    if (t->na == UINT32_MAX - 1) return VV_EOVERFLOW;
+    if (t->na == t->capa) {
+        uint32_t cap = t->capa ? t->capa * 2 : 16;
+        char **an = vvi_realloc(t->an, cap * sizeof *an);
+        uint8_t *al;
+        if (!an) return VV_ENOMEM;
+        t->an = an;
+        al = vvi_realloc(t->al, cap * sizeof *al);
+        if (!al) return VV_ENOMEM;
+        t->al = al;
+        t->capa = cap;
+    }
+    if ((t->na + 1) * 2 > t->nslots &&
+        actors_rehash(t, t->nslots ? t->nslots * 2 : 32))
+        return VV_ENOMEM;
+    if (!(copy = vvi_malloc(len))) return VV_ENOMEM;
+    memcpy(copy, name, len);
+    t->an[t->na] = copy;
+    t->al[t->na] = (uint8_t)len;
+    {
+        size_t j = (size_t)name_hash(name, len) & (t->nslots - 1);
+        while (t->slots[j]) j = (j + 1) & (t->nslots - 1);
+        t->slots[j] = t->na + 1;
+    }
+    *out = t->na++;
+    return VV_OK;
+}
+
+void vvi_actors_truncate(vvi_actors *t, uint32_t n)
+{
+    if (t->na <= n) return;
+    while (t->na > n) vvi_free(t->an[--t->na]);
+    actors_rehash(t, t->nslots ? t->nslots : 32);
+}
+
+int vvi_actor_cmp(const vvi_actors *t, uint32_t a, uint32_t b)
+{
+    return vvi_node_cmp(t->an[a], t->al[a], t->an[b], t->al[b]);
+}
+
+void vvi_actors_free(vvi_actors *t)
+{
+    while (t->na > 0) vvi_free(t->an[--t->na]);
+    vvi_free(t->an);
+    vvi_free(t->al);
+    vvi_free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- meta records (durable stores) ------------------------------------- */
+/* "actors": varint count, count x (varint len, bytes). */
+int vvi_actors_load(vv_db *db)
+{
+    const void *p;
+    size_t n;
+    vvi_rd r;
+    uint64_t cnt, i;
+    int rc = db->be->meta_get(db->h, "actors", &p, &n);
+    if (rc == VV_ENOTFOUND) return VV_OK;
+    if (rc) return rc;
+    vvi_rd_init(&r, p, n);
+    cnt = vvi_rd_varint(&r);
+    if (r.err) return VV_ECORRUPT;
+    if (cnt == db->na_stored && db->act.na == db->na_stored) return VV_OK;
+    vvi_actors_truncate(&db->act, db->na_stored);
+    for (i = 0; i < cnt; i++) {
+        uint64_t len = vvi_rd_varint(&r);
+        const unsigned char *s;
+        uint32_t a;
+        if (r.err || len < 1 || len > VV_NODE_MAX) return VV_ECORRUPT;
+        s = vvi_rd_bytes(&r, (size_t)len);
+        if (!s) return VV_ECORRUPT;
+        if (i < db->act.na) continue;          /* known already */
+        if ((rc = vvi_actor_intern(&db->act, (const char *)s, (size_t)len, &a))) return rc;
+        if (a != i) return VV_ECORRUPT;     /* duplicate name on disk */
+    }
+    db->na_stored = db->act.na;
+    return VV_OK;
+}
+
+int vvi_actors_save(vv_db *db)
+{
+    vvi_buf b;
+    uint32_t i;
+    int rc;
+    if (db->act.na == db->na_stored) return VV_OK;
+    vvi_buf_init(&b);
+    vvi_buf_varint(&b, db->act.na);
+    for (i = 0; i < db->act.na; i++) {
+        vvi_buf_varint(&b, db->act.al[i]);
+        vvi_buf_add(&b, db->act.an[i], db->act.al[i]);
+    }
+    rc = b.oom ? VV_ENOMEM : db->be->meta_put(db->h, "actors", b.p, b.len);
+    vvi_buf_free(&b);
+    return rc;
+}
+
+/* ---- hooks for keyspace sync (vv_int.h) ------------------------------- */
+int vvi_actor_num(vv_db *db, const char *name, size_t len, int add,
+                  uint32_t *a)
+{
+    long n;
+    if (add) return vvi_actor_intern(&db->act, name, len, a);
+    if ((n = vvi_actor_find(&db->act, name, len)) < 0) return VV_ENOTFOUND;
+    *a = (uint32_t)n;
+    return VV_OK;
+}
+
+const char *vvi_actor_name(const vv_db *db, uint32_t a, size_t *len)
+{
+    if (a >= db->act.na) return NULL;
+    if (len) *len = db->act.al[a];
+    return db->act.an[a];
+}
+

@@ -1,0 +1,140 @@
+/* db_int.h - the store handle, its actor table and keyspaces, shared by
+ * the files that make up a store (db.c, actors.c, keyspace.c, log.c,
+ * write.c, read.c, export.c, history.c, stats.c).  Not installed. */
+#ifndef VV_DB_INT_H
+#define VV_DB_INT_H
+
+#include "vv_int.h"
+
+#define STORE_FORMAT   1          /* meta "format": layout of meta records */
+#define EXPORT_MAGIC   "VVS"      /* exported key state */
+#define EXPORT_FORMAT  1
+#define KS_MAX         255
+#define NODE_MAX       240        /* leaves room for ".<incarnation>" */
+#define TS_AHEAD_MAX   (5 * 60 * 1000) /* adopt remote clocks this far ahead */
+
+/* ---- the actor table (actors.c) ------------------------------------- */
+/* Actors are numbered per store: number -> name, and a hash from name to
+ * number.  States refer to actors by number. */
+typedef struct vvi_actors {
+    char **an;                   /* names (not NUL-terminated) */
+    uint8_t *al;                 /* their lengths */
+    uint32_t na, capa;
+    uint32_t *slots;             /* number + 1; 0 is empty */
+    size_t nslots;
+} vvi_actors;
+
+/* Number of actor name, or -1. */
+long vvi_actor_find(const vvi_actors *t, const char *name, size_t len);
+/* Number of actor name, adding it when new. */
+int  vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
+                      uint32_t *out);
+/* Forget actors numbered n and above (they were never committed). */
+void vvi_actors_truncate(vvi_actors *t, uint32_t n);
+/* Order of two actors by name (bytewise). */
+int  vvi_actor_cmp(const vvi_actors *t, uint32_t a, uint32_t b);
+void vvi_actors_free(vvi_actors *t);
+
+/* ---- keyspaces and the store -------------------------------------------- */
+typedef struct kspace {
+    struct kspace *next;
+    char *name;
+    uint32_t id;
+    vv_ks_config cfg;            /* strings below are owned copies */
+    char *load_error;            /* script that failed to re-attach */
+    uint64_t warnings;
+    int fresh;                   /* lmdb: created in the open write txn */
+    uint64_t seq;                /* change log: last seq given out */
+    uint64_t seq_txn;            /* lmdb: txn_no when seq was read */
+    int seq_dirty;               /* lmdb: seq to record at commit */
+} kspace;
+
+struct vv_db {
+    char *node, *actor;
+    size_t node_len, actor_len;
+    uint32_t self;               /* our actor's number */
+    uint64_t counter;            /* last dot counter given out */
+    uint64_t last_ts;            /* hybrid clock: never goes backwards */
+    vv_now_fn now;
+    void *now_ud;
+    void *h;
+    const vvi_backend *be;
+    int durable, read_only, batch, txn;
+    uint64_t txn_no;             /* transactions begun (change log) */
+    vvi_actors act;              /* the actor table */
+    uint32_t na_stored;          /* actors recorded (durable stores) */
+    kspace *ks, *ks_last;
+    uint32_t next_ks;
+    char err[512];
+};
+
+/* Load actors another process recorded; record new ones (durable). */
+int  vvi_actors_load(vv_db *db);
+int  vvi_actors_save(vv_db *db);
+
+/* ---- transactions (db.c) -------------------------------------------- */
+/* Start a read or write transaction unless a batch holds one open. */
+int  vvi_txn_begin(vv_db *db, int write);
+/* Finish what vvi_txn_begin started: commit when rc is VV_OK, else abort.
+ * Returns rc or the commit's failure. */
+int  vvi_txn_end(vv_db *db, int rc);
+
+/* ---- keyspaces (keyspace.c) ----------------------------------------- */
+char *vvi_dupstr(const char *s);             /* NULL stays NULL */
+void vvi_cfg_free(vv_ks_config *c);
+int  vvi_ks_name_ok(vv_db *db, const char *name);
+kspace *vvi_ks_find(vv_db *db, const char *name);
+/* The keyspace called name; created (and recorded) when create is set.
+ * Must run inside a transaction (write when creating). */
+int  vvi_ks_get(vv_db *db, const char *name, int create, kspace **out);
+/* Keep (keep != 0) or drop the keyspaces a write transaction created. */
+void vvi_ks_settle(vv_db *db, int keep);
+int  vvi_kslist_load(vv_db *db);
+void vvi_ks_free(kspace *k);
+
+/* The stored state of keys (keyspace.c).  Values borrow from the backend
+ * until the transaction ends or the next write. */
+int  vvi_key_ok(vv_db *db, const void *key, size_t klen);
+int  vvi_key_load(vv_db *db, kspace *k, const void *key, size_t klen,
+                  vvi_state *s, int *found);
+int  vvi_key_store(vv_db *db, kspace *k, const void *key, size_t klen,
+                   const vvi_state *s);
+
+/* ---- the change log (log.c) ----------------------------------------- */
+int  vvi_seq_load(vv_db *db, kspace *k);
+int  vvi_seqs_save(vv_db *db);
+/* The key's state is about to change: give it the keyspace's next seq. */
+int  vvi_log_change(vv_db *db, kspace *k, const void *key, size_t klen,
+                    vvi_state *s);
+
+/* ---- writes (write.c) ----------------------------------------------- */
+/* Check the sibling limits after a change; writes over max are refused. */
+int  vvi_limits(vv_db *db, kspace *k, const void *key, size_t klen,
+                const vvi_state *s, int refuse);
+
+/* ---- reads (read.c) ------------------------------------------------- */
+/* Order of versions: actor name, then counter. */
+int  vvi_sib_cmp(const vv_db *db, const vvi_ver *x, const vvi_ver *y);
+
+/* ---- causal history (history.c) ------------------------------------- */
+/* What a change does to a key, gathered before the state changes. */
+typedef struct vvi_hnote {
+    vvi_ent *rep;                /* dots of the versions it replaces */
+    size_t nrep;
+    vvi_ver *add;                /* versions a merge brings (values borrow
+                                    from the caller's exported state) */
+    size_t nadd;
+} vvi_hnote;
+
+void vvi_hist_free(vvi_hnote *h);
+/* Before state s changes: the versions of s that ctx covers (for a merge
+ * with o: and that o does not hold as well), and the versions of o that s
+ * has not seen. */
+int  vvi_hist_gather(const vvi_state *s, const vvi_ent *ctx, size_t nctx,
+                     const vvi_state *o, vvi_hnote *h);
+/* After a change (inside its transaction): add its entries to the key's
+ * history.  written is the version a write made; NULL for a merge. */
+int  vvi_hist_note(vv_db *db, kspace *k, const void *key, size_t klen,
+                   const vvi_hnote *h, const vvi_ver *written);
+
+#endif /* VV_DB_INT_H */

@@ -1,0 +1,92 @@
+/* log.c - the change log of each keyspace (what sync reads). */
+#include <stdio.h>
+#include <string.h>
+#include "db_int.h"
+
+/* Name of the meta record with keyspace id's last seq. */
+static void seq_record(uint32_t id, char out[24])
+{
+    snprintf(out, 24, "seq:%lu", (unsigned long)id);
+}
+
+/* lmdb: take the keyspace's last seq from "seq:<id>" once a transaction
+ * (another process may have moved it; seqs of an aborted transaction are
+ * given out again, as nothing saw them). */
+int vvi_seq_load(vv_db *db, kspace *k)
+{
+    const void *p;
+    size_t n;
+    char name[24];
+    int rc;
+    if (!db->durable || k->seq_txn == db->txn_no) return VV_OK;
+    seq_record(k->id, name);
+    rc = db->be->meta_get(db->h, name, &p, &n);
+    if (rc == VV_OK) {
+        vvi_rd r;
+        vvi_rd_init(&r, p, n);
+        k->seq = vvi_rd_varint(&r);
+        if (r.err)
+            return vvi_fail(db, VV_ECORRUPT, "change log counter of keyspace "
+                            "'%s' is unreadable", k->name);
+    } else if (rc == VV_ENOTFOUND) k->seq = 0;
+    else return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    k->seq_txn = db->txn_no;
+    k->seq_dirty = 0;
+    return VV_OK;
+}
+
+/* lmdb: record the counters that moved (at commit). */
+int vvi_seqs_save(vv_db *db)
+{
+    kspace *k;
+    for (k = db->ks; k; k = k->next) {
+        unsigned char b[10];
+        char name[24];
+        vvi_buf buf;
+        int rc;
+        if (!k->seq_dirty) continue;
+        seq_record(k->id, name);
+        vvi_buf_init_fixed(&buf, b, sizeof b);
+        vvi_buf_varint(&buf, k->seq);
+        rc = db->be->meta_put(db->h, name, buf.p, buf.len);
+        vvi_buf_free(&buf);
+        if (rc) return rc;
+        k->seq_dirty = 0;
+    }
+    return VV_OK;
+}
+
+/* The key's state is about to change: give it the keyspace's next seq and
+ * move its change log entry there (VVI_LOG_KS | id: seq -> key). */
+int vvi_log_change(vv_db *db, kspace *k, const void *key, size_t klen,
+                      vvi_state *s)
+{
+    unsigned char sk[8];
+    int rc;
+    if ((rc = vvi_seq_load(db, k))) return rc;
+    if (k->seq == UINT64_MAX)
+        return vvi_fail(db, VV_EOVERFLOW, "change log counter exhausted");
+    if (s->seq) {
+        vvi_seq_key(s->seq, sk);
+        rc = db->be->del(db->h, VVI_LOG_KS | k->id, sk, 8);
+        if (rc && rc != VV_ENOTFOUND) goto fail;
+    }
+    vvi_seq_key(k->seq + 1, sk);
+    if ((rc = db->be->put(db->h, VVI_LOG_KS | k->id, sk, 8, key, klen)))
+        goto fail;
+    s->seq = ++k->seq;
+    k->seq_dirty = 1;
+    return VV_OK;
+fail:
+    return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+}
+
+
+int vvi_ks_info(vv_db *db, vvi_ks *k, uint32_t *id, uint64_t *seq)
+{
+    int rc = vvi_seq_load(db, k);
+    *id = k->id;
+    *seq = k->seq;
+    return rc;
+}
+

@@ -1,0 +1,253 @@
+/* read.c - reads: siblings in a deterministic order, context, resolution. */
+#include <stdlib.h>
+#include <string.h>
+#include "db_int.h"
+
+/* A context entry kept in a read until a clock is asked for. */
+typedef struct rctx {
+    uint64_t n;
+    size_t len;
+    const char *name;            /* in the read's block */
+} rctx;
+
+struct vv_read {
+    vv_sibling *s;               /* in the same block, then rc, then bytes */
+    size_t n;
+    rctx *rc;                    /* the context, in name order */
+    size_t nrc;
+    vv_clock *ctx;               /* built from rc on first use */
+    const void *value;
+    size_t vlen;
+    int vrc;                     /* VV_OK, VV_ENOTFOUND, VV_ERESOLVER */
+    void *owned;                 /* a resolver's result */
+    char *error;
+};
+
+size_t vv_read_count(const vv_read *r) { return r ? r->n : 0; }
+const vv_sibling *vv_read_sibling(const vv_read *r, size_t i)
+{
+    return r && i < r->n ? &r->s[i] : NULL;
+}
+const vv_clock *vv_read_context(const vv_read *r)
+{
+    vv_read *m = (vv_read *)r;   /* reads are never const objects: the
+                                  * clock is built on first use */
+    size_t i;
+    if (!r) return NULL;
+    if (!m->ctx) {
+        vv_clock *c;
+        if (vv_clock_new(&c)) return NULL;
+        for (i = 0; i < r->nrc; i++)
+            if (vvi_clock_push(c, r->rc[i].name, r->rc[i].len, r->rc[i].n)) {
+                vv_clock_free(c);
+                return NULL;
+            }
+        m->ctx = c;
+    }
+    return m->ctx;
+}
+
+vv_clock *vv_read_take_context(vv_read *r)
+{
+    vv_clock *c;
+    if (!vv_read_context(r)) return NULL;
+    c = r->ctx;
+    r->ctx = NULL;
+    return c;
+}
+const char *vv_read_error(const vv_read *r) { return r ? r->error : NULL; }
+
+int vv_read_value(const vv_read *r, const void **value, size_t *len)
+{
+    if (!r) return VV_EINVAL;
+    if (value) *value = r->value;
+    if (len) *len = r->vlen;
+    return r->vrc;
+}
+
+void vv_read_free(vv_read *r)
+{
+    if (!r) return;
+    vv_clock_free(r->ctx);
+    vvi_free(r->owned);
+    vvi_free(r->error);
+    vvi_free(r);
+}
+
+/* Order of siblings: actor name, then counter. */
+int vvi_sib_cmp(const vv_db *db, const vvi_ver *x, const vvi_ver *y)
+{
+    int c = x->a == y->a ? 0 : vvi_actor_cmp(&db->act, x->a, y->a);
+    if (c) return c;
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* Build the read from a state (inside the transaction: copies bytes).
+ * One block holds the read, its sibling array and their bytes. */
+static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
+{
+    vv_read *r;
+    size_t i, j, k, bytes = 0, n = 0;
+    const vvi_ver *stack[16], **live = stack;
+    unsigned char *p;
+    *out = NULL;
+    if (s->nv > 16 && !(live = vvi_malloc(s->nv * sizeof *live))) return VV_ENOMEM;
+    for (i = 0; i < s->nv; i++)
+        if (!s->v[i].tomb) {
+            live[n++] = &s->v[i];
+            bytes += s->v[i].len + db->act.al[s->v[i].a];
+        }
+    for (i = 1; i < n; i++) {                    /* few siblings: insertion */
+        const vvi_ver *t = live[i];
+        for (k = i; k > 0 && vvi_sib_cmp(db, live[k - 1], t) > 0; k--) live[k] = live[k - 1];
+        live[k] = t;
+    }
+    for (i = 0; i < s->nctx; i++) bytes += db->act.al[s->ctx[i].a];
+    r = vvi_malloc(sizeof *r + n * sizeof *r->s + s->nctx * sizeof *r->rc + bytes);
+    if (!r) {
+        if (live != stack) vvi_free(live);
+        return VV_ENOMEM;
+    }
+    memset(r, 0, sizeof *r);
+    r->n = n;
+    r->s = (vv_sibling *)(r + 1);
+    r->rc = (rctx *)(r->s + n);
+    r->nrc = s->nctx;
+    p = (unsigned char *)(r->rc + s->nctx);
+    for (i = 0; i < s->nctx; i++) {              /* context, in name order */
+        uint32_t a = s->ctx[i].a;
+        rctx t;
+        memcpy(p, db->act.an[a], db->act.al[a]);
+        t.name = (const char *)p;
+        t.len = db->act.al[a];
+        t.n = s->ctx[i].n;
+        p += t.len;
+        for (k = i; k > 0 && vvi_node_cmp(r->rc[k - 1].name, r->rc[k - 1].len,
+                                          t.name, t.len) > 0; k--)
+            r->rc[k] = r->rc[k - 1];
+        r->rc[k] = t;
+    }
+    for (j = 0; j < n; j++) {
+        const vvi_ver *v = live[j];
+        vv_sibling *sb = &r->s[j];
+        memcpy(p, v->val, v->len);
+        sb->value = p;
+        sb->len = v->len;
+        p += v->len;
+        memcpy(p, db->act.an[v->a], db->act.al[v->a]);
+        sb->actor = (const char *)p;
+        sb->actor_len = db->act.al[v->a];
+        p += sb->actor_len;
+        sb->node_len = sb->actor_len;
+        for (k = sb->actor_len; k > 0; k--)
+            if (sb->actor[k - 1] == '.') { sb->node_len = k - 1; break; }
+        sb->counter = v->n;
+        sb->timestamp = v->ts;
+    }
+    if (live != stack) vvi_free(live);
+    *out = r;
+    return VV_OK;
+}
+
+/* Greatest (timestamp, actor, counter): the same pick on every replica. */
+static size_t lww_pick(const vv_read *r)
+{
+    size_t i, best = 0;
+    for (i = 1; i < r->n; i++) {
+        const vv_sibling *a = &r->s[i], *b = &r->s[best];
+        int c = a->timestamp != b->timestamp ? (a->timestamp > b->timestamp ? 1 : -1)
+              : vvi_node_cmp(a->actor, a->actor_len, b->actor, b->actor_len);
+        if (c == 0) c = a->counter > b->counter ? 1 : -1;
+        if (c > 0) best = i;
+    }
+    return best;
+}
+
+static void read_resolve(vv_db *db, kspace *k, const void *key, size_t klen,
+                         vv_read *r)
+{
+    if (r->n == 1) {
+        r->value = r->s[0].value;
+        r->vlen = r->s[0].len;
+        r->vrc = VV_OK;
+        return;
+    }
+    if (k->load_error) {
+        r->vrc = VV_ERESOLVER;
+        r->error = vvi_strndup(k->load_error, strlen(k->load_error));
+        return;
+    }
+    switch (k->cfg.resolver) {
+    case VV_RESOLVE_LWW: {
+        size_t i = lww_pick(r);
+        r->value = r->s[i].value;
+        r->vlen = r->s[i].len;
+        r->vrc = VV_OK;
+        return;
+    }
+    case VV_RESOLVE_CUSTOM: {
+        void *outv = NULL;
+        size_t outn = 0;
+        char *err = NULL;
+        int rc = k->cfg.resolve(k->cfg.resolve_ud, k->name, key, klen, r->s,
+                                r->n, &outv, &outn, &err);
+        if (rc == VV_OK) {
+            r->owned = outv;
+            r->value = outv ? outv : (const void *)"";
+            r->vlen = outn;
+            r->vrc = VV_OK;
+        } else {
+            free(outv);
+            r->vrc = VV_ERESOLVER;
+            if (!err) {
+                const char *m = "resolver failed";
+                err = vvi_strndup(m, strlen(m));
+            }
+            r->error = err;
+        }
+        (void)db;
+        return;
+    }
+    default:
+        r->vrc = VV_ENOTFOUND;
+        return;
+    }
+}
+
+int vv_get(vv_db *db, const char *ksname, const void *key, size_t klen,
+           vv_read **out)
+{
+    kspace *k;
+    vvi_state s;
+    int rc, found = 0;
+    if (out) *out = NULL;
+    if (!db || !out) return VV_EINVAL;
+    db->err[0] = 0;
+    if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
+    if ((rc = vvi_txn_begin(db, 0))) return rc;
+    vvi_state_init(&s);
+    rc = vvi_ks_get(db, ksname, 0, &k);
+    if (rc == VV_OK) rc = vvi_key_load(db, k, key, klen, &s, &found);
+    if (rc == VV_OK && (!found || vvi_state_live(&s) == 0)) rc = VV_ENOTFOUND;
+    if (rc == VV_OK && (rc = read_build(db, &s, out)))
+        vvi_fail(db, rc, "out of memory");
+    vvi_state_free(&s);
+    rc = vvi_txn_end(db, rc);
+    if (rc) {
+        if (*out) { vv_read_free(*out); *out = NULL; }
+        return rc;
+    }
+    read_resolve(db, k, key, klen, *out);
+    if (k->cfg.writeback && (*out)->n > 1 && (*out)->vrc == VV_OK) {
+        vv_clock *after = NULL;                  /* best effort: a read stays a read */
+        if (vv_read_context(*out) &&
+            vv_put(db, ksname, key, klen, (*out)->value, (*out)->vlen,
+                   (*out)->ctx, &after) == VV_OK) {
+            vv_clock_free((*out)->ctx);          /* the context covers the write-back */
+            (*out)->ctx = after;
+        }
+        db->err[0] = 0;
+    }
+    return VV_OK;
+}
+
