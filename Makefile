@@ -34,8 +34,11 @@ endif
 
 CORE_SRC = $(sort $(wildcard core/*.c))
 CORE_HDR = $(wildcard core/*.h)
-# The Lua side that libvv carries (script resolvers for C programs).
-LLIB_SRC = $(filter-out lua/lvv.c lua/vvrepl.c,$(sort $(wildcard lua/*.c)))
+# The Lua module (lua/lvv*.c), and the Lua side that libvv carries
+# (script resolvers for C programs).
+MOD_SRC  = $(sort $(wildcard lua/lvv*.c))
+LLIB_SRC = $(filter-out $(MOD_SRC) lua/vvrepl.c,$(sort $(wildcard lua/*.c)))
+MOD_OBJ  = $(MOD_SRC:%.c=$(B)/obj/%.o)
 LUA_HDR  = $(wildcard lua/*.h)
 CORE_OBJ = $(CORE_SRC:%.c=$(B)/obj/%.o)
 LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o)
@@ -66,9 +69,9 @@ $(B)/libvv.so: $(CORE_OBJ) $(LLIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LUA_LIBS) $(DEP_LIBS)
 
 # ---- the Lua module and the REPL (default host: Lua 5.4) ------------
-$(B)/vv.so: $(B)/obj/lua/lvv.o $(CORE_OBJ) $(LLIB_OBJ)
+$(B)/vv.so: $(MOD_OBJ) $(CORE_OBJ) $(LLIB_OBJ)
 	$(CC) $(MODFLAGS) -o $@ $^ $(DEP_LIBS)
-$(B)/vv: $(B)/obj/lua/vvrepl.o $(B)/obj/lua/lvv.o $(CORE_OBJ) $(LLIB_OBJ)
+$(B)/vv: $(B)/obj/lua/vvrepl.o $(MOD_OBJ) $(CORE_OBJ) $(LLIB_OBJ)
 	$(CC) -o $@ $^ $(LUA_LIBS) -lreadline $(DEP_LIBS)
 
 # ---- other hosts: build/<host>/vv.so ---------------------------------
@@ -77,7 +80,7 @@ hosts: deps-all
 	  if pkg-config --exists $$h; then $(MAKE) --no-print-directory host H=$$h; \
 	  else echo "vv: $$h not installed, skipped"; fi; done
 H ?= lua5.4
-HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,lua/lvv.c $(LLIB_SRC))
+HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,$(MOD_SRC) $(LLIB_SRC))
 host: $(B)/$(H)/vv.so
 $(B)/$(H)/%.o: %.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)

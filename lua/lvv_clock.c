@@ -1,0 +1,363 @@
+/* lvv_clock.c - vv.clock: vector clocks in Lua. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lvv.h"
+
+/* ==== clocks ========================================================= */
+
+/* Push a clock userdata holding nothing yet; fill ->c afterwards. */
+lclock *vvl_newclock(lua_State *L)
+{
+    lclock *p = (lclock *)lua_newuserdata(L, sizeof *p);
+    p->c = NULL;
+    vvc_setmetatable(L, CLOCK);
+    return p;
+}
+
+/* The clock at argument i, or a "clock expected" argument error. */
+vv_clock *vvl_checkclock(lua_State *L, int i)
+{
+    lclock *p = (lclock *)vvc_testudata(L, i, CLOCK);
+    if (p == NULL || p->c == NULL) {
+        vvc_typeerror(L, i, "clock");
+        return NULL;                    /* not reached */
+    }
+    return p->c;
+}
+
+/* The clock at argument i, NULL when nil or absent. */
+vv_clock *vvl_optclock(lua_State *L, int i)
+{
+    return lua_isnoneornil(L, i) ? NULL : vvl_checkclock(L, i);
+}
+
+/* A string argument without coercion from numbers. */
+const char *vvl_checkstr(lua_State *L, int i, size_t *len)
+{
+    if (lua_type(L, i) != LUA_TSTRING) vvc_typeerror(L, i, "string");
+    return lua_tolstring(L, i, len);
+}
+
+/* Raise for a failed clock call. */
+int vvl_clock_fail(lua_State *L, const char *fn, int rc, const char *node)
+{
+    if (rc == VV_EOVERFLOW)
+        return luaL_error(L, "%s: counter of node '%s' would overflow", fn,
+                          node);
+    if (rc == VV_EINVAL)
+        return luaL_error(L, "%s: invalid node name '%s' (1..%d bytes)", fn,
+                          node, VV_NODE_MAX);
+    return luaL_error(L, "%s: %s", fn, vv_strerror(rc));
+}
+
+/* Raise "clock: <what> \"<text>\"", quoting at most 60 bytes of text. */
+static int clock_textfail(lua_State *L, const char *what, const char *s,
+                          size_t len)
+{
+    char q[80];
+    snprintf(q, sizeof q, "%.*s%s", (int)(len > 60 ? 60 : len), s,
+             len > 60 ? "..." : "");
+    return luaL_error(L, "clock: %s \"%s\"", what, q);
+}
+
+/* Fill an empty clock from the table at t: string node -> counter. */
+static void clock_fromtable(lua_State *L, int t, vv_clock *c)
+{
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        size_t len;
+        const char *node;
+        uint64_t n = 0;
+        int rc;
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "clock: node names must be strings, got %s",
+                       luaL_typename(L, -2));
+        node = lua_tolstring(L, -2, &len);
+        rc = vvc_touint64(L, -1, &n);
+        if (rc == -2)
+            luaL_error(L, "clock: counter of node '%s' overflows (2^64 or "
+                       "more)", node);
+        if (rc)
+            luaL_error(L, "clock: counter of node '%s' must be a non-negative "
+                       "integer, got %s", node,
+                       lua_type(L, -1) == LUA_TNUMBER
+                           ? lua_tostring(L, -1) : luaL_typename(L, -1));
+        if ((rc = vv_clock_set(c, node, len, n)))
+            vvl_clock_fail(L, "clock", rc, node);
+        lua_pop(L, 1);
+    }
+}
+
+/* vv.clock([t]) -> a new clock: empty, from a table {node = n}, from the
+ * text form "{a:1, b:2}", or a copy of a clock. */
+static int clock_new(lua_State *L)
+{
+    lclock *p;
+    int rc;
+    switch (lua_type(L, 1)) {
+    case LUA_TNONE:
+    case LUA_TNIL:
+        p = vvl_newclock(L);
+        if ((rc = vv_clock_new(&p->c))) return vvl_clock_fail(L, "clock", rc, "");
+        return 1;
+    case LUA_TTABLE:
+        p = vvl_newclock(L);
+        if ((rc = vv_clock_new(&p->c))) return vvl_clock_fail(L, "clock", rc, "");
+        clock_fromtable(L, 1, p->c);
+        return 1;
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(L, 1, &len);
+        p = vvl_newclock(L);
+        rc = vv_clock_parse(s, len, &p->c);
+        if (rc == VV_EOVERFLOW)
+            return clock_textfail(L, "counter overflows (2^64 or more) in",
+                                  s, len);
+        if (rc == VV_EINVAL)
+            return clock_textfail(L, "malformed clock text (expected like "
+                                  "{a:1, b:2})", s, len);
+        if (rc) return vvl_clock_fail(L, "clock", rc, "");
+        return 1;
+    }
+    default:
+        if (vvc_testudata(L, 1, CLOCK)) {
+            vv_clock *c = vvl_checkclock(L, 1);
+            p = vvl_newclock(L);
+            if ((rc = vv_clock_copy(c, &p->c)))
+                return vvl_clock_fail(L, "clock", rc, "");
+            return 1;
+        }
+        return vvc_typeerror(L, 1, "table, string or clock");
+    }
+}
+
+/* c:get(node) -> counter (0 when absent). */
+static int clock_get(lua_State *L)
+{
+    vv_clock *c = vvl_checkclock(L, 1);
+    size_t len;
+    const char *node = vvl_checkstr(L, 2, &len);
+    vvc_pushuint64(L, vv_clock_get(c, node, len));
+    return 1;
+}
+
+/* c:tick(node) -> c, node's counter incremented. */
+static int clock_tick(lua_State *L)
+{
+    vv_clock *c = vvl_checkclock(L, 1);
+    size_t len;
+    const char *node = vvl_checkstr(L, 2, &len);
+    int rc = vv_clock_tick(c, node, len);
+    if (rc) return vvl_clock_fail(L, "tick", rc, node);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* c:set(node, n) -> c, node's counter set to n (0 removes it). */
+static int clock_set(lua_State *L)
+{
+    vv_clock *c = vvl_checkclock(L, 1);
+    size_t len;
+    const char *node = vvl_checkstr(L, 2, &len);
+    uint64_t n = 0;
+    int rc = vvc_touint64(L, 3, &n);
+    if (rc == -2)
+        return luaL_argerror(L, 3, "counter overflows (2^64 or more)");
+    if (rc) return luaL_argerror(L, 3, "non-negative integer expected");
+    if ((rc = vv_clock_set(c, node, len, n)))
+        return vvl_clock_fail(L, "set", rc, node);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* c:merge(other) -> c, the pointwise maximum of both. */
+static int clock_merge(lua_State *L)
+{
+    vv_clock *c = vvl_checkclock(L, 1);
+    vv_clock *o = vvl_checkclock(L, 2);
+    int rc = vv_clock_merge(c, o);
+    if (rc) return vvl_clock_fail(L, "merge", rc, "");
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* c:copy() -> an independent clock equal to c. */
+static int clock_copy(lua_State *L)
+{
+    vv_clock *c = vvl_checkclock(L, 1);
+    lclock *p = vvl_newclock(L);
+    int rc = vv_clock_copy(c, &p->c);
+    if (rc) return vvl_clock_fail(L, "copy", rc, "");
+    return 1;
+}
+
+/* c:totable() -> {node = counter, ...}. */
+static int clock_totable(lua_State *L)
+{
+    vv_clock *c = vvl_checkclock(L, 1);
+    size_t i, n = vv_clock_size(c);
+    lua_createtable(L, 0, n > 1024 ? 1024 : (int)n);
+    for (i = 0; i < n; i++) {
+        const char *node;
+        size_t len;
+        uint64_t v;
+        if (vv_clock_entry(c, i, &node, &len, &v)) break;
+        lua_pushlstring(L, node, len);
+        vvc_pushuint64(L, v);
+        lua_rawset(L, -3);
+    }
+    return 1;
+}
+
+/* c:size(), #c -> number of nodes with a non-zero counter. */
+static int clock_size(lua_State *L)
+{
+    vv_clock *c = vvl_checkclock(L, 1);
+    vvc_pushuint64(L, (uint64_t)vv_clock_size(c));
+    return 1;
+}
+
+/* c:encode() -> compact binary string (a format byte, then varints). */
+static int clock_encode(lua_State *L)
+{
+    vv_clock *c = vvl_checkclock(L, 1);
+    box *x = vvl_newbox(L, BOX_MEM);
+    size_t len = 0;
+    int rc = vv_clock_encode(c, &x->p, &len);
+    if (rc) return vvl_clock_fail(L, "encode", rc, "");
+    lua_pushlstring(L, (const char *)x->p, len);
+    vvl_box_release(x);
+    return 1;
+}
+
+/* vv.decode_clock(bin) -> the clock c:encode() gave. */
+static int clock_decode(lua_State *L)
+{
+    size_t len;
+    const char *s = vvl_checkstr(L, 1, &len);
+    lclock *p = vvl_newclock(L);
+    int rc = vv_clock_decode(s, len, &p->c);
+    if (rc == VV_ECORRUPT)
+        return luaL_error(L, "decode_clock: corrupt or truncated clock "
+                          "encoding (%d bytes)", (int)len);
+    if (rc == VV_EVERSION)
+        return luaL_error(L, "decode_clock: unsupported clock format "
+                          "version %d", len ? (unsigned char)s[0] : -1);
+    if (rc) return vvl_clock_fail(L, "decode_clock", rc, "");
+    return 1;
+}
+
+/* tostring(c) -> "{a:1, b:2}". */
+static int clock_tostring(lua_State *L)
+{
+    lclock *p = (lclock *)luaL_checkudata(L, 1, CLOCK);
+    box *x;
+    size_t len = 0;
+    int rc;
+    if (p->c == NULL) {
+        lua_pushliteral(L, "vv.clock (collected)");
+        return 1;
+    }
+    x = vvl_newbox(L, BOX_MEM);
+    rc = vv_clock_format(p->c, (char **)&x->p, &len);
+    if (rc) return vvl_clock_fail(L, "tostring", rc, "");
+    lua_pushlstring(L, (const char *)x->p, len);
+    vvl_box_release(x);
+    return 1;
+}
+
+/* Push the name of a vv_clock_compare result. */
+static void pushorder(lua_State *L, int order)
+{
+    switch (order) {
+    case VV_EQUAL:  lua_pushliteral(L, "equal"); break;
+    case VV_BEFORE: lua_pushliteral(L, "before"); break;
+    case VV_AFTER:  lua_pushliteral(L, "after"); break;
+    default:        lua_pushliteral(L, "concurrent"); break;
+    }
+}
+
+/* vv.compare(a, b) -> "equal" | "before" | "after" | "concurrent". */
+static int clock_compare(lua_State *L)
+{
+    vv_clock *a = vvl_checkclock(L, 1);
+    vv_clock *b = vvl_checkclock(L, 2);
+    pushorder(L, vv_clock_compare(a, b));
+    return 1;
+}
+
+/* a == b: the same counters (a non-clock is never equal). */
+static int clock_eq(lua_State *L)
+{
+    lclock *a = (lclock *)vvc_testudata(L, 1, CLOCK);
+    lclock *b = (lclock *)vvc_testudata(L, 2, CLOCK);
+    lua_pushboolean(L, a && b && a->c && b->c &&
+                       vv_clock_compare(a->c, b->c) == VV_EQUAL);
+    return 1;
+}
+
+/* a < b: a happened strictly before b. */
+static int clock_lt(lua_State *L)
+{
+    vv_clock *a = vvl_checkclock(L, 1);
+    vv_clock *b = vvl_checkclock(L, 2);
+    lua_pushboolean(L, vv_clock_compare(a, b) == VV_BEFORE);
+    return 1;
+}
+
+/* a <= b: before or equal (concurrent clocks are false both ways). */
+static int clock_le(lua_State *L)
+{
+    vv_clock *a = vvl_checkclock(L, 1);
+    vv_clock *b = vvl_checkclock(L, 2);
+    int o = vv_clock_compare(a, b);
+    lua_pushboolean(L, o == VV_BEFORE || o == VV_EQUAL);
+    return 1;
+}
+
+/* __gc and __close: free the clock once. */
+static int clock_gc(lua_State *L)
+{
+    lclock *p = (lclock *)luaL_checkudata(L, 1, CLOCK);
+    vv_clock_free(p->c);
+    p->c = NULL;
+    return 0;
+}
+
+/* ---- registration ---------------------------------------------------- */
+
+const luaL_Reg vvl_clock_meth[] = {
+    {"get", clock_get},
+    {"tick", clock_tick},
+    {"set", clock_set},
+    {"merge", clock_merge},
+    {"copy", clock_copy},
+    {"totable", clock_totable},
+    {"encode", clock_encode},
+    {"size", clock_size},
+    {"compare", clock_compare},
+    {NULL, NULL}
+};
+
+const luaL_Reg vvl_clock_metameth[] = {
+    {"__index", NULL},              /* placeholder */
+    {"__tostring", clock_tostring},
+    {"__eq", clock_eq},
+    {"__lt", clock_lt},
+    {"__le", clock_le},
+    {"__len", clock_size},
+    {"__gc", clock_gc},
+    {"__close", clock_gc},
+    {NULL, NULL}
+};
+
+
+/* vv.clock, vv.decode_clock, vv.compare. */
+const luaL_Reg vvl_clock_lib[] = {
+    {"clock", clock_new},
+    {"decode_clock", clock_decode},
+    {"compare", clock_compare},
+    {NULL, NULL}
+};
