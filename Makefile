@@ -11,11 +11,6 @@
 
 CC      ?= cc
 OPT     ?= -O2 -g
-W        = -std=c11 -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Wwrite-strings
-CFLAGS   = $(OPT) $(W) -D_DEFAULT_SOURCE -fPIC $(XCFLAGS)
-SAN      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-           -fno-sanitize-recover=undefined
 PREFIX  ?= /usr/local
 prefix   = $(PREFIX)
 B        = build
@@ -32,22 +27,27 @@ else
 MODFLAGS = -shared
 endif
 
-CORE_SRC = $(sort $(wildcard core/*.c))
-CORE_HDR = $(wildcard core/*.h)
+# The core's variables and rules (W, CFLAGS, SAN, CORE_OBJ, CORE_TESTS...).
+CORE_DIR  = core
+TESTS_DIR = tests
+include core/Makefile
+
 # The Lua module (lua/lvv*.c), and the Lua side that libvv carries
 # (script resolvers for C programs).
 MOD_SRC  = $(sort $(wildcard lua/lvv*.c))
 LLIB_SRC = $(filter-out $(MOD_SRC) lua/vvrepl.c,$(sort $(wildcard lua/*.c)))
 MOD_OBJ  = $(MOD_SRC:%.c=$(B)/obj/%.o)
 LUA_HDR  = $(wildcard lua/*.h)
-CORE_OBJ = $(CORE_SRC:%.c=$(B)/obj/%.o)
 LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o)
-SAN_OBJ  = $(CORE_SRC:%.c=$(B)/san/%.o) $(LLIB_SRC:%.c=$(B)/san/%.o)
-TESTS    = $(patsubst tests/%.c,$(B)/san/%,$(sort $(wildcard tests/test_*.c)))
+SAN_OBJ  = $(CORE_SAN) $(LLIB_SRC:%.c=$(B)/san/%.o)
+ALL_TESTS = $(patsubst tests/%.c,$(B)/san/%,$(sort $(wildcard tests/test_*.c)))
+LUA_TESTS = $(filter-out $(CORE_TESTS),$(ALL_TESTS))
+TESTS    = $(CORE_TESTS) $(LUA_TESTS)
 BENCHES  = $(patsubst bench/%.c,$(B)/%,$(sort $(wildcard bench/*.c)))
 HOSTS    = lua5.1 lua5.3 lua5.4 luajit
 
 .PHONY: all deps deps-all check demo bench hosts install clean fuzz
+.DEFAULT_GOAL := all
 all: deps $(B)/libvv.a $(B)/libvv.so $(B)/vv.so $(B)/vv
 
 deps:
@@ -55,13 +55,10 @@ deps:
 deps-all:
 	@sh tools/deps.sh all
 
-# ---- the C library ---------------------------------------------------
-$(B)/obj/core/%.o: core/%.c $(CORE_HDR)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+# ---- the C library (the core's rules are in core/Makefile) ------------
 $(B)/obj/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LUA_CF) -Icore -c -o $@ $<
+	$(CC) $(CFLAGS) $(LUA_CF) -Icore -Ilua -c -o $@ $<
 $(B)/libvv.a: $(CORE_OBJ) $(LLIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -88,17 +85,14 @@ $(B)/$(H)/%.o: %.c $(CORE_HDR) $(LUA_HDR)
 $(B)/$(H)/vv.so: $(HOBJ) $(CORE_OBJ)
 	$(CC) $(MODFLAGS) -o $@ $^ $(DEP_LIBS)
 
-# ---- tests (ASan + UBSan) --------------------------------------------
-$(B)/san/core/%.o: core/%.c $(CORE_HDR)
-	@mkdir -p $(@D)
-	$(CC) $(SAN) $(W) $(XCFLAGS) -D_DEFAULT_SOURCE -DVV_DEBUG -c -o $@ $<
+# ---- tests (ASan + UBSan; the core's own are built by core/Makefile) --
 $(B)/san/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) $(W) $(XCFLAGS) -D_DEFAULT_SOURCE -DVV_DEBUG $(LUA_CF) -Icore -c -o $@ $<
 $(B)/san/libvv.a: $(SAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-$(B)/san/test_%: tests/test_%.c $(wildcard tests/*.h) $(B)/san/libvv.a
+$(LUA_TESTS): $(B)/san/%: tests/%.c $(wildcard tests/*.h) $(B)/san/libvv.a
 	$(CC) $(SAN) $(W) -D_DEFAULT_SOURCE $(LUA_CF) -Icore -Ilua -Itests -o $@ $< \
 	  $(B)/san/libvv.a -lcmocka $(LUA_LIBS) $(DEP_LIBS) -lpthread
 
@@ -113,7 +107,7 @@ bench: all $(BENCHES)
 	@sh bench/run.sh $(BENCHES)
 
 $(B)/embed: examples/embed.c $(B)/libvv.a
-	$(CC) $(CFLAGS) -Icore -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
+	$(CC) $(CFLAGS) -Icore -Ilua -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
 demo: deps-all all $(B)/embed
 	@sh examples/run.sh
 
@@ -131,7 +125,7 @@ INSTALL_CMOD = $(if $(LUA_CMOD),$(DESTDIR)$(prefix)/lib/lua/5.4,$(DESTDIR)$(pref
 install: all
 	install -d $(DESTDIR)$(prefix)/include $(DESTDIR)$(prefix)/lib/pkgconfig \
 	  $(DESTDIR)$(prefix)/bin $(INSTALL_CMOD) $(DESTDIR)$(prefix)/share/vv/scripts
-	install -m 644 core/vv.h $(DESTDIR)$(prefix)/include/vv.h
+	install -m 644 core/vv.h lua/vvlua.h $(DESTDIR)$(prefix)/include/
 	install -m 644 $(B)/libvv.a $(B)/libvv.so $(DESTDIR)$(prefix)/lib/
 	install -m 755 $(B)/vv.so $(INSTALL_CMOD)/vv.so
 	install -m 755 $(B)/vv $(DESTDIR)$(prefix)/bin/vv

@@ -301,26 +301,8 @@ int vv_db_open(const vv_options *o, vv_db **out, char **errmsg)
         vv_db_close(db);
         return rc;
     }
-    /* re-attach resolver scripts recorded by an earlier life */
-    for (k = db->ks; k; k = k->next) {
-        if (k->cfg.script) {
-            vv_ks_config c = k->cfg;
-            char *script = vvi_dupstr(k->cfg.script);
-            int src;
-            if (!script) continue;
-            src = vv_keyspace_script(db, k->name, script, &c);
-            if (src) {
-                char *msg = NULL;
-                size_t ml = strlen(db->err) + strlen(script) + 64;
-                if ((msg = vvi_malloc(ml)))
-                    snprintf(msg, ml, "resolver script '%s' did not load: %s",
-                             script, db->err);
-                vvi_free(k->load_error);
-                k->load_error = msg;
-            }
-            vvi_free(script);
-        }
-    }
+    db->scripts = o->scripts;
+    for (k = db->ks; k; k = k->next) vvi_ks_attach(db, k);
     db->err[0] = 0;
     *out = db;
     return VV_OK;

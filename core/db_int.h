@@ -61,6 +61,7 @@ struct vv_db {
     const vvi_backend *be;
     int durable, read_only, batch, txn;
     uint64_t txn_no;             /* transactions begun (change log) */
+    vv_script_fn scripts;        /* attaches recorded resolver scripts */
     vvi_actors act;              /* the actor table */
     uint32_t na_stored;          /* actors recorded (durable stores) */
     kspace *ks, *ks_last;
@@ -90,6 +91,9 @@ int  vvi_ks_get(vv_db *db, const char *name, int create, kspace **out);
 /* Keep (keep != 0) or drop the keyspaces a write transaction created. */
 void vvi_ks_settle(vv_db *db, int keep);
 int  vvi_kslist_load(vv_db *db);
+/* Attach the resolver script k's config records (through db->scripts);
+ * a failure is kept as k->load_error, which reads then report. */
+void vvi_ks_attach(vv_db *db, kspace *k);
 void vvi_ks_free(kspace *k);
 
 /* The stored state of keys (keyspace.c).  Values borrow from the backend

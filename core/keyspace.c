@@ -186,6 +186,30 @@ void vvi_ks_settle(vv_db *db, int keep)
     db->ks_last = NULL;
 }
 
+void vvi_ks_attach(vv_db *db, kspace *k)
+{
+    vv_ks_config c = k->cfg;
+    char *script, *msg;
+    size_t ml;
+    int rc;
+    if (!k->cfg.script) return;
+    if (!(script = vvi_dupstr(k->cfg.script))) return;
+    if (db->scripts) rc = db->scripts(db, k->name, script, &c);
+    else {
+        rc = vvi_fail(db, VV_ERESOLVER, "this program sets no script host "
+                      "(vv_options.scripts), so the store cannot run it");
+    }
+    if (rc) {
+        ml = strlen(db->err) + strlen(script) + 64;
+        if ((msg = vvi_malloc(ml)))
+            snprintf(msg, ml, "resolver script '%s' did not load: %s",
+                     script, db->err);
+        vvi_free(k->load_error);
+        k->load_error = msg;
+    }
+    vvi_free(script);
+}
+
 /* Free a keyspace record and its config (its resolver goes too). */
 void vvi_ks_free(kspace *k)
 {

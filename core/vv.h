@@ -115,6 +115,15 @@ typedef struct vv_read vv_read;
 /** @brief Wall-clock source, milliseconds since the epoch (tests inject one). */
 typedef uint64_t (*vv_now_fn)(void *ud);
 
+struct vv_ks_config;
+/** @brief A script host: attaches the resolver script at path to keyspace
+ *  ks of db, as vv_keyspace_script (vvlua.h) does.  The core runs no Lua
+ *  itself; a store calls its host for the scripts that keyspace configs
+ *  record: on open, and when another process changed a config.  cfg holds
+ *  the recorded config (budgets, codec). */
+typedef int (*vv_script_fn)(vv_db *db, const char *ks, const char *path,
+                            const struct vv_ks_config *cfg);
+
 /** Options of vv_db_open.  Zero-initialise, then fill in. */
 typedef struct vv_options {
     const char *node;        /**< this replica's name, 1..240 bytes; required,
@@ -129,6 +138,10 @@ typedef struct vv_options {
     size_t map_max;          /**< LMDB: bound for automatic map growth; a
                                   write past it fails with VV_EMAPFULL
                                   (0: no bound) */
+    vv_script_fn scripts;    /**< attaches recorded resolver scripts:
+                                  vv_keyspace_script from vvlua.h (NULL:
+                                  reads of such keyspaces report that no
+                                  script host is set) */
 } vv_options;
 
 /** @brief Open a store.  In memory, each open is a new incarnation of the
@@ -201,17 +214,6 @@ typedef struct vv_ks_config {
  *  are also created on first use with a zero config.  The resolver is
  *  replaced atomically; the old one's resolve_free is called. */
 int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg);
-/** @brief Attach a sandboxed Lua 5.4 resolver script to keyspace ks
- *  (implemented in lua/resolver.c, part of libvv).  The script returns a
- *  function(siblings, key) or a table with a `resolve` field.  It runs in
- *  its own lua_State with only safe libraries, under an instruction and a
- *  memory budget (cfg's budget_* fields; 0 means the defaults).  cfg may be
- *  NULL (defaults); its resolver fields are ignored.  When the script
- *  fails to load, the previous resolver stays and VV_ERESOLVER is returned
- *  with the reason in vv_errmsg(db). */
-int vv_keyspace_script(vv_db *db, const char *ks, const char *path,
-                       const vv_ks_config *cfg);
-
 /** @brief The recorded config of a keyspace (resolver_name, codec) for
  *  showing; *cfg's strings are borrowed from db.  VV_ENOTFOUND if unknown. */
 int vv_keyspace_config(vv_db *db, const char *name, vv_ks_config *cfg);

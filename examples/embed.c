@@ -14,7 +14,7 @@
 
 #include <msgpack.h>
 
-#include "vv.h"
+#include "vvlua.h"
 
 #define KS  "carts"
 #define KEY "cart:42"
@@ -36,6 +36,7 @@ static vv_db *replica(const char *node) {
     int rc;
     memset(&o, 0, sizeof o);
     o.node = node;
+    o.scripts = vv_keyspace_script;   /* a durable store re-attaches its scripts */
     rc = vv_db_open(&o, &db, &err);
     if (rc != VV_OK) {
         fprintf(stderr, "embed: cannot open %s: %s\n", node,

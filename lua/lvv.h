@@ -4,7 +4,7 @@
 
 #include "lua.h"
 #include "lauxlib.h"
-#include "vv.h"
+#include "vvlua.h"
 #include "lcodec.h"
 #include "compat.h"
 

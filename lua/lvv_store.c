@@ -156,6 +156,7 @@ static int db_open(lua_State *L)
     o.map_max = opt_size(L, 1, "open", "map_max");
     o.read_only = opt_bool(L, 1, "open", "read_only");
     o.no_sync = opt_bool(L, 1, "open", "no_sync");
+    o.scripts = vv_keyspace_script;     /* re-attach recorded scripts */
 
     s = (lstore *)vvc_newuserdata(L, sizeof *s);
     s->db = NULL;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lua.h"
-#include "vv.h"
+#include "vvlua.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,19 +1,23 @@
 #!/bin/sh
 # deps.sh - install the Debian packages vv needs, only when one is missing.
-# One list: "file-that-proves-it-is-installed package".  Run by make.
+# One list: "file-that-proves-it-is-installed package".  Run by make;
+# "core" checks only what the core needs, "hosts" and "all" add more.
 set -e
 need=""
 check() { [ -e "$1" ] || need="$need $2"; }
-check /usr/include/lua5.4/lua.h           liblua5.4-dev
-check /usr/bin/lua5.4                     lua5.4
+# the core (make -C core): no Lua
 check /usr/include/cmocka.h               libcmocka-dev
 check /usr/include/lmdb.h                 liblmdb-dev
 check /usr/include/xxhash.h               libxxhash-dev
-check /usr/include/readline/readline.h    libreadline-dev
-check /usr/include/msgpack.h              libmsgpack-dev
-command -v pkg-config >/dev/null 2>&1  || need="$need pkg-config"
 command -v cc >/dev/null 2>&1          || need="$need build-essential"
-command -v tmux >/dev/null 2>&1        || need="$need tmux"
+if [ "${1:-}" != "core" ]; then
+    check /usr/include/lua5.4/lua.h       liblua5.4-dev
+    check /usr/bin/lua5.4                 lua5.4
+    check /usr/include/readline/readline.h libreadline-dev
+    check /usr/include/msgpack.h          libmsgpack-dev
+    command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+    command -v tmux >/dev/null 2>&1       || need="$need tmux"
+fi
 if [ "${1:-}" = "hosts" ] || [ "${1:-}" = "all" ]; then
     check /usr/include/lua5.1/lua.h       liblua5.1-0-dev
     check /usr/bin/lua5.1                 lua5.1

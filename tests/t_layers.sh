@@ -1,0 +1,72 @@
+#!/bin/sh
+# t_layers.sh - the core stands alone: nothing under core/ includes or
+# calls anything of lua/, and `make -C core` builds libvv's core with no
+# Lua header or library anywhere on its command lines.
+# Prints cmocka-style lines; exits non-zero when a check fails.
+B=${B:-build}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vv_layers.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+. tests/lib.sh
+
+# ---- includes -----------------------------------------------------------
+# A header of the Lua side, or of Lua itself, named by a core file.
+lua_headers="lua.h lauxlib.h lualib.h luaconf.h $(cd lua && ls *.h)"
+found=""
+for f in core/*.c core/*.h; do
+    for h in $lua_headers; do
+        grep -Hn "^#[[:space:]]*include[[:space:]]*[<\"]$h[>\"]" "$f" \
+            >> "$tmp/inc"
+    done
+done
+if [ -s "$tmp/inc" ]; then bad "core/ includes no Lua header" "$(cat "$tmp/inc")"
+else ok "core/ includes no Lua header"; fi
+
+# ---- calls --------------------------------------------------------------
+# Undefined symbols of the core's objects that lua/'s objects define.
+if ! command -v nm >/dev/null 2>&1; then
+    bad "nm is installed (binutils)"
+else
+    # the objects of today's sources (a build dir may hold older ones)
+    core_o=""; lua_o=""; missing=""
+    for f in core/*.c; do
+        o="$B/obj/${f%.c}.o"; [ -f "$o" ] && core_o="$core_o $o" || missing=1
+    done
+    for f in lua/*.c; do
+        o="$B/obj/${f%.c}.o"; [ -f "$o" ] && lua_o="$lua_o $o"
+    done
+    [ -n "$missing" ] && bad "the objects under $B/obj are built (make)"
+    nm -u $core_o | awk 'NF == 2 { print $2 }' | sort -u > "$tmp/core_undef"
+    nm --defined-only $lua_o | awk 'NF == 3 { print $3 }' | sort -u \
+        > "$tmp/lua_def"
+    calls=$(comm -12 "$tmp/core_undef" "$tmp/lua_def")
+    if [ -n "$calls" ]; then bad "core/ calls nothing defined in lua/" "$calls"
+    else ok "core/ calls nothing defined in lua/"; fi
+    # and the check itself can fail: lua/ does call into the core
+    back=$(nm -u $lua_o | awk 'NF == 2 { print $2 }' | sort -u |
+           grep -c '^vv_')
+    if [ "$back" -gt 0 ]; then ok "the symbol check sees lua/ calling the core"
+    else bad "the symbol check sees lua/ calling the core" "no vv_ symbol"; fi
+fi
+
+# ---- the core alone -----------------------------------------------------
+if make -C core core B="$tmp/b" > "$tmp/make.log" 2>&1; then
+    ok "make -C core builds the core library"
+else
+    bad "make -C core builds the core library" "$(tail -20 "$tmp/make.log")"
+fi
+if grep -qi 'lua' "$tmp/make.log"; then
+    bad "the core's build names no Lua path or library" \
+        "$(grep -i lua "$tmp/make.log" | head -5)"
+else
+    ok "the core's build names no Lua path or library"
+fi
+if [ -f "$tmp/b/core/libvv.a" ] && [ -f "$tmp/b/core/libvv.so" ]; then
+    undef=$(nm -u "$tmp/b/core/libvv.so" | grep -i 'lua' | head -5)
+    if [ -z "$undef" ]; then ok "core libvv.so needs no Lua symbol"
+    else bad "core libvv.so needs no Lua symbol" "$undef"; fi
+else
+    bad "make -C core leaves core/libvv.a and core/libvv.so"
+fi
+
+finish
