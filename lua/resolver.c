@@ -34,28 +34,12 @@
 #if defined(LUA_JITLIBNAME)
 #include "luajit.h"
 #endif
+#include "compat.h"
 #include "lcodec.h"                     /* and vv_int.h */
 #include "resolver.h"
 
-/* ---- Lua version differences ------------------------------------------ */
 #ifndef LUA_OK
 #define LUA_OK 0
-#endif
-#if LUA_VERSION_NUM < 502
-#define rs_rawlen(L, i)        lua_objlen(L, i)
-#define rs_less(L, a, b)       lua_lessthan(L, a, b)
-#define rs_geti(L, t, i)       lua_rawgeti(L, t, (int)(i))
-#define rs_seti(L, t, i)       lua_rawseti(L, t, (int)(i))
-#else
-#define rs_rawlen(L, i)        lua_rawlen(L, i)
-#define rs_less(L, a, b)       lua_compare(L, a, b, LUA_OPLT)
-#endif
-#if LUA_VERSION_NUM >= 503
-#define rs_geti(L, t, i)       lua_rawgeti(L, t, (lua_Integer)(i))
-#define rs_seti(L, t, i)       lua_rawseti(L, t, (lua_Integer)(i))
-#elif LUA_VERSION_NUM == 502
-#define rs_geti(L, t, i)       lua_rawgeti(L, t, (int)(i))
-#define rs_seti(L, t, i)       lua_rawseti(L, t, (int)(i))
 #endif
 
 #define RS_PERIOD     1000      /* count hook period, instructions */
@@ -467,7 +451,7 @@ static int rs_tconcat(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     rs_plain(L, 1);
     rs_charge_range(L, luaL_optinteger(L, 3, 1),
-                    luaL_optinteger(L, 4, (lua_Integer)rs_rawlen(L, 1)));
+                    luaL_optinteger(L, 4, (lua_Integer)vvc_rawlen(L, 1)));
     return rs_forward(L);
 }
 
@@ -478,7 +462,7 @@ static int rs_tunpack(lua_State *L)
     if (lua_type(L, 1) == LUA_TTABLE)
         rs_charge_range(L, luaL_optinteger(L, 2, 1),
                         luaL_optinteger(L, 3,
-                                        (lua_Integer)rs_rawlen(L, 1)));
+                                        (lua_Integer)vvc_rawlen(L, 1)));
     return rs_forward(L);
 }
 
@@ -506,7 +490,7 @@ static int rs_sort_less(lua_State *L, int a, int b)
             res = memcmp(sa, sb, la < lb ? la : lb);
             return res < 0 || (res == 0 && la < lb);
         }
-        return rs_less(L, a, b);
+        return vvc_lessthan(L, a, b);
     }
     lua_pushvalue(L, 2);
     lua_pushvalue(L, a);
@@ -524,27 +508,27 @@ static void rs_merge(lua_State *L, void *meter, int src, int dst,
     lua_Integer i = lo, j = mid + 1, k = lo;
     while (i <= mid && j <= hi) {
         int top;
-        rs_geti(L, src, i);
-        rs_geti(L, src, j);
+        vvc_rawgeti(L, src, i);
+        vvc_rawgeti(L, src, j);
         top = lua_gettop(L);
         rs_charge(L, meter, 1);
         if (rs_sort_less(L, top, top - 1)) {    /* right < left */
-            rs_seti(L, dst, k++);
+            vvc_rawseti(L, dst, k++);
             lua_pop(L, 1);
             j++;
         } else {
             lua_pop(L, 1);
-            rs_seti(L, dst, k++);
+            vvc_rawseti(L, dst, k++);
             i++;
         }
     }
     for (; i <= mid; i++) {
-        rs_geti(L, src, i);
-        rs_seti(L, dst, k++);
+        vvc_rawgeti(L, src, i);
+        vvc_rawseti(L, dst, k++);
     }
     for (; j <= hi; j++) {
-        rs_geti(L, src, j);
-        rs_seti(L, dst, k++);
+        vvc_rawgeti(L, src, j);
+        vvc_rawseti(L, dst, k++);
     }
 }
 
@@ -555,18 +539,18 @@ static void rs_insertion(lua_State *L, void *meter, lua_Integer n)
     lua_Integer i, j;
     for (i = 2; i <= n; i++) {
         int key;
-        rs_geti(L, 1, i);
+        vvc_rawgeti(L, 1, i);
         key = lua_gettop(L);
         for (j = i - 1; j >= 1; j--) {
-            rs_geti(L, 1, j);
+            vvc_rawgeti(L, 1, j);
             rs_charge(L, meter, 1);
             if (!rs_sort_less(L, key, key + 1)) {
                 lua_pop(L, 1);
                 break;
             }
-            rs_seti(L, 1, j + 1);               /* shift a[j] up */
+            vvc_rawseti(L, 1, j + 1);               /* shift a[j] up */
         }
-        rs_seti(L, 1, j + 1);                   /* the key */
+        vvc_rawseti(L, 1, j + 1);                   /* the key */
     }
 }
 
@@ -584,7 +568,7 @@ static int rs_tsort(lua_State *L)
     rs_plain(L, 1);
     if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
     lua_settop(L, 2);
-    n = (lua_Integer)rs_rawlen(L, 1);
+    n = (lua_Integer)vvc_rawlen(L, 1);
     if (n < 2) return 0;
     luaL_argcheck(L, n < INT32_MAX, 1, "array too big");
     if (n <= RS_SHORT_SORT) {
@@ -604,8 +588,8 @@ static int rs_tsort(lua_State *L)
     }
     if (src != 1)
         for (lo = 1; lo <= n; lo++) {
-            rs_geti(L, 3, lo);
-            rs_seti(L, 1, lo);
+            vvc_rawgeti(L, 3, lo);
+            vvc_rawseti(L, 1, lo);
         }
     return 0;
 }
@@ -798,7 +782,7 @@ static int rs_setup(lua_State *L)
     lua_newtable(L);
     for (st = 0; rs_fields[st]; st++) {
         lua_pushstring(L, rs_fields[st]);
-        rs_seti(L, -2, st + 1);
+        vvc_rawseti(L, -2, st + 1);
     }
     r->names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
@@ -873,22 +857,10 @@ static int rs_probe(lua_State *L)
     return 0;
 }
 
-/* Push a counter or timestamp: an integer while it fits. */
-static void rs_pushu64(lua_State *L, uint64_t v)
-{
-#if LUA_VERSION_NUM >= 503
-    if (v <= (uint64_t)LUA_MAXINTEGER) {
-        lua_pushinteger(L, (lua_Integer)v);
-        return;
-    }
-#endif
-    lua_pushnumber(L, (lua_Number)v);
-}
-
 /* t[name f] = v, for the record t below the value v on top. */
 static void rs_setname(lua_State *L, int f)
 {
-    rs_geti(L, RS_NAMES, f);
+    vvc_rawgeti(L, RS_NAMES, f);
     lua_insert(L, -2);
     lua_rawset(L, -3);
 }
@@ -911,9 +883,9 @@ static int rs_pushsibling(lua_State *L, rs_ctx *c, const vv_sibling *s,
     rs_setname(L, RS_F_NODE);
     lua_pushlstring(L, s->actor, s->actor_len);
     rs_setname(L, RS_F_ACTOR);
-    rs_pushu64(L, s->counter);
+    vvc_pushuint64(L, s->counter);
     rs_setname(L, RS_F_COUNTER);
-    rs_pushu64(L, s->timestamp);
+    vvc_pushuint64(L, s->timestamp);
     rs_setname(L, RS_F_TIMESTAMP);
     return 1;
 }
@@ -939,7 +911,7 @@ static int rs_walk(lua_State *L, rs_ctx *c, int idx, int seen, int depth,
     case LUA_TNIL:
     case LUA_TBOOLEAN: *size += 1; return 0;
     case LUA_TNUMBER: *size += 9; return 0;
-    case LUA_TSTRING: *size += 5 + rs_rawlen(L, idx); return 0;
+    case LUA_TSTRING: *size += 5 + vvc_rawlen(L, idx); return 0;
     case LUA_TTABLE: break;
     default: return rs_bad(c, "a ", luaL_typename(L, idx));
     }
@@ -988,14 +960,14 @@ static int rs_flat(lua_State *L, rs_ctx *c, int idx)
     uint64_t size = 5;
     int t = lua_type(L, idx);
     if (t == LUA_TBOOLEAN || t == LUA_TNUMBER) return 1;
-    if (t == LUA_TSTRING) return rs_rawlen(L, idx) < c->r->max_mem;
+    if (t == LUA_TSTRING) return vvc_rawlen(L, idx) < c->r->max_mem;
     if (t != LUA_TTABLE || lua_getmetatable(L, idx)) return 0;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         int i;
         for (i = -2; i <= -1; i++) {
             t = lua_type(L, i);
-            if (t == LUA_TSTRING) size += 5 + rs_rawlen(L, i);
+            if (t == LUA_TSTRING) size += 5 + vvc_rawlen(L, i);
             else if (t == LUA_TBOOLEAN || t == LUA_TNUMBER) size += 9;
             else {
                 lua_pop(L, 2);
@@ -1022,7 +994,7 @@ static int rs_call(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->names_ref);        /* RS_NAMES */
     for (i = 0; i < c->n; i++) {
         if (!rs_pushsibling(L, c, &c->sibs[i], i)) return 0;
-        rs_seti(L, 1, i + 1);
+        vvc_rawseti(L, 1, i + 1);
     }
     lua_pop(L, 1);
     lua_pushlstring(L, (const char *)c->key, c->klen);     /* 2 */
