@@ -158,6 +158,40 @@ static void test_user(void **st)
     pair_close(&p);
 }
 
+/* Versions of equal rank (priority.lua) or standing (user.lua) written in
+ * the same millisecond: the scripts pick the one the built-in "lww"
+ * picks, as lww.lua does. */
+static void test_tie_break(void **st)
+{
+    static const char *const paths[] = {
+        "scripts/lww.lua", "scripts/priority.lua", "scripts/user.lua",
+    };
+    size_t i;
+    (void)st;
+    for (i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        pair p;
+        vv_ks_config c;
+        vv_read *rs, *rl;
+        const void *vs, *vl;
+        size_t ns, nl;
+        pair_open(&p);
+        p.ta = p.tb = 50000;
+        pair_script(&p, "ks", paths[i], NULL);
+        pair_conflict(&p, "ks", "k", "{user='admin', priority=1, n=1}",
+                      "{user='admin', priority=1, n=2}");
+        read_value(p.a, "ks", "k", &rs, &vs, &ns);
+        memset(&c, 0, sizeof c);
+        c.resolver = VV_RESOLVE_LWW;
+        assert_int_equal(vv_keyspace(p.b, "ks", &c), VV_OK);
+        read_value(p.b, "ks", "k", &rl, &vl, &nl);
+        if (ns != nl || memcmp(vs, vl, ns) != 0)
+            fail_msg("%s breaks the tie unlike the built-in lww", paths[i]);
+        vv_read_free(rs);
+        vv_read_free(rl);
+        pair_close(&p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_priority),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_user),
+        cmocka_unit_test(test_tie_break),
     };
     return run_resolver_tests("resolver_scripts", tests);
 }
