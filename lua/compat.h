@@ -111,6 +111,36 @@ static inline size_t vvc_rawlen(lua_State *L, int i)
 #endif
 }
 
+/* Push t[i] (t at index t) without metamethods. */
+static inline void vvc_rawgeti(lua_State *L, int t, lua_Integer i)
+{
+#if LUA_VERSION_NUM >= 503
+    lua_rawgeti(L, t, i);
+#else
+    lua_rawgeti(L, t, (int)i);
+#endif
+}
+
+/* Pop a value into t[i] (t at index t) without metamethods. */
+static inline void vvc_rawseti(lua_State *L, int t, lua_Integer i)
+{
+#if LUA_VERSION_NUM >= 503
+    lua_rawseti(L, t, i);
+#else
+    lua_rawseti(L, t, (int)i);
+#endif
+}
+
+/* Is the value at a less than the one at b (metamethods apply)? */
+static inline int vvc_lessthan(lua_State *L, int a, int b)
+{
+#if LUA_VERSION_NUM >= 502
+    return lua_compare(L, a, b, LUA_OPLT);
+#else
+    return lua_lessthan(L, a, b);
+#endif
+}
+
 /* Raise "bad argument #arg to 'f' (tname expected, got <type>)", naming
  * vv's own userdata by their metatable's __name. */
 static inline int vvc_typeerror(lua_State *L, int arg, const char *tname)

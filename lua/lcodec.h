@@ -1,5 +1,5 @@
 /* lcodec.h - Lua values <-> stored bytes (MessagePack, or raw strings).
- * Shared by the module (lvv*.c) and the resolver host (resolver.c). */
+ * Shared by the module (lvv*.c) and the resolver (resolver_call.c). */
 #ifndef VV_LCODEC_H
 #define VV_LCODEC_H
 #include <stddef.h>

@@ -20,11 +20,13 @@
 -- still has it; to delete a field so that the deletion wins, set it to
 -- false (with a fresh `_at` time) instead of removing it.
 
--- Is sibling a older than sibling b (in version order)?
-local function older(a, b)
-  if a.timestamp ~= b.timestamp then return a.timestamp < b.timestamp end
-  if a.actor ~= b.actor then return a.actor < b.actor end
-  return a.counter < b.counter
+-- Is sibling a newer than sibling b?  Timestamp, then actor, then
+-- counter: the version order of the built-in "lww", the same in every
+-- shipped script and on every replica.
+local function newer(a, b)
+  if a.timestamp ~= b.timestamp then return a.timestamp > b.timestamp end
+  if a.actor ~= b.actor then return a.actor > b.actor end
+  return a.counter > b.counter
 end
 
 return function(siblings, key)
@@ -35,7 +37,8 @@ return function(siblings, key)
     end
     list[i] = s
   end
-  table.sort(list, older)          -- a stable sort: ties keep their order
+  -- oldest first (a stable sort: ties keep their order)
+  table.sort(list, function(a, b) return newer(b, a) end)
 
   local out, at = {}, {}
   for _, s in ipairs(list) do      -- oldest first: later ones may replace

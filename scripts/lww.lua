@@ -24,7 +24,9 @@
 --    Errors and spent budgets show up as the read's error, with the
 --    siblings left as they were.  See docs/resolvers.md.
 
--- Is sibling a newer than sibling b?
+-- Is sibling a newer than sibling b?  Timestamp, then actor, then
+-- counter: the version order of the built-in "lww", the same in every
+-- shipped script and on every replica.
 local function newer(a, b)
   if a.timestamp ~= b.timestamp then return a.timestamp > b.timestamp end
   if a.actor ~= b.actor then return a.actor > b.actor end

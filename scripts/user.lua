@@ -29,13 +29,20 @@ local function standing(s)
   return place[s.node] or math.huge
 end
 
--- Does sibling a beat sibling b?
-local function beats(a, b)
-  local pa, pb = standing(a), standing(b)
-  if pa ~= pb then return pa < pb end
+-- Is sibling a newer than sibling b?  Timestamp, then actor, then
+-- counter: the version order of the built-in "lww", the same in every
+-- shipped script and on every replica.
+local function newer(a, b)
   if a.timestamp ~= b.timestamp then return a.timestamp > b.timestamp end
   if a.actor ~= b.actor then return a.actor > b.actor end
   return a.counter > b.counter
+end
+
+-- Does sibling a beat sibling b?  The earlier in PREFER, else the newer.
+local function beats(a, b)
+  local pa, pb = standing(a), standing(b)
+  if pa ~= pb then return pa < pb end
+  return newer(a, b)
 end
 
 return function(siblings, key)

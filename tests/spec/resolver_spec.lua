@@ -1,6 +1,6 @@
 -- resolver_spec.lua - resolver scripts from Lua, on every host: the shipped
 -- policies on real replica conflicts, and the sandbox holding against
--- hostile scripts (the C suite tests/test_resolver.c goes further).
+-- hostile scripts (the C suite tests/test_resolver_*.c goes further).
 local vv = require "vv"
 
 local files = {}
