@@ -80,7 +80,27 @@ static inline vv_db *tu_open_ks(const char *node, uint64_t *now)
     return db;
 }
 
-static inline vv_clock *tu_clock(const char *text) {
+/* n stores "r0", "r1", ... in r, each as tu_open_ks gives it. */
+static inline void tu_open_n(vv_db **r, int n, uint64_t *now)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "r%d", i);
+        r[i] = tu_open_ks(name, now);
+    }
+}
+
+/* Close the n stores in r. */
+static inline void tu_close_n(vv_db **r, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) vv_db_close(r[i]);
+}
+
+/* A clock from its text form; fails the test on error. */
+static inline vv_clock *tu_clock(const char *text)
+{
     vv_clock *c = NULL;
     assert_int_equal(vv_clock_parse(text, strlen(text), &c), VV_OK);
     return c;
