@@ -100,7 +100,7 @@ static void model_free(model *m)
     memset(m, 0, sizeof *m);
 }
 
-/* ---- writers (child processes) ------------------------------------ */
+/* ---- writers (child processes) ------------------------------------------ */
 /* Send one line on the pipe in one write (atomic below PIPE_BUF). */
 static void say(int fd, const char *fmt, ...)
 {
@@ -192,7 +192,7 @@ static void writer(const char *dir, int id, int life, int fd, unsigned seed)
     }
 }
 
-/* ---- the parent -------------------------------------------------- */
+/* ---- the parent --------------------------------------------------------- */
 typedef struct wstate {
     pid_t pid;
     int fd;
