@@ -147,8 +147,6 @@ static void test_merges(void **st)
 {
     vv_db *a = tu_open("s0", NULL), *b = tu_open("s1", NULL);
     vv_db *c = tu_open("s2", NULL);
-    void *x;
-    size_t n;
     vv_read *r;
     th_list *l;
     (void)st;
@@ -156,13 +154,9 @@ static void test_merges(void **st)
     th_config(c, "ks", 10);
     vv_clock_free(th_put(a, "k", "10", NULL));
     vv_clock_free(th_put(b, "k", "20", NULL));
-    assert_int_equal(vv_export(a, "ks", "k", 1, &x, &n), VV_OK);
-    assert_int_equal(vv_merge(c, "ks", "k", 1, x, n), VV_OK);
-    assert_int_equal(vv_merge(c, "ks", "k", 1, x, n), VV_OK); /* again */
-    vv_free(x);
-    assert_int_equal(vv_export(b, "ks", "k", 1, &x, &n), VV_OK);
-    assert_int_equal(vv_merge(c, "ks", "k", 1, x, n), VV_OK);
-    vv_free(x);
+    assert_true(tu_copy(a, c, "ks", "k"));
+    assert_true(tu_copy(a, c, "ks", "k"));       /* again */
+    assert_true(tu_copy(b, c, "ks", "k"));
     assert_int_equal(vv_get(c, "ks", "k", 1, &r), VV_OK);
     assert_int_equal(vv_read_count(r), 2);
     vv_clock_free(th_put(c, "k", "20", vv_read_context(r)));
@@ -179,9 +173,7 @@ static void test_merges(void **st)
     assert_string_equal(l->e[2].rep[0], "s0:1");
     assert_string_equal(l->e[2].rep[1], "s1:1");
     /* back to s0: the write-back arrives and replaces s0's own version */
-    assert_int_equal(vv_export(c, "ks", "k", 1, &x, &n), VV_OK);
-    assert_int_equal(vv_merge(a, "ks", "k", 1, x, n), VV_OK);
-    vv_free(x);
+    assert_true(tu_copy(c, a, "ks", "k"));
     l = th_get(a, "ks", "k");
     assert_int_equal(l->n, 2);
     assert_string_equal(l->e[1].dot, "s2:1");

@@ -10,14 +10,8 @@ static void test_round_trip(void **st)
     vv_db *a = tu_open_ks("a", NULL), *b = tu_open_ks("b", NULL);
     size_t bytes = 0;
     su_msg d, x;
-    int i;
     (void)st;
-    for (i = 0; i < 50; i++) {
-        char k[16], v[16];
-        snprintf(k, sizeof k, "k%02d", i);
-        snprintf(v, sizeof v, "v%d", i);
-        tu_put(a, "ks", k, v, NULL);
-    }
+    tu_fill(a, "ks", 50);
     tu_del(a, "ks", "k07");
     {   /* keys of every length: empty, past the inline size, the longest */
         char big[VV_KEY_MAX + 1];

@@ -32,15 +32,9 @@ static void test_durable(void **st)
     const char *dir = *st;
     vv_db *a, *b;
     su_msg d, x;
-    int i;
     a = open_sub("a", dir, "a");
     b = open_sub("b", dir, "b");
-    for (i = 0; i < 20; i++) {
-        char k[16], v[16];
-        snprintf(k, sizeof k, "k%02d", i);
-        snprintf(v, sizeof v, "v%d", i);
-        tu_put(a, "ks", k, v, NULL);
-    }
+    tu_fill(a, "ks", 20);
     assert_int_equal(su_sync(a, b, NULL), 20);
     vv_db_close(a);
     vv_db_close(b);

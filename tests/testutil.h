@@ -116,6 +116,18 @@ static inline void tu_put(vv_db *db, const char *ks, const char *key,
     assert_int_equal(rc, VV_OK);
 }
 
+/* Put n keys "k00", "k01", ... with values "v0", "v1", ... into ks. */
+static inline void tu_fill(vv_db *db, const char *ks, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        char k[16], v[16];
+        snprintf(k, sizeof k, "k%02d", i);
+        snprintf(v, sizeof v, "v%d", i);
+        tu_put(db, ks, k, v, NULL);
+    }
+}
+
 /* Replace whatever a read of ks/key shows (maybe nothing) with val. */
 static inline void tu_overwrite(vv_db *db, const char *ks, const char *key,
                                 const char *val)
