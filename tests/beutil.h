@@ -30,6 +30,7 @@ static inline int be_open(be *b, const char *dir, int read_only)
     return rc;
 }
 
+/* Close the backend (once; a closed one is left alone). */
 static inline void be_close(be *b)
 {
     if (b->h) b->ops->close(b->h);

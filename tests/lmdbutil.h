@@ -84,7 +84,7 @@ static inline int lu_spit(const char *path, const void *p, size_t len)
     return rc;
 }
 
-/* cmocka setup: a fresh directory in *state; teardown removes it. */
+/* cmocka setup: a fresh directory, its path in *state. */
 static inline int lu_setup_dir(void **state)
 {
     char *d = lu_tmpdir("test");
@@ -93,6 +93,7 @@ static inline int lu_setup_dir(void **state)
     return 0;
 }
 
+/* cmocka teardown: remove the directory lu_setup_dir made. */
 static inline int lu_teardown_dir(void **state)
 {
     lu_rmrf(*state);

@@ -27,6 +27,8 @@ static int k06_child(void *arg)
     return ok ? 0 : 1;
 }
 
+/* Two durable stores sync, are closed and reopened, sync on; a child
+ * process writes meanwhile; a reaped key is still gone after reopen. */
 static void test_durable(void **st)
 {
     const char *dir = *st;
