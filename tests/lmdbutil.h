@@ -1,4 +1,5 @@
-/* lmdbutil.h - temporary directories and forks for the durable-store tests. */
+/* lmdbutil.h - temporary directories and forks for the durable-store tests
+ * (and the benchmarks: no cmocka here). */
 #ifndef VV_LMDBUTIL_H
 #define VV_LMDBUTIL_H
 #include <dirent.h>
@@ -83,6 +84,23 @@ static inline int lu_spit(const char *path, const void *p, size_t len)
     return rc;
 }
 
+/* cmocka setup: a fresh directory, its path in *state. */
+static inline int lu_setup_dir(void **state)
+{
+    char *d = lu_tmpdir("test");
+    if (!d) return -1;
+    *state = d;
+    return 0;
+}
+
+/* cmocka teardown: remove the directory lu_setup_dir made. */
+static inline int lu_teardown_dir(void **state)
+{
+    lu_rmrf(*state);
+    free(*state);
+    return 0;
+}
+
 /* Wait for a child; its exit status, or 128 + signal. */
 static inline int lu_wait(pid_t pid)
 {
@@ -92,5 +110,22 @@ static inline int lu_wait(pid_t pid)
     if (WIFEXITED(st)) return WEXITSTATUS(st);
     if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
     return -1;
+}
+
+/* Run fn(arg) in a child process that exits with what fn returns; the
+ * child's pid, -1 when there is none. */
+static inline pid_t lu_spawn(int (*fn)(void *), void *arg)
+{
+    pid_t pid = fork();
+    if (pid == 0) _exit(fn(arg));
+    return pid;
+}
+
+/* Run fn(arg) in a child process and wait for it: its exit status as
+ * lu_wait gives it, -1 when it could not start. */
+static inline int lu_child(int (*fn)(void *), void *arg)
+{
+    pid_t pid = lu_spawn(fn, arg);
+    return pid < 0 ? -1 : lu_wait(pid);
 }
 #endif

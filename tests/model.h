@@ -6,10 +6,7 @@
  * in keyspace "ks"; a write's value is "w<id>". */
 #ifndef VV_MODEL_H
 #define VV_MODEL_H
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "vv.h"
+#include "testutil.h"
 
 #define WORDS (MW / 64 + 1)
 
@@ -56,6 +53,42 @@ static inline void model_read(model *m, vv_db *db, int r, int k,
     vv_read_free(rd);
 }
 
+/* Write w of key k at replica r: a put of "w<w>", or a delete when del,
+ * with context ctx, whose writes m->seen[w] already holds.  The model
+ * records that r knows w and everything w's context had seen. */
+static inline void model_write(model *m, vv_db *db, int r, int k, int w,
+                               int del, const vv_clock *ctx)
+{
+    char key[16], val[16];
+    snprintf(key, sizeof key, "k%d", k);
+    snprintf(val, sizeof val, "w%d", w);
+    m->tomb[w] = del;
+    if (del)
+        assert_int_equal(vv_delete(db, "ks", key, strlen(key), ctx, NULL),
+                         VV_OK);
+    else
+        assert_int_equal(vv_put(db, "ks", key, strlen(key), val,
+                                strlen(val), ctx, NULL), VV_OK);
+    bor(&m->known[r][k], &m->seen[w]);
+    bset(&m->known[r][k], w);
+}
+
+/* Replica r learns, for every key, the writes in known (what a message
+ * it merged carried). */
+static inline void model_learn(model *m, int r, const bits *known)
+{
+    int k;
+    for (k = 0; k < MK; k++) bor(&m->known[r][k], &known[k]);
+}
+
+/* Every replica learns every write any replica knows of key k. */
+static inline void model_share(model *m, int k)
+{
+    int r, o;
+    for (r = 0; r < MR; r++)
+        for (o = 0; o < MR; o++) bor(&m->known[r][k], &m->known[o][k]);
+}
+
 /* Writes replica r must show for key k, as "w1,w5," in id order. */
 static inline void expected(model *m, int r, int k, char *out)
 {
@@ -97,5 +130,42 @@ static inline void shown(vv_db *db, int k, char *out)
     vv_read_free(r);
     qsort(ids, (size_t)n, sizeof *ids, wcmp);
     for (i = 0; i < n; i++) len += (size_t)sprintf(out + len, "w%d,", ids[i]);
+}
+
+/* Every replica db[r] shows for key k exactly the writes the model says;
+ * seed and op name the moment in the failure message. */
+static inline void model_check_key(model *m, vv_db **db, int k,
+                                   unsigned seed, int op)
+{
+    static char want[MW * 8], got[MW * 8];
+    int r;
+    for (r = 0; r < MR; r++) {
+        expected(m, r, k, want);
+        shown(db[r], k, got);
+        if (strcmp(want, got))
+            fprintf(stderr, "seed %u op %d replica %d key k%d:\n"
+                    " want %s\n  got %s\n", seed, op, r, k, want, got);
+        assert_string_equal(want, got);
+    }
+}
+
+/* model_check_key for every key. */
+static inline void model_check(model *m, vv_db **db, unsigned seed, int op)
+{
+    int k;
+    for (k = 0; k < MK; k++) model_check_key(m, db, k, seed, op);
+}
+
+/* Every replica shows the same siblings of key k in the same order. */
+static inline void model_agree(vv_db **db, int k)
+{
+    char key[16], *first;
+    int r;
+    snprintf(key, sizeof key, "k%d", k);
+    first = strdup(tu_sibs(db[0], "ks", key));
+    assert_non_null(first);
+    for (r = 1; r < MR; r++)
+        assert_string_equal(tu_sibs(db[r], "ks", key), first);
+    free(first);
 }
 #endif

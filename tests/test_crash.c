@@ -33,7 +33,8 @@ typedef struct mkey {
 
 /* One announced operation. */
 typedef struct op {
-    char kind;                /* 'p' put without context, 'r' replace, 'd' delete */
+    char kind;                /* 'p' put without context, 'r' replace,
+                                 'd' delete */
     char ks[8], key[32], val[VLEN];
 } op;
 
@@ -99,7 +100,7 @@ static void model_free(model *m)
     memset(m, 0, sizeof *m);
 }
 
-/* ---- writers (child processes) --------------------------------------------- */
+/* ---- writers (child processes) ------------------------------------------ */
 /* Send one line on the pipe in one write (atomic below PIPE_BUF). */
 static void say(int fd, const char *fmt, ...)
 {
@@ -129,9 +130,7 @@ static void writer(const char *dir, int id, int life, int fd, unsigned seed)
     vv_ks_config cfg;
     char *err = NULL;
     unsigned long seq;
-    memset(&o, 0, sizeof o);
-    o.node = "s0";
-    o.path = dir;
+    tu_options(&o, "s0", dir, NULL);
     /* every other life without fsync: a killed process loses nothing
      * either way (its writes are in the kernel), and it writes more */
     o.no_sync = life % 2;
@@ -193,7 +192,7 @@ static void writer(const char *dir, int id, int life, int fd, unsigned seed)
     }
 }
 
-/* ---- the parent ---------------------------------------------------------------- */
+/* ---- the parent --------------------------------------------------------- */
 typedef struct wstate {
     pid_t pid;
     int fd;
@@ -329,14 +328,6 @@ static uint64_t find_counter(vv_db *db, const mkey *k, const op *x)
     return n;
 }
 
-/* Count the keys of a keyspace. */
-static int count_key(void *ud, const void *key, size_t klen)
-{
-    (void)key; (void)klen;
-    (*(size_t *)ud)++;
-    return 0;
-}
-
 /* Reopen the directory, settle the writers' pending operations (each
  * committed or not, nothing in between) and check every key against the
  * model: the exact siblings, with their dots. */
@@ -347,9 +338,8 @@ static void verify(model *m, const char *dir, wstate *w, int nw)
     char *err = NULL;
     size_t i, nkeys = 0, nstored = 0;
     int j;
-    memset(&o, 0, sizeof o);
-    o.node = "s0";
-    o.path = dir;
+    tu_options(&o, "s0", dir, NULL);
+    o.no_sync = 0;
     if (vv_db_open(&o, &db, &err) != VV_OK)
         fail_msg("reopen after kill: %s", err ? err : "?");
     if (m->actor[0]) assert_string_equal(vv_db_actor(db), m->actor);
@@ -383,12 +373,7 @@ static void verify(model *m, const char *dir, wstate *w, int nw)
         if (k->written) nkeys++;
     }
     /* no stray keys: every stored key is one the writers wrote */
-    assert_int_equal(vv_keys(db, "priv", count_key, &nstored), VV_OK);
-    {
-        size_t nshared = 0;
-        assert_int_equal(vv_keys(db, "shared", count_key, &nshared), VV_OK);
-        nstored += nshared;
-    }
+    nstored = tu_nkeys(db, "priv") + tu_nkeys(db, "shared");
     assert_int_equal(nstored, nkeys);
     {   /* every state decodes: stats scan them all */
         vv_stats st;
@@ -399,20 +384,12 @@ static void verify(model *m, const char *dir, wstate *w, int nw)
 }
 
 /* No counter given out twice. */
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void check_dots(model *m)
 {
-    size_t i;
-    qsort(m->dots, m->ndots, sizeof *m->dots, cmp_u64);
-    for (i = 1; i < m->ndots; i++)
-        if (m->dots[i] == m->dots[i - 1])
-            fail_msg("dot %s:%llu was given out twice", m->actor,
-                     (unsigned long long)m->dots[i]);
+    uint64_t twice = tu_repeated(m->dots, m->ndots);
+    if (twice)
+        fail_msg("dot %s:%llu was given out twice", m->actor,
+                 (unsigned long long)twice);
 }
 
 /* Run rounds of nw writers, killing them at random moments. */
@@ -474,21 +451,6 @@ static int crash_rounds(const char *dir, int rounds, int nw, unsigned seed)
     return kills;
 }
 
-static int setup_dir(void **state)
-{
-    char *d = lu_tmpdir("crash");
-    if (!d) return -1;
-    *state = d;
-    return 0;
-}
-
-static int teardown_dir(void **state)
-{
-    lu_rmrf(*state);
-    free(*state);
-    return 0;
-}
-
 static unsigned test_seed(void)
 {
     const char *s = getenv("VV_CRASH_SEED");
@@ -510,10 +472,10 @@ static void crash_concurrent_writers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(crash_one_writer, setup_dir,
-                                        teardown_dir),
-        cmocka_unit_test_setup_teardown(crash_concurrent_writers, setup_dir,
-                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(crash_one_writer, lu_setup_dir,
+                                        lu_teardown_dir),
+        cmocka_unit_test_setup_teardown(crash_concurrent_writers,
+                                        lu_setup_dir, lu_teardown_dir),
     };
     return cmocka_run_group_tests_name("crash", tests, NULL, NULL);
 }

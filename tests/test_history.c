@@ -1,6 +1,7 @@
 /* test_history.c - causal history: what writes and merges record, the bound. */
 #include "testutil.h"
 #include "lmdbutil.h"
+#include "syncutil.h"
 
 /* One entry as the tests look at it: "node:counter" texts. */
 typedef struct th_ent {
@@ -146,8 +147,6 @@ static void test_merges(void **st)
 {
     vv_db *a = tu_open("s0", NULL), *b = tu_open("s1", NULL);
     vv_db *c = tu_open("s2", NULL);
-    void *x;
-    size_t n;
     vv_read *r;
     th_list *l;
     (void)st;
@@ -155,13 +154,9 @@ static void test_merges(void **st)
     th_config(c, "ks", 10);
     vv_clock_free(th_put(a, "k", "10", NULL));
     vv_clock_free(th_put(b, "k", "20", NULL));
-    assert_int_equal(vv_export(a, "ks", "k", 1, &x, &n), VV_OK);
-    assert_int_equal(vv_merge(c, "ks", "k", 1, x, n), VV_OK);
-    assert_int_equal(vv_merge(c, "ks", "k", 1, x, n), VV_OK); /* again */
-    vv_free(x);
-    assert_int_equal(vv_export(b, "ks", "k", 1, &x, &n), VV_OK);
-    assert_int_equal(vv_merge(c, "ks", "k", 1, x, n), VV_OK);
-    vv_free(x);
+    assert_true(tu_copy(a, c, "ks", "k"));
+    assert_true(tu_copy(a, c, "ks", "k"));       /* again */
+    assert_true(tu_copy(b, c, "ks", "k"));
     assert_int_equal(vv_get(c, "ks", "k", 1, &r), VV_OK);
     assert_int_equal(vv_read_count(r), 2);
     vv_clock_free(th_put(c, "k", "20", vv_read_context(r)));
@@ -178,9 +173,7 @@ static void test_merges(void **st)
     assert_string_equal(l->e[2].rep[0], "s0:1");
     assert_string_equal(l->e[2].rep[1], "s1:1");
     /* back to s0: the write-back arrives and replaces s0's own version */
-    assert_int_equal(vv_export(c, "ks", "k", 1, &x, &n), VV_OK);
-    assert_int_equal(vv_merge(a, "ks", "k", 1, x, n), VV_OK);
-    vv_free(x);
+    assert_true(tu_copy(c, a, "ks", "k"));
     l = th_get(a, "ks", "k");
     assert_int_equal(l->n, 2);
     assert_string_equal(l->e[1].dot, "s2:1");
@@ -255,22 +248,15 @@ static void test_same_transaction(void **st)
 /* LMDB: the setting and the entries survive a reopen. */
 static void test_durable(void **st)
 {
-    char *dir = lu_tmpdir("hist");
-    vv_options o;
-    vv_db *db = NULL;
+    const char *dir = *st;
+    vv_db *db;
     vv_ks_config c;
     th_list *l;
-    (void)st;
-    assert_non_null(dir);
-    memset(&o, 0, sizeof o);
-    o.node = "d0";
-    o.path = dir;
-    o.no_sync = 1;
-    assert_int_equal(vv_db_open(&o, &db, NULL), VV_OK);
+    db = tu_open_dir("d0", dir, NULL);
     th_config(db, "ks", 3);
     vv_clock_free(th_put(db, "k", "one", NULL));
     vv_db_close(db);
-    assert_int_equal(vv_db_open(&o, &db, NULL), VV_OK);
+    db = tu_open_dir("d0", dir, NULL);
     assert_int_equal(vv_keyspace_config(db, "ks", &c), VV_OK);
     assert_int_equal(c.history, 3);
     vv_clock_free(th_put(db, "k", "two", NULL));
@@ -279,20 +265,6 @@ static void test_durable(void **st)
     assert_string_equal(l->e[0].preview, "one");
     assert_string_equal(l->e[1].preview, "two");
     vv_db_close(db);
-    lu_rmrf(dir);
-    free(dir);
-}
-
-/* b pulls what it misses from a (one digest/delta/apply round). */
-static void th_pull(vv_db *a, vv_db *b)
-{
-    void *d, *x;
-    size_t dn, xn, changed;
-    assert_int_equal(vv_digest(b, "ks", &d, &dn), VV_OK);
-    assert_int_equal(vv_delta(a, "ks", d, dn, &x, &xn), VV_OK);
-    assert_int_equal(vv_apply(b, "ks", x, xn, &changed), VV_OK);
-    vv_free(d);
-    vv_free(x);
 }
 
 /* A reaped key takes its history with it. */
@@ -300,25 +272,18 @@ static void test_reap_drops_history(void **st)
 {
     vv_db *a = tu_open("a", NULL), *b = tu_open("b", NULL);
     vv_clock *c;
-    void *d;
-    size_t dn, reaped = 0;
-    const void *ds[1];
     (void)st;
     th_config(a, "ks", 8);
     th_config(b, "ks", 8);
     c = th_put(a, "k", "v", NULL);
-    th_pull(a, b);
+    su_sync(a, b, NULL);
     assert_int_equal(vv_delete(a, "ks", "k", 1, c, NULL), VV_OK);
     vv_clock_free(c);
-    th_pull(a, b);                               /* b has the tombstone */
+    su_sync(a, b, NULL);                     /* b has the tombstone */
     assert_true(th_get(a, "ks", "k")->n >= 2);
-    assert_int_equal(vv_digest(b, "ks", &d, &dn), VV_OK);
-    th_pull(b, a);
-    ds[0] = d;
-    assert_int_equal(vv_reap(a, "ks", ds, &dn, 1, &reaped), VV_OK);
-    assert_int_equal(reaped, 1);
+    su_sync(b, a, NULL);                     /* a has what b had */
+    assert_int_equal(su_reap(a, &b, 1), 1);
     assert_int_equal(th_get(a, "ks", "k")->n, 0);
-    vv_free(d);
     vv_db_close(a);
     vv_db_close(b);
 }
@@ -331,7 +296,8 @@ int main(void)
         cmocka_unit_test(test_merges),
         cmocka_unit_test(test_bound_and_preview),
         cmocka_unit_test(test_same_transaction),
-        cmocka_unit_test(test_durable),
+        cmocka_unit_test_setup_teardown(test_durable, lu_setup_dir,
+                                        lu_teardown_dir),
         cmocka_unit_test(test_reap_drops_history),
     };
     return cmocka_run_group_tests_name("history", tests, NULL, NULL);

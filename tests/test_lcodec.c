@@ -89,11 +89,18 @@ static void run(lua_State *L, const char *code)
     }
 }
 
-static void test_roundtrip(void **state)
+/* Run a chunk that asserts in a fresh state (see newstate). */
+static void run_fresh(const char *code)
 {
     lua_State *L = newstate();
+    run(L, code);
+    lua_close(L);
+}
+
+static void test_roundtrip(void **state)
+{
     (void)state;
-    run(L,
+    run_fresh(
         "local vals = { true, false, 0, 1, -1, 127, 128, -32, -33, 255, 256,\n"
         "  65535, 65536, 2^31, -2^31, 2^40, -2^40, 0.5, -1.25, 1e300,\n"
         "  -1e-300,\n"
@@ -112,14 +119,12 @@ static void test_roundtrip(void **state)
         "end\n"
         "local ok, w = dec(assert(enc(0/0)))\n"
         "assert(ok and w ~= w, 'NaN')\n");
-    lua_close(L);
 }
 
 static void test_integers(void **state)
 {
-    lua_State *L = newstate();
     (void)state;
-    run(L,
+    run_fresh(
         "if math.type then\n"
         "  local big = math.maxinteger\n"
         "  for _, v in ipairs({0, 1, -1, big, math.mininteger, 2^53 + 1}) do\n"
@@ -139,14 +144,12 @@ static void test_integers(void **state)
         /* canonical NaN */
         "assert(hex(enc(0/0)) == hex(enc(-(0/0))))\n"
         "assert(hex(enc(0/0)) == 'cb7ff8000000000000')\n");
-    lua_close(L);
 }
 
 static void test_canonical(void **state)
 {
-    lua_State *L = newstate();
     (void)state;
-    run(L,
+    run_fresh(
         "local a, b = {}, {}\n"
         "local keys = {}\n"
         "for i = 1, 200 do keys[i] = 'k' .. i end\n"
@@ -169,14 +172,12 @@ static void test_canonical(void **state)
         "local e2 = {y = {1, 2}, x = {a = 2, b = 1}}\n"
         "assert(enc(e1) == enc(e2))\n"
         "assert(hex(enc({b = 1, a = 2})) == '82a16102a16201')\n");
-    lua_close(L);
 }
 
 static void test_refusals(void **state)
 {
-    lua_State *L = newstate();
     (void)state;
-    run(L,
+    run_fresh(
         "local function refuse(v, pat)\n"
         "  local s, err = enc(v)\n"
         "  assert(s == nil, 'should refuse ' .. tostring(v))\n"
@@ -202,27 +203,23 @@ static void test_refusals(void **state)
         "local ok, w = dec(enc(deep))\n"
         "assert(ok, w)\n"
         "refuse({deep}, 'nested deeper than 64')\n");
-    lua_close(L);
 }
 
 static void test_refusals2(void **state)
 {
-    lua_State *L = newstate();
     (void)state;
-    run(L,
+    run_fresh(
         "local s, err = enc(42, 'raw')\n"
         "assert(s == nil and err:find('strings only, got number'), err)\n"
         "assert(enc('\\0\\1\\2', 'raw') == '\\0\\1\\2')\n"
         "local ok, v = dec('\\193', 'raw')\n"
         "assert(ok and v == '\\193')\n");
-    lua_close(L);
 }
 
 static void test_corrupt(void **state)
 {
-    lua_State *L = newstate();
     (void)state;
-    run(L,
+    run_fresh(
         "local function bad(s, pat)\n"
         "  local ok, err = dec(s)\n"
         "  assert(not ok, 'should refuse ' .. hex(s))\n"
@@ -263,16 +260,14 @@ static void test_corrupt(void **state)
         "assert(ok and v[1] == nil and v[2] == 2, 'nil map value')\n"
         "ok, v = dec('\\192')\n"
         "assert(ok and v == nil, 'top-level nil')\n");
-    lua_close(L);
 }
 
 /* Random bytes and every truncation of a valid encoding: never a crash,
  * always exactly one value or a clean refusal. */
 static void test_fuzz(void **state)
 {
-    lua_State *L = newstate();
     (void)state;
-    run(L,
+    run_fresh(
         "math.randomseed(7)\n"
         "local v = {a = {1, 2, {b = 'c', [9] = 2.5}}, d = ('q'):rep(40),\n"
         "  e = {true, false, -70000, 2^40}}\n"
@@ -290,7 +285,6 @@ static void test_fuzz(void **state)
         "  local ok, w = dec(m)\n"
         "  if ok then assert(enc(w) or true) end\n"
         "end\n");
-    lua_close(L);
 }
 
 /* Bytes from vvl_encode read back with msgpack-c's own unpacker, and

@@ -3,46 +3,6 @@
 #include "vv_int.h"
 #include "plainvv.h"
 
-/* Sibling values of key as "a|b|c" in read order ("" when not found). */
-static char *sibs(vv_db *db, const char *ks, const char *key, vv_clock **ctx)
-{
-    static char out[4096];
-    vv_read *r;
-    size_t i, n = 0;
-    int rc = vv_get(db, ks, key, strlen(key), &r);
-    out[0] = 0;
-    if (ctx) *ctx = NULL;
-    if (rc == VV_ENOTFOUND) return out;
-    assert_int_equal(rc, VV_OK);
-    for (i = 0; i < vv_read_count(r); i++) {
-        const vv_sibling *s = vv_read_sibling(r, i);
-        if (i) out[n++] = '|';
-        memcpy(out + n, s->value, s->len);
-        n += s->len;
-    }
-    out[n] = 0;
-    if (ctx) assert_int_equal(vv_clock_copy(vv_read_context(r), ctx), VV_OK);
-    vv_read_free(r);
-    return out;
-}
-
-static void put(vv_db *db, const char *key, const char *val, const vv_clock *ctx)
-{
-    assert_int_equal(vv_put(db, "ks", key, strlen(key), val, strlen(val), ctx, NULL), VV_OK);
-}
-
-/* Copy key's state from a to b (one-way anti-entropy). */
-static void sync1(vv_db *a, vv_db *b, const char *ks, const char *key)
-{
-    void *st;
-    size_t n;
-    int rc = vv_export(a, ks, key, strlen(key), &st, &n);
-    if (rc == VV_ENOTFOUND) return;
-    assert_int_equal(rc, VV_OK);
-    assert_int_equal(vv_merge(b, ks, key, strlen(key), st, n), VV_OK);
-    vv_free(st);
-}
-
 static void test_open_errors(void **st)
 {
     vv_options o;
@@ -106,10 +66,11 @@ static void test_newer_replaces_older(void **st)
     vv_db *db = tu_open("s0", NULL);
     vv_clock *ctx;
     (void)st;
-    put(db, "key1", "10", NULL);
-    assert_string_equal(sibs(db, "ks", "key1", &ctx), "10");
-    put(db, "key1", "20", ctx);
-    assert_string_equal(sibs(db, "ks", "key1", NULL), "20");
+    tu_put(db, "ks", "key1", "10", NULL);
+    ctx = tu_context(db, "ks", "key1");
+    assert_string_equal(tu_sibs(db, "ks", "key1"), "10");
+    tu_put(db, "ks", "key1", "20", ctx);
+    assert_string_equal(tu_sibs(db, "ks", "key1"), "20");
     vv_clock_free(ctx);
     vv_db_close(db);
 }
@@ -122,9 +83,9 @@ static void test_concurrent_kept(void **st)
     const void *v;
     size_t n;
     (void)st;
-    put(db, "key1", "10", NULL);
-    put(db, "key1", "20", NULL);
-    assert_string_equal(sibs(db, "ks", "key1", NULL), "10|20");
+    tu_put(db, "ks", "key1", "10", NULL);
+    tu_put(db, "ks", "key1", "20", NULL);
+    assert_string_equal(tu_sibs(db, "ks", "key1"), "10|20");
     assert_int_equal(vv_get(db, "ks", "key1", 4, &r), VV_OK);
     assert_int_equal(vv_read_value(r, &v, &n), VV_ENOTFOUND);  /* siblings */
     vv_read_free(r);
@@ -137,14 +98,14 @@ static void test_eggs_milk_bacon(void **st)
     vv_db *db = tu_open("s0", NULL);
     vv_clock *v1;
     (void)st;
-    put(db, "list", "[eggs]", NULL);                         /* version 1 */
-    sibs(db, "ks", "list", &v1);
-    put(db, "list", "[milk]", NULL);                         /* version 2 */
-    assert_string_equal(sibs(db, "ks", "list", NULL), "[eggs]|[milk]");
-    put(db, "list", "[eggs, bacon]", v1);                    /* based on v1 */
+    tu_put(db, "ks", "list", "[eggs]", NULL);             /* version 1 */
+    v1 = tu_context(db, "ks", "list");
+    tu_put(db, "ks", "list", "[milk]", NULL);             /* version 2 */
+    assert_string_equal(tu_sibs(db, "ks", "list"), "[eggs]|[milk]");
+    tu_put(db, "ks", "list", "[eggs, bacon]", v1);        /* based on v1 */
     /* v3 = [eggs, bacon] and [milk]: milk was not seen, so it stays */
     {
-        char *s = sibs(db, "ks", "list", NULL);
+        const char *s = tu_sibs(db, "ks", "list");
         assert_true(strcmp(s, "[milk]|[eggs, bacon]") == 0 ||
                     strcmp(s, "[eggs, bacon]|[milk]") == 0);
         assert_null(strstr(s, "[eggs]|"));
@@ -156,26 +117,28 @@ static void test_eggs_milk_bacon(void **st)
 /* Seed: three replicas, two clients, conflict detected and resolved. */
 static void test_three_replicas(void **st)
 {
-    vv_db *s0 = tu_open("s0", NULL), *s1 = tu_open("s1", NULL), *s2 = tu_open("s2", NULL);
+    vv_db *s0 = tu_open("s0", NULL), *s1 = tu_open("s1", NULL);
+    vv_db *s2 = tu_open("s2", NULL);
     vv_clock *ctx;
     char a[64], b[64], c[64];
     (void)st;
-    put(s0, "key1", "10", NULL);              /* client A at s0 */
-    put(s1, "key1", "20", NULL);              /* client B at s1 */
-    sync1(s0, s2, "ks", "key1");              /* s2 hears from s0 */
-    assert_string_equal(sibs(s0, "ks", "key1", NULL), "10");
-    assert_string_equal(sibs(s1, "ks", "key1", NULL), "20");
-    assert_string_equal(sibs(s2, "ks", "key1", NULL), "10");
-    sync1(s1, s2, "ks", "key1");              /* now s2 sees the conflict */
-    strcpy(a, sibs(s2, "ks", "key1", &ctx));
+    tu_put(s0, "ks", "key1", "10", NULL);    /* client A at s0 */
+    tu_put(s1, "ks", "key1", "20", NULL);    /* client B at s1 */
+    tu_copy(s0, s2, "ks", "key1");           /* s2 hears from s0 */
+    assert_string_equal(tu_sibs(s0, "ks", "key1"), "10");
+    assert_string_equal(tu_sibs(s1, "ks", "key1"), "20");
+    assert_string_equal(tu_sibs(s2, "ks", "key1"), "10");
+    tu_copy(s1, s2, "ks", "key1");           /* now s2 sees the conflict */
+    strcpy(a, tu_sibs(s2, "ks", "key1"));
+    ctx = tu_context(s2, "ks", "key1");
     assert_true(strcmp(a, "10|20") == 0 || strcmp(a, "20|10") == 0);
-    put(s2, "key1", "30", ctx);               /* a client resolves it */
+    tu_put(s2, "ks", "key1", "30", ctx);     /* a client resolves it */
     vv_clock_free(ctx);
-    sync1(s2, s0, "ks", "key1");
-    sync1(s2, s1, "ks", "key1");
-    strcpy(a, sibs(s0, "ks", "key1", NULL));
-    strcpy(b, sibs(s1, "ks", "key1", NULL));
-    strcpy(c, sibs(s2, "ks", "key1", NULL));
+    tu_copy(s2, s0, "ks", "key1");
+    tu_copy(s2, s1, "ks", "key1");
+    strcpy(a, tu_sibs(s0, "ks", "key1"));
+    strcpy(b, tu_sibs(s1, "ks", "key1"));
+    strcpy(c, tu_sibs(s2, "ks", "key1"));
     assert_string_equal(a, "30");
     assert_string_equal(b, "30");
     assert_string_equal(c, "30");
@@ -187,37 +150,34 @@ static void test_deterministic_order(void **st)
     vv_db *a = tu_open("a", NULL), *b = tu_open("b", NULL);
     char x[256];
     (void)st;
-    put(a, "k", "from-a", NULL);
-    put(b, "k", "from-b", NULL);
-    put(b, "k", "from-b2", NULL);
-    sync1(a, b, "ks", "k");
-    sync1(b, a, "ks", "k");
-    strcpy(x, sibs(a, "ks", "k", NULL));
-    assert_string_equal(x, sibs(b, "ks", "k", NULL));
+    tu_put(a, "ks", "k", "from-a", NULL);
+    tu_put(b, "ks", "k", "from-b", NULL);
+    tu_put(b, "ks", "k", "from-b2", NULL);
+    tu_copy(a, b, "ks", "k");
+    tu_copy(b, a, "ks", "k");
+    strcpy(x, tu_sibs(a, "ks", "k"));
+    assert_string_equal(x, tu_sibs(b, "ks", "k"));
     vv_db_close(a); vv_db_close(b);
 }
 
 static void test_delete_tombstone(void **st)
 {
     vv_db *a = tu_open("a", NULL), *b = tu_open("b", NULL);
-    vv_clock *ctx;
     vv_read *r;
     (void)st;
-    put(a, "k", "v1", NULL);
-    sync1(a, b, "ks", "k");
-    sibs(a, "ks", "k", &ctx);
-    assert_int_equal(vv_delete(a, "ks", "k", 1, ctx, NULL), VV_OK);
-    vv_clock_free(ctx);
+    tu_put(a, "ks", "k", "v1", NULL);
+    tu_copy(a, b, "ks", "k");
+    tu_del(a, "ks", "k");
     assert_int_equal(vv_get(a, "ks", "k", 1, &r), VV_ENOTFOUND);
     /* b still has v1; merging either way must not bring it back */
-    sync1(b, a, "ks", "k");
+    tu_copy(b, a, "ks", "k");
     assert_int_equal(vv_get(a, "ks", "k", 1, &r), VV_ENOTFOUND);
-    sync1(a, b, "ks", "k");
+    tu_copy(a, b, "ks", "k");
     assert_int_equal(vv_get(b, "ks", "k", 1, &r), VV_ENOTFOUND);
     /* a write concurrent with the delete survives it */
-    put(b, "k", "v2", NULL);
-    sync1(b, a, "ks", "k");
-    assert_string_equal(sibs(a, "ks", "k", NULL), "v2");
+    tu_put(b, "ks", "k", "v2", NULL);
+    tu_copy(b, a, "ks", "k");
+    assert_string_equal(tu_sibs(a, "ks", "k"), "v2");
     {   /* the tombstone still exists in the exported state */
         void *s;
         size_t n;
@@ -240,10 +200,10 @@ static void test_lww(void **st)
     cfg.resolver = VV_RESOLVE_LWW;
     assert_int_equal(vv_keyspace(a, "ks", &cfg), VV_OK);
     assert_int_equal(vv_keyspace(b, "ks", &cfg), VV_OK);
-    put(a, "k", "older-clock-later", NULL);   /* ts 5000 */
-    put(b, "k", "newer", NULL);               /* ts 4000 */
-    sync1(b, a, "ks", "k");
-    sync1(a, b, "ks", "k");
+    tu_put(a, "ks", "k", "older-clock-later", NULL);  /* ts 5000 */
+    tu_put(b, "ks", "k", "newer", NULL);              /* ts 4000 */
+    tu_copy(b, a, "ks", "k");
+    tu_copy(a, b, "ks", "k");
     assert_int_equal(vv_get(a, "ks", "k", 1, &r), VV_OK);
     assert_int_equal(vv_read_count(r), 2);
     assert_int_equal(vv_read_value(r, &v, &n), VV_OK);
@@ -251,10 +211,10 @@ static void test_lww(void **st)
     vv_read_free(r);
     /* tie on timestamp: same pick on both replicas */
     ta = tb = 9000;
-    put(a, "t", "x", NULL);
-    put(b, "t", "y", NULL);
-    sync1(a, b, "ks", "t");
-    sync1(b, a, "ks", "t");
+    tu_put(a, "ks", "t", "x", NULL);
+    tu_put(b, "ks", "t", "y", NULL);
+    tu_copy(a, b, "ks", "t");
+    tu_copy(b, a, "ks", "t");
     {
         vv_read *ra, *rb;
         const void *va, *vb;
@@ -276,9 +236,9 @@ static void test_timestamps_never_backwards(void **st)
     vv_db *db = tu_open("a", &now);
     vv_read *r;
     (void)st;
-    put(db, "k1", "x", NULL);
+    tu_put(db, "ks", "k1", "x", NULL);
     now = 500;                                 /* the wall clock jumps back */
-    put(db, "k2", "y", NULL);
+    tu_put(db, "ks", "k2", "y", NULL);
     assert_int_equal(vv_get(db, "ks", "k2", 2, &r), VV_OK);
     assert_true(vv_read_sibling(r, 0)->timestamp >= 10000);
     vv_read_free(r);
@@ -302,7 +262,8 @@ static void test_sibling_explosion(void **st)
         char v[16];
         vv_clock **c = i % 2 ? &cb : &ca, *next;
         snprintf(v, sizeof v, "%c%d", i % 2 ? 'B' : 'A', i);
-        assert_int_equal(vv_put(db, "ks", "cart", 4, v, strlen(v), *c, &next), VV_OK);
+        assert_int_equal(vv_put(db, "ks", "cart", 4, v, strlen(v), *c,
+                                &next), VV_OK);
         vv_clock_free(*c);
         *c = next;
         if (i % 2) pb = plain_put(&pk, pb, i); else pa = plain_put(&pk, pa, i);
@@ -325,18 +286,19 @@ static void test_bad_input(void **st)
     char ctxtext[64];
     (void)st;
     memset(big, 'k', sizeof big);
-    assert_int_equal(vv_put(db, "ks", big, sizeof big, "v", 1, NULL, NULL), VV_EINVAL);
+    assert_int_equal(vv_put(db, "ks", big, sizeof big, "v", 1, NULL, NULL),
+                     VV_EINVAL);
     assert_non_null(strstr(vv_errmsg(db), "limit"));
     assert_int_equal(vv_put(db, "", "k", 1, "v", 1, NULL, NULL), VV_EINVAL);
     assert_int_equal(vv_put(db, NULL, "k", 1, "v", 1, NULL, NULL), VV_EINVAL);
     assert_int_equal(vv_put(NULL, "ks", "k", 1, "v", 1, NULL, NULL), VV_EINVAL);
-    put(db, "k", "v", NULL);
+    tu_put(db, "ks", "k", "v", NULL);
     /* a context claiming dots this store never gave out */
     snprintf(ctxtext, sizeof ctxtext, "{\"%s\":99}", vv_db_actor(db));
     future = tu_clock(ctxtext);
     assert_int_equal(vv_put(db, "ks", "k", 1, "w", 1, future, NULL), VV_EINVAL);
     vv_clock_free(future);
-    assert_string_equal(sibs(db, "ks", "k", NULL), "v");
+    assert_string_equal(tu_sibs(db, "ks", "k"), "v");
     assert_int_equal(vv_get(db, "ks", "k", 1, NULL), VV_EINVAL);
     (void)r;
     vv_db_close(db);
@@ -357,8 +319,8 @@ static void test_keyspaces_isolated(void **st)
     (void)st;
     assert_int_equal(vv_put(db, "one", "k", 1, "1", 1, NULL, NULL), VV_OK);
     assert_int_equal(vv_put(db, "two", "k", 1, "2", 1, NULL, NULL), VV_OK);
-    assert_string_equal(sibs(db, "one", "k", NULL), "1");
-    assert_string_equal(sibs(db, "two", "k", NULL), "2");
+    assert_string_equal(tu_sibs(db, "one", "k"), "1");
+    assert_string_equal(tu_sibs(db, "two", "k"), "2");
     assert_int_equal(vv_keyspace_config(db, "one", &cfg), VV_OK);
     assert_string_equal(cfg.resolver_name, "siblings");
     assert_string_equal(cfg.codec, "msgpack");
@@ -368,28 +330,16 @@ static void test_keyspaces_isolated(void **st)
     vv_db_close(db);
 }
 
-static int count_key(void *ud, const void *key, size_t klen)
-{
-    (void)key; (void)klen;
-    (*(int *)ud)++;
-    return 0;
-}
-
 static void test_keys_and_stats(void **st)
 {
     vv_db *db = tu_open("s0", NULL);
     vv_stats s;
-    vv_clock *ctx;
-    int n = 0;
     (void)st;
-    put(db, "a", "1", NULL);
-    put(db, "b", "1", NULL);
-    put(db, "b", "2", NULL);
-    sibs(db, "ks", "a", &ctx);
-    assert_int_equal(vv_delete(db, "ks", "a", 1, ctx, NULL), VV_OK);
-    vv_clock_free(ctx);
-    assert_int_equal(vv_keys(db, "ks", count_key, &n), VV_OK);
-    assert_int_equal(n, 2);
+    tu_put(db, "ks", "a", "1", NULL);
+    tu_put(db, "ks", "b", "1", NULL);
+    tu_put(db, "ks", "b", "2", NULL);
+    tu_del(db, "ks", "a");
+    assert_int_equal(tu_nkeys(db, "ks"), 2);
     assert_int_equal(vv_stats_get(db, "ks", &s), VV_OK);
     assert_int_equal(s.keys, 1);
     assert_int_equal(s.tombstones, 1);
@@ -411,15 +361,15 @@ static void test_sibling_limits(void **st)
     cfg.warn_siblings = 3;
     cfg.max_siblings = 5;
     assert_int_equal(vv_keyspace(db, "ks", &cfg), VV_OK);
-    for (i = 0; i < 5; i++) put(db, "k", "x", NULL);
+    for (i = 0; i < 5; i++) tu_put(db, "ks", "k", "x", NULL);
     assert_int_equal(vv_put(db, "ks", "k", 1, "y", 1, NULL, NULL), VV_ELIMIT);
     assert_non_null(strstr(vv_errmsg(db), "max_siblings"));
     assert_int_equal(vv_stats_get(db, "ks", &s), VV_OK);
     assert_int_equal(s.warnings, 2);             /* 4 and 5 siblings */
     assert_int_equal(s.max_siblings, 5);         /* nothing dropped */
-    sibs(db, "ks", "k", &ctx);                   /* collapse with context */
+    ctx = tu_context(db, "ks", "k");             /* collapse with context */
     assert_int_equal(vv_put(db, "ks", "k", 1, "z", 1, ctx, NULL), VV_OK);
-    assert_string_equal(sibs(db, "ks", "k", NULL), "z");
+    assert_string_equal(tu_sibs(db, "ks", "k"), "z");
     vv_clock_free(ctx);
     vv_db_close(db);
 }
@@ -434,7 +384,10 @@ static int echo_resolver(void *ud, const char *ks, const void *key, size_t klen,
     if (ud) { *err = strdup("resolver says no"); return VV_ERESOLVER; }
     for (i = 0; i < n; i++) len += s[i].len;
     p = malloc(len + 1);
-    for (len = 0, i = 0; i < n; i++) { memcpy(p + len, s[i].value, s[i].len); len += s[i].len; }
+    for (len = 0, i = 0; i < n; i++) {
+        memcpy(p + len, s[i].value, s[i].len);
+        len += s[i].len;
+    }
     *out = p;
     *outn = len;
     return VV_OK;
@@ -451,8 +404,8 @@ static void test_custom_resolver_and_writeback(void **st)
     memset(&cfg, 0, sizeof cfg);
     cfg.resolver = VV_RESOLVE_CUSTOM;
     cfg.resolve = echo_resolver;
-    put(db, "k", "a", NULL);
-    put(db, "k", "b", NULL);
+    tu_put(db, "ks", "k", "a", NULL);
+    tu_put(db, "ks", "k", "b", NULL);
     assert_int_equal(vv_keyspace(db, "ks", &cfg), VV_OK);
     assert_int_equal(vv_get(db, "ks", "k", 1, &r), VV_OK);
     assert_int_equal(vv_read_value(r, &v, &n), VV_OK);
@@ -472,9 +425,10 @@ static void test_custom_resolver_and_writeback(void **st)
     assert_int_equal(vv_get(db, "ks", "k", 1, &r), VV_OK);
     /* the read's context covers the written-back version: writing with it
      * replaces everything, leaving no stray sibling */
-    assert_int_equal(vv_put(db, "ks", "k", 1, "c", 1, vv_read_context(r), NULL), VV_OK);
+    assert_int_equal(vv_put(db, "ks", "k", 1, "c", 1, vv_read_context(r),
+                            NULL), VV_OK);
     vv_read_free(r);
-    assert_string_equal(sibs(db, "ks", "k", NULL), "c");
+    assert_string_equal(tu_sibs(db, "ks", "k"), "c");
     vv_db_close(db);
 }
 
@@ -485,15 +439,15 @@ static void test_batch(void **st)
     assert_int_equal(vv_commit(db), VV_EBUSY);
     assert_int_equal(vv_begin(db), VV_OK);
     assert_int_equal(vv_begin(db), VV_EBUSY);
-    put(db, "a", "1", NULL);
-    put(db, "b", "2", NULL);
-    assert_string_equal(sibs(db, "ks", "a", NULL), "1");   /* own writes */
+    tu_put(db, "ks", "a", "1", NULL);
+    tu_put(db, "ks", "b", "2", NULL);
+    assert_string_equal(tu_sibs(db, "ks", "a"), "1");   /* own writes */
     assert_int_equal(vv_abort(db), VV_OK);
-    assert_string_equal(sibs(db, "ks", "a", NULL), "");
+    assert_string_equal(tu_sibs(db, "ks", "a"), "");
     assert_int_equal(vv_begin(db), VV_OK);
-    put(db, "a", "1", NULL);
+    tu_put(db, "ks", "a", "1", NULL);
     assert_int_equal(vv_commit(db), VV_OK);
-    assert_string_equal(sibs(db, "ks", "a", NULL), "1");
+    assert_string_equal(tu_sibs(db, "ks", "a"), "1");
     vv_db_close(db);
 }
 
@@ -506,9 +460,9 @@ static void test_export_merge_errors(void **st)
     unsigned char *c;
     (void)st;
     assert_int_equal(vv_export(a, "ks", "k", 1, &s, &n), VV_ENOTFOUND);
-    put(a, "k", "value-a", NULL);
-    put(a, "k", "value-a2", NULL);
-    put(b, "k", "value-b", NULL);
+    tu_put(a, "ks", "k", "value-a", NULL);
+    tu_put(a, "ks", "k", "value-a2", NULL);
+    tu_put(b, "ks", "k", "value-b", NULL);
     assert_int_equal(vv_export(a, "ks", "k", 1, &s, &n), VV_OK);
     assert_memory_equal(s, "VVS\x01", 4);
     /* merged under another key: refused */
@@ -539,7 +493,7 @@ static void test_export_merge_errors(void **st)
             free(p);
         }
     }
-    assert_string_equal(sibs(b, "ks", "k", NULL), "value-b");
+    assert_string_equal(tu_sibs(b, "ks", "k"), "value-b");
     {   /* a newer format */
         memcpy(c, s, n);
         c[3] = 9;
@@ -549,7 +503,7 @@ static void test_export_merge_errors(void **st)
     assert_int_equal(vv_merge(b, "ks", "k", 1, s, n), VV_OK);
     assert_int_equal(vv_merge(b, "ks", "k", 1, s, n), VV_OK);   /* idempotent */
     {
-        char *x = sibs(b, "ks", "k", NULL);
+        const char *x = tu_sibs(b, "ks", "k");
         assert_non_null(strstr(x, "value-a"));
         assert_non_null(strstr(x, "value-a2"));
         assert_non_null(strstr(x, "value-b"));
@@ -563,15 +517,15 @@ static void test_export_merge_errors(void **st)
 static void test_no_dot_reuse_after_restart(void **st)
 {
     vv_db *s0 = tu_open("s0", NULL), *s1 = tu_open("s1", NULL);
-    char *x;
+    const char *x;
     (void)st;
-    put(s0, "k", "first-life", NULL);
-    sync1(s0, s1, "ks", "k");
+    tu_put(s0, "ks", "k", "first-life", NULL);
+    tu_copy(s0, s1, "ks", "k");
     vv_db_close(s0);                             /* wiped: in memory */
     s0 = tu_open("s0", NULL);
-    put(s0, "k", "second-life", NULL);
-    sync1(s0, s1, "ks", "k");
-    x = sibs(s1, "ks", "k", NULL);
+    tu_put(s0, "ks", "k", "second-life", NULL);
+    tu_copy(s0, s1, "ks", "k");
+    x = tu_sibs(s1, "ks", "k");
     assert_non_null(strstr(x, "first-life"));
     assert_non_null(strstr(x, "second-life"));
     vv_db_close(s0); vv_db_close(s1);
@@ -583,26 +537,29 @@ static void test_no_dot_reuse_after_restart(void **st)
 #define MW 1600       /* writes per run at most */
 #include "model.h"
 
+/* Copy key's state from every replica to every other. */
+static void exchange(vv_db **db, const char *key)
+{
+    int a, b;
+    for (a = 0; a < MR; a++)
+        for (b = 0; b < MR; b++)
+            if (a != b) tu_copy(db[a], db[b], "ks", key);
+}
+
+/* One random history of up to ops steps from seed0: clients read and
+ * write with contexts maybe stale, replicas copy keys one way; checked
+ * against the model every seventh step and after a full exchange. */
 static void model_run(unsigned seed0, int ops)
 {
     unsigned seed = seed0;
     static model m;
     vv_db *db[MR];
     client_ctx pool[16];
-    char want[8192], got[8192];
     int i, r, k, op;
     uint64_t now = 1;
     memset(&m, 0, sizeof m);
     memset(pool, 0, sizeof pool);
-    for (r = 0; r < MR; r++) {
-        char name[16];
-        vv_ks_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.warn_siblings = cfg.max_siblings = 100000;  /* random writes pile up */
-        snprintf(name, sizeof name, "r%d", r);
-        db[r] = tu_open(name, &now);
-        assert_int_equal(vv_keyspace(db[r], "ks", &cfg), VV_OK);
-    }
+    tu_open_n(db, MR, &now);
     for (i = 0; i < ops && m.nw < MW - 1; i++) {
         now += (uint64_t)(rand_r(&seed) % 3);
         r = rand_r(&seed) % MR;
@@ -613,64 +570,34 @@ static void model_run(unsigned seed0, int ops)
         } else if (op < 7) {                      /* a write or a delete */
             client_ctx *c = &pool[rand_r(&seed) % 16];
             int w = m.nw++, del = rand_r(&seed) % 6 == 0;
-            char key[16], val[16];
             const vv_clock *ctx = NULL;
             if (c->used && c->key == k && rand_r(&seed) % 4) {
-                ctx = c->clock;                   /* maybe stale, maybe from elsewhere */
+                ctx = c->clock;     /* maybe stale, maybe from elsewhere */
                 m.seen[w] = c->seen;
             }
-            snprintf(key, sizeof key, "k%d", k);
-            snprintf(val, sizeof val, "w%d", w);
-            m.tomb[w] = del;
-            if (del)
-                assert_int_equal(vv_delete(db[r], "ks", key, strlen(key), ctx, NULL), VV_OK);
-            else
-                assert_int_equal(vv_put(db[r], "ks", key, strlen(key), val,
-                                        strlen(val), ctx, NULL), VV_OK);
-            bor(&m.known[r][k], &m.seen[w]);
-            bset(&m.known[r][k], w);
+            model_write(&m, db[r], r, k, w, del, ctx);
         } else {                                  /* one-way sync */
             int to = rand_r(&seed) % MR;
             char key[16];
             snprintf(key, sizeof key, "k%d", k);
             if (to == r) continue;
-            sync1(db[r], db[to], "ks", key);
+            tu_copy(db[r], db[to], "ks", key);
             bor(&m.known[to][k], &m.known[r][k]);
         }
-        if (i % 7 == 0) {                         /* check every replica */
-            int rr, kk;
-            for (rr = 0; rr < MR; rr++)
-                for (kk = 0; kk < MK; kk++) {
-                    expected(&m, rr, kk, want);
-                    shown(db[rr], kk, got);
-                    if (strcmp(want, got))
-                        fprintf(stderr, "seed %u op %d replica %d key %d: want %s got %s\n",
-                                seed0, i, rr, kk, want, got);
-                    assert_string_equal(want, got);
-                }
-        }
+        if (i % 7 == 0) model_check(&m, db, seed0, i);
     }
     /* full exchange: everyone converges to the same list, same order */
     for (k = 0; k < MK; k++) {
-        char key[16], first[8192];
-        int a, b;
+        char key[16];
         snprintf(key, sizeof key, "k%d", k);
-        for (a = 0; a < MR; a++) for (b = 0; b < MR; b++) if (a != b) sync1(db[a], db[b], "ks", key);
-        for (a = 0; a < MR; a++) for (b = 0; b < MR; b++) if (a != b) sync1(db[a], db[b], "ks", key);
-        strcpy(first, sibs(db[0], "ks", key, NULL));
-        for (a = 0; a < MR; a++) {
-            bor(&m.known[a][k], &m.known[(a + 1) % MR][k]);
-            bor(&m.known[a][k], &m.known[(a + 2) % MR][k]);
-        }
-        for (a = 0; a < MR; a++) {
-            assert_string_equal(sibs(db[a], "ks", key, NULL), first);
-            expected(&m, a, k, want);
-            shown(db[a], k, got);
-            assert_string_equal(want, got);
-        }
+        exchange(db, key);
+        exchange(db, key);
+        model_share(&m, k);
+        model_agree(db, k);
+        model_check_key(&m, db, k, seed0, -1);
     }
     for (i = 0; i < 16; i++) vv_clock_free(pool[i].clock);
-    for (r = 0; r < MR; r++) vv_db_close(db[r]);
+    tu_close_n(db, MR);
 }
 
 static void test_model_random_histories(void **st)
@@ -689,31 +616,31 @@ static void test_merge_order_free(void **st)
     size_t n[4];
     int i;
     char a[512];
-    vv_clock *ctx;
     (void)st;
     for (i = 0; i < 4; i++) {
         char name[16];
         snprintf(name, sizeof name, "n%d", i);
         src[i] = tu_open(name, NULL);
     }
-    put(src[0], "k", "x0", NULL);
-    sync1(src[0], src[1], "ks", "k");
-    sibs(src[1], "ks", "k", &ctx);
-    put(src[1], "k", "x1", ctx);                /* replaces x0 */
-    vv_clock_free(ctx);
-    put(src[2], "k", "x2", NULL);
-    put(src[3], "k", "x3", NULL);
+    tu_put(src[0], "ks", "k", "x0", NULL);
+    tu_copy(src[0], src[1], "ks", "k");
+    tu_overwrite(src[1], "ks", "k", "x1");       /* replaces x0 */
+    tu_put(src[2], "ks", "k", "x2", NULL);
+    tu_put(src[3], "ks", "k", "x3", NULL);
     assert_int_equal(vv_delete(src[3], "ks", "k", 1, NULL, NULL), VV_OK);
-    for (i = 0; i < 4; i++) assert_int_equal(vv_export(src[i], "ks", "k", 1, &s[i], &n[i]), VV_OK);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(vv_export(src[i], "ks", "k", 1, &s[i], &n[i]),
+                         VV_OK);
     t1 = tu_open("t1", NULL);
     t2 = tu_open("t2", NULL);
-    for (i = 0; i < 4; i++) assert_int_equal(vv_merge(t1, "ks", "k", 1, s[i], n[i]), VV_OK);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(vv_merge(t1, "ks", "k", 1, s[i], n[i]), VV_OK);
     for (i = 3; i >= 0; i--) {
         assert_int_equal(vv_merge(t2, "ks", "k", 1, s[i], n[i]), VV_OK);
         assert_int_equal(vv_merge(t2, "ks", "k", 1, s[i], n[i]), VV_OK);
     }
-    strcpy(a, sibs(t1, "ks", "k", NULL));
-    assert_string_equal(a, sibs(t2, "ks", "k", NULL));
+    strcpy(a, tu_sibs(t1, "ks", "k"));
+    assert_string_equal(a, tu_sibs(t2, "ks", "k"));
     assert_null(strstr(a, "x0"));               /* replaced: never back */
     assert_non_null(strstr(a, "x1"));
     assert_non_null(strstr(a, "x2"));
@@ -731,20 +658,21 @@ static void test_alloc_failures_leave_state(void **st)
         void *s;
         size_t n;
         int rc;
-        put(db, "k", "old", NULL);
-        put(o, "k", "other", NULL);
+        tu_put(db, "ks", "k", "old", NULL);
+        tu_put(o, "ks", "k", "other", NULL);
         assert_int_equal(vv_export(o, "ks", "k", 1, &s, &n), VV_OK);
         vvi_fail_alloc_after(i);
         rc = vv_put(db, "ks", "k", 1, "new", 3, NULL, NULL);
         if (rc == VV_OK) rc = vv_merge(db, "ks", "k", 1, s, n);
         vvi_fail_alloc_after(0);
         if (rc != VV_OK) {
-            char *x;
+            const char *x;
             assert_int_equal(rc, VV_ENOMEM);
-            x = sibs(db, "ks", "k", NULL);
+            x = tu_sibs(db, "ks", "k");
             /* either nothing happened, or the put did and the merge did not */
             assert_true(strcmp(x, "old") == 0 ||
-                        (strstr(x, "old") && strstr(x, "new") && !strstr(x, "other")));
+                        (strstr(x, "old") && strstr(x, "new") &&
+                         !strstr(x, "other")));
         }
         vv_free(s);
         vv_db_close(db);
