@@ -93,7 +93,7 @@ $(B)/san/libvv.a: $(SAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 $(LUA_TESTS): $(B)/san/%: tests/%.c $(wildcard tests/*.h) $(B)/san/libvv.a
-	$(CC) $(SAN) $(W) -D_DEFAULT_SOURCE $(LUA_CF) -Icore -Ilua -Itests -o $@ $< \
+	$(CC) $(SAN) $(W) $(XCFLAGS) -D_DEFAULT_SOURCE $(LUA_CF) -Icore -Ilua -Itests -o $@ $< \
 	  $(B)/san/libvv.a -lcmocka $(LUA_LIBS) $(DEP_LIBS) -lpthread
 
 check: deps-all all $(TESTS) $(BENCHES) $(B)/embed

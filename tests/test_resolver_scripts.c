@@ -1,4 +1,4 @@
-/* test_resolver_scripts.c - the resolver scripts vv ships (scripts/*.lua)
+/* test_resolver_scripts.c - the resolver scripts vv ships (the .lua files in scripts/)
  * on conflicts made through real replicas. */
 #include "resolverutil.h"
 
