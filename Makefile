@@ -10,10 +10,11 @@
 # Missing Debian packages are installed by tools/deps.sh (one list).
 
 CC      ?= cc
+HOSTCC  ?= cc
 OPT     ?= -O2 -g
 W        = -std=c11 -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wwrite-strings
-CFLAGS   = $(OPT) $(W) -D_DEFAULT_SOURCE -fPIC $(XCFLAGS)
+CFLAGS   = $(OPT) $(W) -D_DEFAULT_SOURCE -fPIC $(DEP_CF) $(XCFLAGS)
 SAN      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
 PREFIX  ?= /usr/local
@@ -25,7 +26,8 @@ PC       = $(shell pkg-config --cflags $(1) 2>/dev/null)
 PCL      = $(shell pkg-config --libs $(1) 2>/dev/null)
 LUA_CF   = $(call PC,$(LUA_PC))
 LUA_LIBS = $(call PCL,$(LUA_PC))
-DEP_LIBS = -llmdb -lxxhash -lmsgpackc -lm
+DEP_CF   =
+DEP_LIBS = $(LDFLAGS) -llmdb -lxxhash -lmsgpackc -lm
 ifeq ($(shell uname -s),Darwin)
 MODFLAGS = -bundle -undefined dynamic_lookup
 else
@@ -34,23 +36,41 @@ endif
 
 CORE_SRC = $(sort $(wildcard core/*.c))
 CORE_HDR = $(wildcard core/*.h)
-# The Lua side that libvv carries (script resolvers for C programs).
-LLIB_SRC = $(filter-out lua/lvv.c lua/vvrepl.c,$(sort $(wildcard lua/*.c)))
+# The Lua side that libvv carries (script resolvers for C programs); the
+# module's own files (lua/lvv*.c) and the REPL's (lua/vvrepl*.c) stay out.
+MOD_SRC  = $(sort $(wildcard lua/lvv*.c))
+REPL_SRC = $(sort $(wildcard lua/vvrepl*.c))
+LLIB_SRC = $(filter-out lua/lvv%.c lua/vvrepl%.c,$(sort $(wildcard lua/*.c)))
 LUA_HDR  = $(wildcard lua/*.h)
+# Lua source compiled in: tools/lua2c.c turns it into C under $(GEN).
+GEN      = $(B)/gen
+TOOLS_LUA = $(sort $(wildcard lua/tools/*.lua))
 CORE_OBJ = $(CORE_SRC:%.c=$(B)/obj/%.o)
-LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o)
-SAN_OBJ  = $(CORE_SRC:%.c=$(B)/san/%.o) $(LLIB_SRC:%.c=$(B)/san/%.o)
+LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/tools_lua.o
+MOD_OBJ  = $(MOD_SRC:%.c=$(B)/obj/%.o)
+REPL_OBJ = $(REPL_SRC:%.c=$(B)/obj/%.o)
+SAN_OBJ  = $(CORE_SRC:%.c=$(B)/san/%.o) $(LLIB_SRC:%.c=$(B)/san/%.o) \
+           $(B)/san/gen/tools_lua.o
 TESTS    = $(patsubst tests/%.c,$(B)/san/%,$(sort $(wildcard tests/test_*.c)))
 BENCHES  = $(patsubst bench/%.c,$(B)/%,$(sort $(wildcard bench/*.c)))
 HOSTS    = lua5.1 lua5.3 lua5.4 luajit
 
-.PHONY: all deps deps-all check demo bench hosts install clean fuzz
+.PHONY: all deps deps-all check demo bench hosts install clean fuzz \
+        module install-module
 all: deps $(B)/libvv.a $(B)/libvv.so $(B)/vv.so $(B)/vv
 
 deps:
 	@sh tools/deps.sh
 deps-all:
 	@sh tools/deps.sh all
+
+# ---- Lua source as C ---------------------------------------------------
+$(B)/lua2c: tools/lua2c.c
+	@mkdir -p $(@D)
+	$(HOSTCC) -o $@ tools/lua2c.c
+$(GEN)/tools_lua.c: $(B)/lua2c $(TOOLS_LUA)
+	@mkdir -p $(@D)
+	$(B)/lua2c vvl_tools_lua $(TOOLS_LUA) > $@.tmp && mv $@.tmp $@
 
 # ---- the C library ---------------------------------------------------
 $(B)/obj/core/%.o: core/%.c $(CORE_HDR)
@@ -59,6 +79,9 @@ $(B)/obj/core/%.o: core/%.c $(CORE_HDR)
 $(B)/obj/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LUA_CF) -Icore -c -o $@ $<
+$(B)/obj/gen/%.o: $(GEN)/%.c lua/luasrc.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LUA_CF) -Ilua -c -o $@ $<
 $(B)/libvv.a: $(CORE_OBJ) $(LLIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -66,10 +89,17 @@ $(B)/libvv.so: $(CORE_OBJ) $(LLIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LUA_LIBS) $(DEP_LIBS)
 
 # ---- the Lua module and the REPL (default host: Lua 5.4) ------------
-$(B)/vv.so: $(B)/obj/lua/lvv.o $(CORE_OBJ) $(LLIB_OBJ)
+$(B)/vv.so: $(MOD_OBJ) $(CORE_OBJ) $(LLIB_OBJ)
 	$(CC) $(MODFLAGS) -o $@ $^ $(DEP_LIBS)
-$(B)/vv: $(B)/obj/lua/vvrepl.o $(B)/obj/lua/lvv.o $(CORE_OBJ) $(LLIB_OBJ)
+$(B)/vv: $(REPL_OBJ) $(MOD_OBJ) $(CORE_OBJ) $(LLIB_OBJ)
 	$(CC) -o $@ $^ $(LUA_LIBS) -lreadline $(DEP_LIBS)
+
+# The module alone, installed into INST_LIBDIR: what LuaRocks runs
+# (rockspecs/vv-scm-1.rockspec), giving the Lua headers as LUA_CF.
+module: $(B)/vv.so
+install-module: $(B)/vv.so
+	install -d $(DESTDIR)$(INST_LIBDIR)
+	install -m 755 $(B)/vv.so $(DESTDIR)$(INST_LIBDIR)/vv.so
 
 # ---- other hosts: build/<host>/vv.so ---------------------------------
 hosts: deps-all
@@ -77,11 +107,15 @@ hosts: deps-all
 	  if pkg-config --exists $$h; then $(MAKE) --no-print-directory host H=$$h; \
 	  else echo "vv: $$h not installed, skipped"; fi; done
 H ?= lua5.4
-HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,lua/lvv.c $(LLIB_SRC))
+HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,$(MOD_SRC) $(LLIB_SRC)) \
+       $(B)/$(H)/gen/tools_lua.o
 host: $(B)/$(H)/vv.so
 $(B)/$(H)/%.o: %.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(call PC,$(H)) -Icore -c -o $@ $<
+$(B)/$(H)/gen/%.o: $(GEN)/%.c lua/luasrc.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(call PC,$(H)) -Ilua -c -o $@ $<
 $(B)/$(H)/vv.so: $(HOBJ) $(CORE_OBJ)
 	$(CC) $(MODFLAGS) -o $@ $^ $(DEP_LIBS)
 
@@ -92,6 +126,9 @@ $(B)/san/core/%.o: core/%.c $(CORE_HDR)
 $(B)/san/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) $(W) $(XCFLAGS) -D_DEFAULT_SOURCE -DVV_DEBUG $(LUA_CF) -Icore -c -o $@ $<
+$(B)/san/gen/%.o: $(GEN)/%.c lua/luasrc.h
+	@mkdir -p $(@D)
+	$(CC) $(SAN) $(W) $(XCFLAGS) $(LUA_CF) -Ilua -c -o $@ $<
 $(B)/san/libvv.a: $(SAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -115,11 +152,11 @@ demo: deps-all all $(B)/embed
 	@sh examples/run.sh
 
 # ---- fuzzing with libFuzzer (clang) ----------------------------------
-fuzz: deps
+fuzz: deps $(GEN)/tools_lua.c
 	@mkdir -p $(B)/fuzz/corpus
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
-	  $(LUA_CF) -Icore -o $(B)/fuzz/fuzz_state tests/fuzz_state.c \
-	  $(CORE_SRC) $(LLIB_SRC) $(LUA_LIBS) $(DEP_LIBS)
+	  $(LUA_CF) -Icore -Ilua -o $(B)/fuzz/fuzz_state tests/fuzz_state.c \
+	  $(CORE_SRC) $(LLIB_SRC) $(GEN)/tools_lua.c $(LUA_LIBS) $(DEP_LIBS)
 	$(B)/fuzz/fuzz_state -max_total_time=$${FUZZ_SECONDS:-60} $(B)/fuzz/corpus
 
 # ---- install -----------------------------------------------------------
