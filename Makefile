@@ -45,10 +45,11 @@ LUA_HDR  = $(wildcard lua/*.h)
 # Lua source compiled in: tools/lua2c.c turns it into C under $(GEN).
 GEN      = $(B)/gen
 TOOLS_LUA = $(sort $(wildcard lua/tools/*.lua))
+REPL_LUA = $(sort $(wildcard lua/vvrepl*.lua))
 CORE_OBJ = $(CORE_SRC:%.c=$(B)/obj/%.o)
 LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/tools_lua.o
 MOD_OBJ  = $(MOD_SRC:%.c=$(B)/obj/%.o)
-REPL_OBJ = $(REPL_SRC:%.c=$(B)/obj/%.o)
+REPL_OBJ = $(REPL_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/vvrepl_lua.o
 SAN_OBJ  = $(CORE_SRC:%.c=$(B)/san/%.o) $(LLIB_SRC:%.c=$(B)/san/%.o) \
            $(B)/san/gen/tools_lua.o
 TESTS    = $(patsubst tests/%.c,$(B)/san/%,$(sort $(wildcard tests/test_*.c)))
@@ -71,6 +72,9 @@ $(B)/lua2c: tools/lua2c.c
 $(GEN)/tools_lua.c: $(B)/lua2c $(TOOLS_LUA)
 	@mkdir -p $(@D)
 	$(B)/lua2c vvl_tools_lua $(TOOLS_LUA) > $@.tmp && mv $@.tmp $@
+$(GEN)/vvrepl_lua.c: $(B)/lua2c $(REPL_LUA)
+	@mkdir -p $(@D)
+	$(B)/lua2c vvl_repl_lua $(REPL_LUA) > $@.tmp && mv $@.tmp $@
 
 # ---- the C library ---------------------------------------------------
 $(B)/obj/core/%.o: core/%.c $(CORE_HDR)

@@ -15,6 +15,9 @@ typedef struct vvl_luasrc {
 /** The .lua files in lua/tools: the tools' parts (build/gen/tools_lua.c). */
 extern const vvl_luasrc vvl_tools_lua[];
 
+/** The files lua/vvrepl_*.lua: the REPL's parts (build/gen/vvrepl_lua.c). */
+extern const vvl_luasrc vvl_repl_lua[];
+
 /** @brief The entry of list named name, or NULL. */
 const vvl_luasrc *vvl_luasrc_find(const vvl_luasrc *list, const char *name);
 
