@@ -12,16 +12,24 @@
 
 #define REPL_PPKEY  "vv.repl.pp"
 
+/* Push the compiled file name of list; raises when the build lacks it. */
+static void pp_load(lua_State *L, const vvl_luasrc *list, const char *name) {
+    const vvl_luasrc *src = vvl_luasrc_find(list, name);
+    if (src == NULL)
+        luaL_error(L, "this build lacks %s.lua", name);
+    vvl_luasrc_load(L, src);
+}
+
 /*
-** Load the pretty printer: its formatting function goes in the registry
-** for repl_print, the printing one becomes the global `pp` for users.
+** Load the pretty printer, giving it the tools' key order: its formatting
+** function goes in the registry for repl_print, the printing one becomes
+** the global `pp` for users.
 */
 int repl_loadpp(lua_State *L) {
-    const vvl_luasrc *src = vvl_luasrc_find(vvl_repl_lua, "vvrepl_pp");
-    if (src == NULL)
-        return luaL_error(L, "this build lacks vvrepl_pp.lua");
-    vvl_luasrc_load(L, src);
-    lua_call(L, 0, 2);
+    pp_load(L, vvl_repl_lua, "vvrepl_pp");
+    pp_load(L, vvl_tools_lua, "keyorder");
+    lua_call(L, 0, 1);
+    lua_call(L, 1, 2);
     lua_setglobal(L, "pp");
     lua_setfield(L, LUA_REGISTRYINDEX, REPL_PPKEY);
     return 0;

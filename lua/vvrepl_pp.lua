@@ -3,7 +3,9 @@
 -- given directly are shown raw; nested strings quoted; clocks (and
 -- anything with __tostring) in their text form; tables indented with
 -- sorted keys, on one line when they fit.  Tables are read raw: no
--- metamethod runs while showing.
+-- metamethod runs while showing.  Run with the tools' key order
+-- (lua/tools/keyorder.lua).
+local before = ...
 local type, tostring, ipairs, next = type, tostring, ipairs, next
 local concat, sort, mathtype = table.concat, table.sort, math.type
 local getmetatable, select, rawget = getmetatable, select, rawget
@@ -18,13 +20,6 @@ local function quote(s)
   return '"' .. s:gsub('[%c"\\]', function(c)
     return esc[c] or ('\\%03d'):format(c:byte())
   end) .. '"'
-end
-local rank = { number = 1, string = 2, boolean = 3 }
-local function before(a, b)
-  local ta, tb = type(a), type(b)
-  if ta ~= tb then return (rank[ta] or 4) < (rank[tb] or 4) end
-  if ta == 'number' or ta == 'string' then return a < b end
-  return tostring(a) < tostring(b)
 end
 local show
 local function showkey(k, seen, depth)

@@ -18,6 +18,11 @@ local function restext(res)
   return "error: " .. res.err
 end
 
+-- One line of a failing example: "[siblings] -> result".
+local function example(S, res)
+  return sibtext(S) .. " -> " .. restext(res)
+end
+
 -- Size in words: "2.1 KiB".
 local function kib(n)
   if n < 1024 then return n .. " bytes" end
@@ -80,5 +85,5 @@ local function report_text(rep)
   return concat(L, "\n")
 end
 
-return { sibtext = sibtext, restext = restext, text = report_text,
-  TITLES = TITLES }
+return { sibtext = sibtext, restext = restext, example = example,
+  text = report_text, TITLES = TITLES }

@@ -10,7 +10,8 @@ local C = T.need "check_cases"
 local R = T.need "check_report"
 local prng, copy, ACTORS = C.prng, C.copy, C.ACTORS
 local make_case, permutations = C.make_case, C.permutations
-local sibtext, restext, TITLES = R.sibtext, R.restext, R.TITLES
+local sibtext, restext, example = R.sibtext, R.restext, R.example
+local TITLES = R.TITLES
 
 -- Strip the "resolver for keyspace '...' (path): " prefix and tracebacks.
 local function short_err(msg)
@@ -257,24 +258,23 @@ function vv.check_resolver(script, opts)
         ferr = ferr + 1
         firsterr = firsterr or { S, res }
       else
-        fail(res.kind, { sibtext(S) .. " -> " .. restext(res) })
+        fail(res.kind, { example(S, res) })
       end
       local again = call(A, S)
       if not same(res, again) then
-        fail("determinism", { sibtext(S) .. " -> " .. restext(res),
+        fail("determinism", { example(S, res),
           "the same again -> " .. restext(again) })
       elseif B then
         local other = call(B, S)
         if not same(res, other) then
-          fail("determinism", { sibtext(S) .. " -> " .. restext(res),
+          fail("determinism", { example(S, res),
             "in another sandbox -> " .. restext(other) })
         end
       end
       for _, P in ipairs(permutations(S, r)) do
         local rp = call(A, P)
         if not same(res, rp) then
-          fail("order", { sibtext(S) .. " -> " .. restext(res),
-            sibtext(P) .. " -> " .. restext(rp) })
+          fail("order", { example(S, res), example(P, rp) })
           break
         end
       end
@@ -291,8 +291,7 @@ function vv.check_resolver(script, opts)
             actor = ACTORS.s1, counter = top + 1, timestamp = ts + 2 } }
         local ri = call(A, pair)
         if not (ri.ok and ri.bytes == res.bytes) then
-          fail("idempotence", { sibtext(S) .. " -> " .. restext(res),
-            sibtext(pair) .. " -> " .. restext(ri) })
+          fail("idempotence", { example(S, res), example(pair, ri) })
         end
       end
     end
@@ -300,7 +299,7 @@ function vv.check_resolver(script, opts)
     if ferr > 0 then
       local ex = firsterr
       if o.samples then
-        fail("errors", { sibtext(ex[1]) .. " -> " .. restext(ex[2]) })
+        fail("errors", { example(ex[1], ex[2]) })
       else
         rep.notes[#rep.notes + 1] = format("raised an error for %d of %d "
           .. "'%s' lists, e.g. %s -> %s", ferr, o.cases, fam.name,

@@ -1,11 +1,12 @@
 -- show.lua - values as short text for the tools: vv.dot's labels, the
 -- checker's examples, the REPL's ':' commands (Lua 5.1 to 5.4, LuaJIT).
-local vv = ...
+local vv, T = ...
 local type, pairs, ipairs, tostring, pcall =
   type, pairs, ipairs, tostring, pcall
 local concat, sort = table.concat, table.sort
 local format, byte, char = string.format, string.byte, string.char
 local sub, floor = string.sub, math.floor
+local keyless = T.need "keyorder"       -- a total order over table keys
 
 -- s as a quoted string; with ascii, bytes outside ASCII as \xNN.
 local function quote(s, ascii)
@@ -23,16 +24,6 @@ local function quote(s, ascii)
   end
   out[#out + 1] = '"'
   return concat(out)
-end
-
-local rank = { number = 1, string = 2, boolean = 3 }
-
--- A total order over table keys, for a stable display.
-local function keyless(a, b)
-  local ta, tb = type(a), type(b)
-  if ta ~= tb then return (rank[ta] or 4) < (rank[tb] or 4) end
-  if ta == "number" or ta == "string" then return a < b end
-  return tostring(a) < tostring(b)
 end
 
 -- Is t a list (keys exactly 1..#t)?
