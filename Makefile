@@ -10,6 +10,7 @@
 # Missing Debian packages are installed by tools/deps.sh (one list).
 
 CC      ?= cc
+HOSTCC  ?= cc
 OPT     ?= -O2 -g
 PREFIX  ?= /usr/local
 prefix   = $(PREFIX)
@@ -20,7 +21,8 @@ PC       = $(shell pkg-config --cflags $(1) 2>/dev/null)
 PCL      = $(shell pkg-config --libs $(1) 2>/dev/null)
 LUA_CF   = $(call PC,$(LUA_PC))
 LUA_LIBS = $(call PCL,$(LUA_PC))
-DEP_LIBS = -llmdb -lxxhash -lmsgpackc -lm
+DEP_CF   =
+DEP_LIBS = $(LDFLAGS) -llmdb -lxxhash -lmsgpackc -lm
 ifeq ($(shell uname -s),Darwin)
 MODFLAGS = -bundle -undefined dynamic_lookup
 else
@@ -32,21 +34,28 @@ CORE_DIR  = core
 TESTS_DIR = tests
 include core/Makefile
 
-# The Lua module (lua/lvv*.c), and the Lua side that libvv carries
-# (script resolvers for C programs).
+# The Lua side that libvv carries (script resolvers for C programs); the
+# module's own files (lua/lvv*.c) and the REPL's (lua/vvrepl*.c) stay out.
 MOD_SRC  = $(sort $(wildcard lua/lvv*.c))
-LLIB_SRC = $(filter-out $(MOD_SRC) lua/vvrepl.c,$(sort $(wildcard lua/*.c)))
-MOD_OBJ  = $(MOD_SRC:%.c=$(B)/obj/%.o)
+REPL_SRC = $(sort $(wildcard lua/vvrepl*.c))
+LLIB_SRC = $(filter-out lua/lvv%.c lua/vvrepl%.c,$(sort $(wildcard lua/*.c)))
 LUA_HDR  = $(wildcard lua/*.h)
-LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o)
-SAN_OBJ  = $(CORE_SAN) $(LLIB_SRC:%.c=$(B)/san/%.o)
+# Lua source compiled in: tools/lua2c.c turns it into C under $(GEN).
+GEN      = $(B)/gen
+TOOLS_LUA = $(sort $(wildcard lua/tools/*.lua))
+REPL_LUA = $(sort $(wildcard lua/vvrepl*.lua))
+LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/tools_lua.o
+MOD_OBJ  = $(MOD_SRC:%.c=$(B)/obj/%.o)
+REPL_OBJ = $(REPL_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/vvrepl_lua.o
+SAN_OBJ  = $(CORE_SAN) $(LLIB_SRC:%.c=$(B)/san/%.o) $(B)/san/gen/tools_lua.o
 ALL_TESTS = $(patsubst tests/%.c,$(B)/san/%,$(sort $(wildcard tests/test_*.c)))
 LUA_TESTS = $(filter-out $(CORE_TESTS),$(ALL_TESTS))
 TESTS    = $(CORE_TESTS) $(LUA_TESTS)
 BENCHES  = $(patsubst bench/%.c,$(B)/%,$(sort $(wildcard bench/*.c)))
 HOSTS    = lua5.1 lua5.3 lua5.4 luajit
 
-.PHONY: all deps deps-all check demo bench hosts install clean fuzz
+.PHONY: all deps deps-all check demo bench hosts install clean fuzz \
+        module install-module
 .DEFAULT_GOAL := all
 all: deps $(B)/libvv.a $(B)/libvv.so $(B)/vv.so $(B)/vv
 
@@ -55,10 +64,24 @@ deps:
 deps-all:
 	@sh tools/deps.sh all
 
+# ---- Lua source as C ---------------------------------------------------
+$(B)/lua2c: tools/lua2c.c
+	@mkdir -p $(@D)
+	$(HOSTCC) -o $@ tools/lua2c.c
+$(GEN)/tools_lua.c: $(B)/lua2c $(TOOLS_LUA)
+	@mkdir -p $(@D)
+	$(B)/lua2c vvl_tools_lua $(TOOLS_LUA) > $@.tmp && mv $@.tmp $@
+$(GEN)/vvrepl_lua.c: $(B)/lua2c $(REPL_LUA)
+	@mkdir -p $(@D)
+	$(B)/lua2c vvl_repl_lua $(REPL_LUA) > $@.tmp && mv $@.tmp $@
+
 # ---- the C library (the core's rules are in core/Makefile) ------------
 $(B)/obj/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LUA_CF) -Icore -Ilua -c -o $@ $<
+$(B)/obj/gen/%.o: $(GEN)/%.c lua/luasrc.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LUA_CF) -Ilua -c -o $@ $<
 $(B)/libvv.a: $(CORE_OBJ) $(LLIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -68,8 +91,15 @@ $(B)/libvv.so: $(CORE_OBJ) $(LLIB_OBJ)
 # ---- the Lua module and the REPL (default host: Lua 5.4) ------------
 $(B)/vv.so: $(MOD_OBJ) $(CORE_OBJ) $(LLIB_OBJ)
 	$(CC) $(MODFLAGS) -o $@ $^ $(DEP_LIBS)
-$(B)/vv: $(B)/obj/lua/vvrepl.o $(MOD_OBJ) $(CORE_OBJ) $(LLIB_OBJ)
+$(B)/vv: $(REPL_OBJ) $(MOD_OBJ) $(CORE_OBJ) $(LLIB_OBJ)
 	$(CC) -o $@ $^ $(LUA_LIBS) -lreadline $(DEP_LIBS)
+
+# The module alone, installed into INST_LIBDIR: what LuaRocks runs
+# (rockspecs/vv-scm-1.rockspec), giving the Lua headers as LUA_CF.
+module: $(B)/vv.so
+install-module: $(B)/vv.so
+	install -d $(DESTDIR)$(INST_LIBDIR)
+	install -m 755 $(B)/vv.so $(DESTDIR)$(INST_LIBDIR)/vv.so
 
 # ---- other hosts: build/<host>/vv.so ---------------------------------
 hosts: deps-all
@@ -77,11 +107,15 @@ hosts: deps-all
 	  if pkg-config --exists $$h; then $(MAKE) --no-print-directory host H=$$h; \
 	  else echo "vv: $$h not installed, skipped"; fi; done
 H ?= lua5.4
-HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,$(MOD_SRC) $(LLIB_SRC))
+HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,$(MOD_SRC) $(LLIB_SRC)) \
+       $(B)/$(H)/gen/tools_lua.o
 host: $(B)/$(H)/vv.so
 $(B)/$(H)/%.o: %.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(call PC,$(H)) -Icore -c -o $@ $<
+$(B)/$(H)/gen/%.o: $(GEN)/%.c lua/luasrc.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(call PC,$(H)) -Ilua -c -o $@ $<
 $(B)/$(H)/vv.so: $(HOBJ) $(CORE_OBJ)
 	$(CC) $(MODFLAGS) -o $@ $^ $(DEP_LIBS)
 
@@ -89,6 +123,9 @@ $(B)/$(H)/vv.so: $(HOBJ) $(CORE_OBJ)
 $(B)/san/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) $(W) $(XCFLAGS) -D_DEFAULT_SOURCE -DVV_DEBUG $(LUA_CF) -Icore -c -o $@ $<
+$(B)/san/gen/%.o: $(GEN)/%.c lua/luasrc.h
+	@mkdir -p $(@D)
+	$(CC) $(SAN) $(W) $(XCFLAGS) $(LUA_CF) -Ilua -c -o $@ $<
 $(B)/san/libvv.a: $(SAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -112,11 +149,11 @@ demo: deps-all all $(B)/embed
 	@sh examples/run.sh
 
 # ---- fuzzing with libFuzzer (clang) ----------------------------------
-fuzz: deps
+fuzz: deps $(GEN)/tools_lua.c
 	@mkdir -p $(B)/fuzz/corpus
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
-	  $(LUA_CF) -Icore -o $(B)/fuzz/fuzz_state tests/fuzz_state.c \
-	  $(CORE_SRC) $(LLIB_SRC) $(LUA_LIBS) $(DEP_LIBS)
+	  $(LUA_CF) -Icore -Ilua -o $(B)/fuzz/fuzz_state tests/fuzz_state.c \
+	  $(CORE_SRC) $(LLIB_SRC) $(GEN)/tools_lua.c $(LUA_LIBS) $(DEP_LIBS)
 	$(B)/fuzz/fuzz_state -max_total_time=$${FUZZ_SECONDS:-60} $(B)/fuzz/corpus
 
 # ---- install -----------------------------------------------------------

@@ -1,6 +1,7 @@
 -- vv-scm-1.rockspec - the Lua module "vv" built by LuaRocks from this tree:
 --   luarocks make rockspecs/vv-scm-1.rockspec
--- Debian packages it needs: liblmdb-dev libxxhash-dev libmsgpack-dev.
+-- Debian packages it needs: liblmdb-dev libxxhash-dev libmsgpack-dev, and
+-- make and a C compiler (build-essential).
 rockspec_format = "3.0"
 package = "vv"
 version = "scm-1"
@@ -26,51 +27,18 @@ external_dependencies = {
    MSGPACK = { header = "msgpack.h", library = "msgpackc" },
 }
 build = {
-   type = "builtin",
-   modules = {
-      vv = {
-         -- every core/*.c, and lua/*.c but the REPL (tests/t_rockspec.sh
-         -- checks this list against the tree)
-         sources = {
-            "core/actors.c",
-            "core/clock.c",
-            "core/db.c",
-            "core/dvv.c",
-            "core/export.c",
-            "core/history.c",
-            "core/keyspace.c",
-            "core/lmdb.c",
-            "core/lmdb_grow.c",
-            "core/lmdb_open.c",
-            "core/log.c",
-            "core/mem.c",
-            "core/read.c",
-            "core/stats.c",
-            "core/sync.c",
-            "core/util.c",
-            "core/write.c",
-            "lua/lcodec.c",
-            "lua/lmatch.c",
-            "lua/ltools.c",
-            "lua/lvv.c",
-            "lua/lvv_clock.c",
-            "lua/lvv_inspect.c",
-            "lua/lvv_rw.c",
-            "lua/lvv_store.c",
-            "lua/lvv_sync.c",
-            "lua/resolver.c",
-            "lua/resolver_budget.c",
-            "lua/resolver_call.c",
-            "lua/resolver_lib.c",
-            "lua/resolver_sandbox.c",
-            "lua/resolver_sort.c",
-         },
-         defines = { "_DEFAULT_SOURCE" },
-         incdirs = { "core", "lua", "$(LMDB_INCDIR)", "$(XXHASH_INCDIR)",
-                     "$(MSGPACK_INCDIR)" },
-         libdirs = { "$(LMDB_LIBDIR)", "$(XXHASH_LIBDIR)", "$(MSGPACK_LIBDIR)" },
-         libraries = { "lmdb", "xxhash", "msgpackc", "m" },
-      },
-   },
+   -- The root Makefile builds the module: it first turns lua/tools/*.lua
+   -- into C (tools/lua2c.c, built with the host's cc), which the builtin
+   -- type cannot do.  A fresh directory each time, as one checkout may
+   -- build for several Lua versions.  tests/t_packaging.sh checks that
+   -- the rock compiles every library source and embeds every tools part.
+   type = "command",
+   build_command = [[rm -rf build/luarocks && $(MAKE) module B=build/luarocks ]]
+      .. [[CC="$(CC)" OPT="$(CFLAGS)" MODFLAGS="$(LIBFLAG)" ]]
+      .. [[LUA_CF="-I$(LUA_INCDIR)" ]]
+      .. [[DEP_CF="-I$(LMDB_INCDIR) -I$(XXHASH_INCDIR) -I$(MSGPACK_INCDIR)" ]]
+      .. [[LDFLAGS="-L$(LMDB_LIBDIR) -L$(XXHASH_LIBDIR) -L$(MSGPACK_LIBDIR)"]],
+   install_command = [[$(MAKE) install-module B=build/luarocks ]]
+      .. [[INST_LIBDIR="$(LIBDIR)"]],
    copy_directories = { "docs" },
 }
