@@ -13,14 +13,19 @@ int vvi_node_cmp(const char *a, size_t alen, const char *b, size_t blen)
     return alen < blen ? -1 : alen > blen;
 }
 
+void vvi_clock_init(vv_clock *c)
+{
+    c->e = c->ie;
+    c->n = 0;
+    c->cap = VVI_ICLOCK;
+}
+
 int vv_clock_new(vv_clock **out)
 {
     vv_clock *c = vvi_malloc(sizeof *c);
     *out = NULL;
     if (!c) return VV_ENOMEM;
-    c->e = c->ie;
-    c->n = 0;
-    c->cap = VVI_ICLOCK;
+    vvi_clock_init(c);
     *out = c;
     return VV_OK;
 }
@@ -48,6 +53,36 @@ static void clock_clear(vv_clock *c)
     size_t i;
     for (i = 0; i < c->n; i++) cent_free(&c->e[i]);
     c->n = 0;
+}
+
+void vvi_clock_clear(vv_clock *c)
+{
+    clock_clear(c);
+    if (c->e != c->ie) vvi_free(c->e);
+    vvi_clock_init(c);
+}
+
+int vvi_clock_heap(const vv_clock *c)
+{
+    size_t i;
+    if (c->e != c->ie) return 1;
+    for (i = 0; i < c->n; i++)
+        if (c->e[i].len > VVI_INL) return 1;
+    return 0;
+}
+
+void vvi_clock_move(vv_clock *dst, vv_clock *src)
+{
+    if (src->e == src->ie) {
+        memcpy(dst->ie, src->ie, src->n * sizeof *src->e);
+        dst->e = dst->ie;
+        dst->cap = VVI_ICLOCK;
+    } else {
+        dst->e = src->e;                 /* the heap array moves along */
+        dst->cap = src->cap;
+    }
+    dst->n = src->n;
+    vvi_free(src);
 }
 
 void vv_clock_free(vv_clock *c)

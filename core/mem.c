@@ -1,4 +1,9 @@
 /* mem.c - the in-memory storage backend: a hash table with an undo log. */
+
+/* A write transaction keeps, for each record it changes, a copy of the
+ * record's old value in an undo log (its bytes in one reused buffer), so
+ * a value is overwritten in place: a put of a value no larger than the
+ * record's buffer allocates nothing. */
 #include <stdlib.h>
 #include <string.h>
 #include "vv_int.h"
@@ -10,8 +15,8 @@ typedef struct mem_ent {
     uint32_t ks;
     unsigned char *key;      /* NULL: empty slot; key == tomb: deleted slot */
     size_t klen;
-    unsigned char *val;      /* owned */
-    size_t vlen;
+    unsigned char *val;      /* owned, vcap bytes */
+    size_t vlen, vcap;
 } mem_ent;
 
 /* A change log entry (keyspaces VVI_LOG_KS | id, see vv_int.h): key is
@@ -41,9 +46,9 @@ typedef struct mem_log {
 /* One undo record: the value a key had before the transaction wrote it. */
 typedef struct mem_undo {
     uint32_t ks;
+    int had;                 /* the key was present (else: absent) */
     size_t koff, klen;       /* the key's bytes in mem.ukeys */
-    unsigned char *val;      /* owned old value; NULL: the key was absent */
-    size_t vlen;
+    size_t voff, vlen;       /* its old value's bytes in mem.ukeys */
 } mem_undo;
 
 typedef struct mem {
@@ -52,7 +57,7 @@ typedef struct mem {
     int txn;                 /* 0 none, 1 read, 2 write */
     mem_undo *undo;
     size_t nundo, capundo;
-    vvi_buf ukeys;           /* keys of the undo records, reused */
+    vvi_buf ukeys;           /* keys and old values of the undo records */
     uint64_t bytes;
     mem_log *logs;           /* change logs, one a keyspace */
     size_t nlogs;
@@ -122,47 +127,66 @@ static int mem_begin(void *h, int write)
     return VV_OK;
 }
 
+/* Give entry e room for n value bytes (its old bytes may go). */
+static int ent_room(mem_ent *e, size_t n)
+{
+    unsigned char *v;
+    if (n <= e->vcap && (e->vcap <= 256 || n >= e->vcap / 4)) return VV_OK;
+    v = vvi_realloc(e->val, n ? n : 1);
+    if (!v) return n <= e->vcap ? VV_OK : VV_ENOMEM;
+    e->val = v;
+    e->vcap = n ? n : 1;
+    return VV_OK;
+}
+
+/* Put (ks, key) back as the undo record u says it was. */
+static void undo_one(mem *m, const mem_undo *u)
+{
+    const unsigned char *ukey = m->ukeys.p + u->koff;
+    uint64_t h = mem_hash(u->ks, ukey, u->klen);
+    mem_ent *e = mem_slot(m, u->ks, ukey, u->klen, h);
+    int present = e->key && e->key != &tomb_key;
+    if (u->had) {
+        if (!present) {
+            unsigned char *k = vvi_malloc(u->klen ? u->klen : 1);
+            if (!k) return;             /* cannot happen in practice: the
+                                         * slot's old key was just freed */
+            memcpy(k, ukey, u->klen);
+            if (!e->key) m->used++;
+            e->key = k;
+            e->klen = u->klen;
+            e->ks = u->ks;
+            e->hash = h;
+            e->val = NULL;
+            e->vlen = e->vcap = 0;
+            m->live++;
+        } else m->bytes -= e->vlen;
+        if (ent_room(e, u->vlen)) {      /* as good as gone: drop it */
+            vvi_free(e->key);
+            vvi_free(e->val);
+            e->key = &tomb_key;
+            e->val = NULL;
+            m->live--;
+            return;
+        }
+        memcpy(e->val, m->ukeys.p + u->voff, u->vlen);
+        e->vlen = u->vlen;
+        m->bytes += u->vlen;
+    } else if (present) {               /* it was absent: remove */
+        m->bytes -= e->vlen;
+        vvi_free(e->key);
+        vvi_free(e->val);
+        e->key = &tomb_key;
+        e->val = NULL;
+        m->live--;
+    }
+}
+
 static void undo_clear(mem *m, int restore)
 {
     while (m->nundo > 0) {
         mem_undo *u = &m->undo[--m->nundo];
-        const unsigned char *ukey = m->ukeys.p + u->koff;
-        if (restore) {
-            uint64_t h = mem_hash(u->ks, ukey, u->klen);
-            mem_ent *e = mem_slot(m, u->ks, ukey, u->klen, h);
-            int present = e->key && e->key != &tomb_key;
-            if (present) {
-                m->bytes -= e->vlen;
-                vvi_free(e->val);
-            }
-            if (u->val) {                /* put the old value back */
-                if (!present) {
-                    unsigned char *k = vvi_malloc(u->klen ? u->klen : 1);
-                    if (!k) {            /* cannot happen in practice: the
-                                          * slot's old key was just freed */
-                        vvi_free(u->val);
-                        u->val = NULL;
-                        continue;
-                    }
-                    memcpy(k, ukey, u->klen);
-                    if (!e->key) m->used++;
-                    e->key = k;
-                    e->klen = u->klen;
-                    e->ks = u->ks;
-                    e->hash = h;
-                    m->live++;
-                }
-                e->val = u->val;
-                e->vlen = u->vlen;
-                m->bytes += u->vlen;
-                u->val = NULL;
-            } else if (present) {        /* it was absent: remove */
-                vvi_free(e->key);
-                e->key = &tomb_key;
-                m->live--;
-            }
-        }
-        vvi_free(u->val);
+        if (restore) undo_one(m, u);
     }
     m->ukeys.len = 0;
     logs_end(m, restore);
@@ -401,12 +425,13 @@ static int mem_get(void *h, uint32_t ks, const void *key, size_t klen,
     return VV_OK;
 }
 
-/* Record the current value of (ks, key) so an abort can restore it.  The
- * old buffer moves into the log (no copy); the caller replaces it. */
-static int undo_push(mem *m, mem_ent *e, uint32_t ks, const void *key,
+/* Record the current value of (ks, key) so an abort can restore it: a
+ * copy of its bytes goes to the undo log. */
+static int undo_push(mem *m, const mem_ent *e, uint32_t ks, const void *key,
                      size_t klen)
 {
     mem_undo *u;
+    int had = e->key && e->key != &tomb_key;
     if (m->nundo == m->capundo) {
         size_t cap = m->capundo ? m->capundo * 2 : 16;
         mem_undo *nu = vvi_realloc(m->undo, cap * sizeof *nu);
@@ -417,16 +442,17 @@ static int undo_push(mem *m, mem_ent *e, uint32_t ks, const void *key,
     u = &m->undo[m->nundo];
     u->koff = m->ukeys.len;
     vvi_buf_add(&m->ukeys, key, klen);
-    if (m->ukeys.oom) { m->ukeys.oom = 0; return VV_ENOMEM; }
+    u->voff = m->ukeys.len;
+    if (had) vvi_buf_add(&m->ukeys, e->val, e->vlen);
+    if (m->ukeys.oom) {
+        m->ukeys.oom = 0;
+        m->ukeys.len = u->koff;
+        return VV_ENOMEM;
+    }
     u->klen = klen;
     u->ks = ks;
-    u->val = NULL;
-    u->vlen = 0;
-    if (e->key && e->key != &tomb_key) {
-        u->val = e->val;              /* moved: the entry gets a new one */
-        u->vlen = e->vlen;
-        e->val = NULL;
-    }
+    u->had = had;
+    u->vlen = had ? e->vlen : 0;
     m->nundo++;
     return VV_OK;
 }
@@ -437,32 +463,34 @@ static int mem_put(void *h, uint32_t ks, const void *key, size_t klen,
     mem *m = h;
     uint64_t hh;
     mem_ent *e;
-    unsigned char *v, *k = NULL;
-    int present;
     if (m->txn != 2) return VV_EBUSY;
     if (is_log(ks)) return log_put(m, ks, key, klen, val, vlen);
     hh = mem_hash(ks, key, klen);
     if ((m->used + 1) * 4 >= m->cap * 3 && mem_grow(m)) return VV_ENOMEM;
     e = mem_slot(m, ks, key, klen, hh);
-    present = e->key && e->key != &tomb_key;
-    v = vvi_malloc(vlen);
-    if (!v) return VV_ENOMEM;
-    memcpy(v, val, vlen);
-    if (!present && !(k = vvi_malloc(klen ? klen : 1))) { vvi_free(v); return VV_ENOMEM; }
-    if (undo_push(m, e, ks, key, klen)) { vvi_free(v); vvi_free(k); return VV_ENOMEM; }
-    if (present) {
+    if (e->key && e->key != &tomb_key) {         /* in place */
+        if (undo_push(m, e, ks, key, klen)) return VV_ENOMEM;
+        if (ent_room(e, vlen)) { m->nundo--; return VV_ENOMEM; }
         m->bytes -= e->vlen;
-        vvi_free(e->val);             /* NULL when it moved to the log */
     } else {
+        unsigned char *k = vvi_malloc(klen ? klen : 1);
+        unsigned char *v = vvi_malloc(vlen ? vlen : 1);
+        if (!k || !v || undo_push(m, e, ks, key, klen)) {
+            vvi_free(k);
+            vvi_free(v);
+            return VV_ENOMEM;
+        }
         memcpy(k, key, klen);
         if (!e->key) m->used++;
         e->key = k;
         e->klen = klen;
         e->ks = ks;
         e->hash = hh;
+        e->val = v;
+        e->vcap = vlen ? vlen : 1;
         m->live++;
     }
-    e->val = v;
+    if (vlen) memcpy(e->val, val, vlen);
     e->vlen = vlen;
     m->bytes += vlen;
     return VV_OK;
@@ -483,6 +511,7 @@ static int mem_del(void *h, uint32_t ks, const void *key, size_t klen)
     vvi_free(e->key);
     e->key = &tomb_key;
     e->val = NULL;
+    e->vlen = e->vcap = 0;
     m->live--;
     return VV_OK;
 }

@@ -11,7 +11,7 @@ typedef struct rctx {
 } rctx;
 
 struct vv_read {
-    vv_sibling *s;               /* in the same block, then rc, then bytes */
+    vv_sibling *s;               /* in blk, then rc, then bytes */
     size_t n;
     rctx *rc;                    /* the context, in name order */
     size_t nrc;
@@ -21,6 +21,10 @@ struct vv_read {
     int vrc;                     /* VV_OK, VV_ENOTFOUND, VV_ERESOLVER */
     void *owned;                 /* a resolver's result */
     char *error;
+    unsigned char *blk;          /* siblings, context and bytes: right
+                                    after the read when it was made, else
+                                    the heap; kept when the read is reused */
+    size_t blkcap;
 };
 
 size_t vv_read_count(const vv_read *r) { return r ? r->n : 0; }
@@ -65,13 +69,62 @@ int vv_read_value(const vv_read *r, const void **value, size_t *len)
     return r->vrc;
 }
 
-void vv_read_free(vv_read *r)
+/* Empty a read for reuse: what the last read held goes, the block stays. */
+static void read_reset(vv_read *r)
 {
-    if (!r) return;
     vv_clock_free(r->ctx);
     vvi_free(r->owned);
     vvi_free(r->error);
+    r->ctx = NULL;
+    r->owned = NULL;
+    r->error = NULL;
+    r->n = r->nrc = 0;
+    r->value = NULL;
+    r->vlen = 0;
+    r->vrc = VV_ENOTFOUND;
+}
+
+void vv_read_free(vv_read *r)
+{
+    if (!r) return;
+    read_reset(r);
+    if (r->blk != (unsigned char *)(r + 1)) vvi_free(r->blk);
     vvi_free(r);
+}
+
+int vvi_read_ctx_into(const vv_read *r, vv_clock *c)
+{
+    size_t i;
+    for (i = 0; i < r->nrc; i++)
+        if (vvi_clock_push(c, r->rc[i].name, r->rc[i].len, r->rc[i].n))
+            return VV_ENOMEM;
+    return VV_OK;
+}
+
+/* A read whose block holds at least need bytes: *r itself when it is
+ * large enough (reuse), else it grows; a new one when *r is NULL (the
+ * block right after it, one allocation). */
+static int read_room(vv_read **r, size_t need)
+{
+    vv_read *x = *r;
+    unsigned char *b;
+    if (!x) {
+        if (!(x = vvi_malloc(sizeof *x + need))) return VV_ENOMEM;
+        memset(x, 0, sizeof *x);
+        x->blk = (unsigned char *)(x + 1);
+        x->blkcap = need;
+        x->vrc = VV_ENOTFOUND;
+        *r = x;
+        return VV_OK;
+    }
+    if (need <= x->blkcap) return VV_OK;
+    if (need < x->blkcap * 2) need = x->blkcap * 2;
+    if (x->blk == (unsigned char *)(x + 1)) b = vvi_malloc(need);
+    else b = vvi_realloc(x->blk, need);
+    if (!b) return VV_ENOMEM;
+    x->blk = b;
+    x->blkcap = need;
+    return VV_OK;
 }
 
 /* Order of siblings: actor name, then counter. */
@@ -82,15 +135,15 @@ int vvi_sib_cmp(const vv_db *db, const vvi_ver *x, const vvi_ver *y)
     return x->n < y->n ? -1 : x->n > y->n;
 }
 
-/* Build the read from a state (inside the transaction: copies bytes).
- * One block holds the read, its sibling array and their bytes. */
+/* Build the read from a state (inside the transaction: copies bytes)
+ * into *out (a new read when NULL, else reused).  Its block holds the
+ * sibling array, the context and their bytes. */
 static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
 {
     vv_read *r;
     size_t i, j, k, bytes = 0, n = 0;
     const vvi_ver *stack[16], **live = stack;
     unsigned char *p;
-    *out = NULL;
     if (s->nv > 16 && !(live = vvi_malloc(s->nv * sizeof *live))) return VV_ENOMEM;
     for (i = 0; i < s->nv; i++)
         if (!s->v[i].tomb) {
@@ -103,14 +156,13 @@ static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
         live[k] = t;
     }
     for (i = 0; i < s->nctx; i++) bytes += db->act.al[s->ctx[i].a];
-    r = vvi_malloc(sizeof *r + n * sizeof *r->s + s->nctx * sizeof *r->rc + bytes);
-    if (!r) {
+    if (read_room(out, n * sizeof *r->s + s->nctx * sizeof *r->rc + bytes)) {
         if (live != stack) vvi_free(live);
         return VV_ENOMEM;
     }
-    memset(r, 0, sizeof *r);
+    r = *out;
     r->n = n;
-    r->s = (vv_sibling *)(r + 1);
+    r->s = (vv_sibling *)r->blk;
     r->rc = (rctx *)(r->s + n);
     r->nrc = s->nctx;
     p = (unsigned char *)(r->rc + s->nctx);
@@ -145,7 +197,6 @@ static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
         sb->timestamp = v->ts;
     }
     if (live != stack) vvi_free(live);
-    *out = r;
     return VV_OK;
 }
 
@@ -217,11 +268,22 @@ static void read_resolve(vv_db *db, kspace *k, const void *key, size_t klen,
 int vv_get(vv_db *db, const char *ksname, const void *key, size_t klen,
            vv_read **out)
 {
+    int rc;
+    if (out) *out = NULL;
+    if (!db || !out) return VV_EINVAL;
+    rc = vv_get_reuse(db, ksname, key, klen, out);
+    if (rc && *out) { vv_read_free(*out); *out = NULL; }
+    return rc;
+}
+
+int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
+                 vv_read **out)
+{
     kspace *k;
     vvi_state s;
     int rc, found = 0;
-    if (out) *out = NULL;
     if (!db || !out) return VV_EINVAL;
+    if (*out) read_reset(*out);
     db->err[0] = 0;
     if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
     if ((rc = vvi_txn_begin(db, 0))) return rc;
@@ -234,7 +296,7 @@ int vv_get(vv_db *db, const char *ksname, const void *key, size_t klen,
     vvi_state_free(&s);
     rc = vvi_txn_end(db, rc);
     if (rc) {
-        if (*out) { vv_read_free(*out); *out = NULL; }
+        if (*out) read_reset(*out);
         return rc;
     }
     read_resolve(db, k, key, klen, *out);

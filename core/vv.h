@@ -235,6 +235,15 @@ int vv_delete(vv_db *db, const char *ks, const void *key, size_t klen,
 int vv_get(vv_db *db, const char *ks, const void *key, size_t klen,
            vv_read **out);
 
+/** @brief vv_get into a read made earlier, for loops that read many keys:
+ *  *out is NULL (a new read is made, as vv_get does) or a read from an
+ *  earlier vv_get or vv_get_reuse, whose memory is used again (no
+ *  allocation once it is large enough).  What the read held before is
+ *  gone.  On VV_ENOTFOUND or an error a reused read stays valid and
+ *  empty (vv_read_count 0); free it with vv_read_free when done. */
+int vv_get_reuse(vv_db *db, const char *ks, const void *key, size_t klen,
+                 vv_read **out);
+
 /** @brief Number of (live) siblings in a read. */
 size_t vv_read_count(const vv_read *r);
 /** @brief The i-th sibling in deterministic (actor, counter) order. */

@@ -119,9 +119,26 @@ struct vv_clock {
 int vvi_node_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Append entries without the sort check (decoder use); takes a copy. */
 int vvi_clock_push(vv_clock *c, const char *node, size_t len, uint64_t n);
+/* A clock living in the caller's memory (e.g. inside a Lua userdata):
+ * init makes it empty; clear frees what it holds on the heap and makes it
+ * empty again; heap tells whether it holds heap memory now. */
+void vvi_clock_init(vv_clock *c);
+void vvi_clock_clear(vv_clock *c);
+int  vvi_clock_heap(const vv_clock *c);
+/* Move src's entries into the empty clock dst and free src. */
+void vvi_clock_move(vv_clock *dst, vv_clock *src);
 /* Encode/decode clock body (without the format byte) into/from streams. */
 void vvi_clock_put(vvi_buf *b, const vv_clock *c);
 int  vvi_clock_get(vvi_rd *r, vv_clock *c);
+
+/* ---- fast paths for the Lua binding ------------------------------------ */
+/* Push a read's context entries into c (empty; name order kept). */
+int  vvi_read_ctx_into(const vv_read *r, vv_clock *c);
+/* vv_put (tomb 0) or vv_delete (tomb 1) writing the key's context
+ * afterwards into into (cleared first) instead of a new clock. */
+int  vvi_write(vv_db *db, const char *ks, const void *key, size_t klen,
+               const void *value, size_t vlen, int tomb, const vv_clock *ctx,
+               vv_clock *into);
 
 /* ---- storage backends ---------------------------------------------- */
 /* A backend stores opaque byte values under (keyspace id, key) plus a few

@@ -57,19 +57,15 @@ static int ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
     return VV_OK;
 }
 
-/* The key's context as a clock of actor names. */
-static int ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out)
+/* Fill the empty clock c with the key's context (actor names, sorted). */
+static int ctx_fill(vv_db *db, const vvi_state *s, vv_clock *c)
 {
-    vv_clock *c;
     size_t i, k;
     int rc;
-    if ((rc = vv_clock_new(&c))) return rc;
     for (i = 0; i < s->nctx; i++)
-        if ((rc = vvi_clock_push(c, db->act.an[s->ctx[i].a], db->act.al[s->ctx[i].a],
-                                 s->ctx[i].n))) {
-            vv_clock_free(c);
+        if ((rc = vvi_clock_push(c, db->act.an[s->ctx[i].a],
+                                 db->act.al[s->ctx[i].a], s->ctx[i].n)))
             return rc;
-        }
     for (i = 1; i < c->n; i++) {                 /* sort by name */
         vvi_centry t = c->e[i];
         for (k = i; k > 0 && vvi_node_cmp(vvi_cname(&c->e[k - 1]), c->e[k - 1].len,
@@ -77,13 +73,25 @@ static int ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out)
             c->e[k] = c->e[k - 1];
         c->e[k] = t;
     }
-    *out = c;
     return VV_OK;
 }
 
+/* The key's context as a new clock. */
+static int ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out)
+{
+    int rc = vv_clock_new(out);
+    if (rc == VV_OK && (rc = ctx_fill(db, s, *out))) {
+        vv_clock_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* A put or delete; the key's context afterwards goes to a new clock in
+ * *newctx, or into the clock into (either may be NULL). */
 static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
                     const void *value, size_t vlen, int tomb,
-                    const vv_clock *ctx, vv_clock **newctx)
+                    const vv_clock *ctx, vv_clock **newctx, vv_clock *into)
 {
     kspace *k;
     vvi_state s;
@@ -133,13 +141,27 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
     db->last_ts = v.ts;
     if (newctx && (rc = ctx_clock(db, &s, newctx)))
         vvi_fail(db, rc, "out of memory");
+    if (into && !rc) {
+        vvi_clock_clear(into);
+        if ((rc = ctx_fill(db, &s, into))) vvi_fail(db, rc, "out of memory");
+    }
 out:
     vvi_hist_free(&hist);
     vvi_state_free(&s);
     if (cc != stack) vvi_free(cc);
     rc = vvi_txn_end(db, rc);
     if (rc && newctx && *newctx) { vv_clock_free(*newctx); *newctx = NULL; }
+    if (rc && into) vvi_clock_clear(into);
     return rc;
+}
+
+int vvi_write(vv_db *db, const char *ks, const void *key, size_t klen,
+              const void *value, size_t vlen, int tomb, const vv_clock *ctx,
+              vv_clock *into)
+{
+    if (db && !value && vlen == 0) value = "";
+    return write_op(db, ks, key, klen, tomb ? "" : value, tomb ? 0 : vlen,
+                    tomb, ctx, NULL, into);
 }
 
 int vv_put(vv_db *db, const char *ks, const void *key, size_t klen,
@@ -147,12 +169,12 @@ int vv_put(vv_db *db, const char *ks, const void *key, size_t klen,
            vv_clock **newctx)
 {
     if (db && !value && vlen == 0) value = "";
-    return write_op(db, ks, key, klen, value, vlen, 0, ctx, newctx);
+    return write_op(db, ks, key, klen, value, vlen, 0, ctx, newctx, NULL);
 }
 
 int vv_delete(vv_db *db, const char *ks, const void *key, size_t klen,
               const vv_clock *ctx, vv_clock **newctx)
 {
-    return write_op(db, ks, key, klen, "", 0, 1, ctx, newctx);
+    return write_op(db, ks, key, klen, "", 0, 1, ctx, newctx, NULL);
 }
 

@@ -103,37 +103,81 @@ static const luaL_Reg values_lib[] = {
     {NULL, NULL}
 };
 
-/* Create metatable tname with metamethods mm and an __index table of the
- * methods in the lists meth (NULL-terminated; none: no __index). */
-static void createmeta(lua_State *L, const char *tname, const luaL_Reg *mm,
-                       const luaL_Reg *const *meth)
+/* Give the table at t the functions of l, each with the module's shared
+ * upvalues (the VVL_NUP values from index base on). */
+static void setfuncs_uv(lua_State *L, int t, const luaL_Reg *l, int base)
 {
-    luaL_newmetatable(L, tname);        /* metatable */
-    lua_pushstring(L, tname);
-    lua_setfield(L, -2, "__name");      /* 5.1 and LuaJIT do not set it */
-    vvc_setfuncs(L, mm, 0);
-    if (meth && *meth) {
-        lua_createtable(L, 0, 24);      /* method table */
-        for (; *meth; meth++) vvc_setfuncs(L, *meth, 0);
-        lua_setfield(L, -2, "__index");
-    }
+    int i;
+    lua_pushvalue(L, t);
+    for (i = 0; i < VVL_NUP; i++) lua_pushvalue(L, base + i);
+    vvc_setfuncs(L, l, VVL_NUP);
     lua_pop(L, 1);
 }
 
-/* require "vv" */
+/* Fill metatable mt: its name, metamethods mm and (when methods, a table
+ * index) __index. */
+static void fillmeta(lua_State *L, int mt, const char *name,
+                     const luaL_Reg *mm, int methods, int base)
+{
+    lua_pushstring(L, name);
+    lua_setfield(L, mt, "__name");      /* 5.1 and LuaJIT do not set it */
+    setfuncs_uv(L, mt, mm, base);
+    if (methods) {
+        lua_pushvalue(L, methods);
+        lua_setfield(L, mt, "__index");
+    }
+}
+
+/* require "vv".  The metatables and a few strings are made first: every
+ * function of the module gets them as upvalues (lvv.h, VVL_UV_*), so
+ * checking a userdata or setting a field costs no registry lookup. */
 int luaopen_vv(lua_State *L)
 {
-    static const luaL_Reg *const clock_meths[] = { vvl_clock_meth, NULL };
     static const luaL_Reg *const store_meths[] = {
         vvl_store_meth, vvl_rw_meth, vvl_sync_meth, vvl_inspect_meth, NULL
     };
-    createmeta(L, CLOCK, vvl_clock_metameth, clock_meths);
-    createmeta(L, STORE, vvl_store_metameth, store_meths);
-    createmeta(L, BOX, box_metameth, NULL);
-    lua_createtable(L, 0, 12);
-    vvc_setfuncs(L, vvl_clock_lib, 0);
-    vvc_setfuncs(L, vvl_store_lib, 0);
-    vvc_setfuncs(L, values_lib, 0);
+    static const luaL_Reg clock_gc[] = {
+        {"__gc", vvl_clock_gc},
+        {NULL, NULL}
+    };
+    const luaL_Reg *const *m;
+    int base, cm, sm;
+    luaL_newmetatable(L, STORE);        /* the upvalues, in VVL_UV_ order */
+    base = lua_gettop(L);
+    luaL_newmetatable(L, CLOCK);
+    luaL_newmetatable(L, CLOCK0);
+    luaL_newmetatable(L, READ);
+    lua_pushliteral(L, "value");
+    lua_pushliteral(L, "context");
+    lua_createtable(L, 0, 12);          /* clock methods */
+    cm = lua_gettop(L);
+    setfuncs_uv(L, cm, vvl_clock_meth, base);
+    lua_createtable(L, 0, 24);          /* store methods */
+    sm = lua_gettop(L);
+    for (m = store_meths; *m; m++) setfuncs_uv(L, sm, *m, base);
+    fillmeta(L, base + VVL_UV_STORE - 1, STORE, vvl_store_metameth, sm, base);
+    fillmeta(L, base + VVL_UV_CLOCK0 - 1, CLOCK, vvl_clock_metameth, cm,
+             base);
+    /* both clock metatables share the very same metamethods: Lua 5.1
+     * compares two values only when their __lt/__le/__eq are equal */
+    lua_pushnil(L);
+    while (lua_next(L, base + VVL_UV_CLOCK0 - 1)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, base + VVL_UV_CLOCK - 1);
+    }
+    setfuncs_uv(L, base + VVL_UV_CLOCK - 1, clock_gc, base);
+    fillmeta(L, base + VVL_UV_READ - 1, READ, vvl_read_metameth, 0, base);
+    luaL_newmetatable(L, BOX);
+    lua_pushstring(L, BOX);
+    lua_setfield(L, -2, "__name");
+    vvc_setfuncs(L, box_metameth, 0);
+    lua_pop(L, 1);
+
+    lua_createtable(L, 0, 12);          /* the module */
+    setfuncs_uv(L, lua_gettop(L), vvl_clock_lib, base);
+    setfuncs_uv(L, lua_gettop(L), vvl_store_lib, base);
+    setfuncs_uv(L, lua_gettop(L), values_lib, base);
     lua_pushliteral(L, VV_VERSION);
     lua_setfield(L, -2, "_VERSION");
     lua_pushliteral(L, "vv");

@@ -8,9 +8,32 @@
 #include "lcodec.h"
 #include "compat.h"
 
-#define CLOCK "vv.clock"
-#define STORE "vv.store"
-#define BOX   "vv.box"
+#define CLOCK  "vv.clock"
+#define CLOCK0 "vv.clock0"          /* registry name of inline clocks */
+#define STORE  "vv.store"
+#define BOX    "vv.box"
+#define READ   "vv.read"
+
+/* ---- the upvalues every function of the module has (lvv.c) -------------- */
+#define VVL_UV_STORE   1            /* the store metatable */
+#define VVL_UV_CLOCK   2            /* clocks holding heap memory (__gc) */
+#define VVL_UV_CLOCK0  3            /* clocks all inside their userdata */
+#define VVL_UV_READ    4            /* lazy read results */
+#define VVL_UV_KVALUE  5            /* the string "value" */
+#define VVL_UV_KCONTEXT 6           /* the string "context" */
+#define VVL_NUP        6
+#define VVL_UV(i)      lua_upvalueindex(i)
+
+/* Is the value at i a userdata whose metatable is upvalue uv's? */
+static inline void *vvl_isudata(lua_State *L, int i, int uv)
+{
+    void *p = lua_touserdata(L, i);
+    int same;
+    if (p == NULL || !lua_getmetatable(L, i)) return NULL;
+    same = lua_rawequal(L, -1, VVL_UV(uv));
+    lua_pop(L, 1);
+    return same ? p : NULL;
+}
 
 /* ---- boxes: C memory owned by the Lua GC during a call (lvv.c) -------- */
 #define BOX_MEM  1                  /* p from vv (vv_free) */
@@ -30,11 +53,17 @@ void vvl_box_release(box *x);
 
 /* ---- clocks (lvv_clock.c) ----------------------------------------------- */
 typedef struct lclock {
-    vv_clock *c;                    /* NULL once collected */
+    vv_clock c;                     /* in place: its first entries too */
+    int live;                       /* 0 once collected or closed */
+    int gc;                         /* it has the metatable with __gc */
+    size_t extra;                   /* bytes after it (vvl_clock_extra) */
 } lclock;
 
-/* Push a clock userdata holding nothing yet; fill ->c afterwards. */
+/* Push a new empty clock userdata; fill ->c afterwards. */
 lclock *vvl_newclock(lua_State *L);
+/* The same with extra bytes after the clock for its maker's own use. */
+lclock *vvl_newclock_extra(lua_State *L, size_t extra);
+#define vvl_clock_extra(p) ((void *)((p) + 1))
 /* The clock at argument i, or a "clock expected" argument error. */
 vv_clock *vvl_checkclock(lua_State *L, int i);
 /* The clock at argument i, NULL when nil or absent. */
@@ -43,11 +72,21 @@ vv_clock *vvl_optclock(lua_State *L, int i);
 const char *vvl_checkstr(lua_State *L, int i, size_t *len);
 /* Raise for a failed clock call. */
 int vvl_clock_fail(lua_State *L, const char *fn, int rc, const char *node);
+/* The clock userdata at i, or NULL (no check that it is live). */
+lclock *vvl_toclock(lua_State *L, int i);
+/* After the clock at i may have grown onto the heap: give it the
+ * metatable with __gc, so that memory is freed with it. */
+void vvl_clock_settle(lua_State *L, int i, lclock *p);
+/* __gc and __close of clocks. */
+int vvl_clock_gc(lua_State *L);
 
 /* ---- stores (lvv_store.c) ----------------------------------------------- */
 typedef struct lstore {
     vv_db *db;                      /* NULL once closed */
     int batch;                      /* db:batch nesting */
+    vv_read *rd;                    /* reused by db:get (NULL: none yet,
+                                       or lent to a nested call) */
+    vvi_buf enc;                    /* reused to encode values */
 } lstore;
 
 /* The store at argument 1, open. */
@@ -62,6 +101,14 @@ int vvl_ks_codec(lstore *s, const char *ks);
 void vvl_ks_local(lua_State *L, int store, const char *ks);
 /* Do the keyspace settings at i hold a host function resolver? */
 int vvl_has_fn(lua_State *L, int i);
+
+/* ---- read results (lvv_read.c) --------------------------------------- */
+/* Push what db:get gives for read r of keyspace ks (the key is at index
+ * key, the store at index 1). */
+void vvl_push_read(lua_State *L, lstore *s, const vv_read *r, const char *ks,
+                   int codec, int key);
+/* Metamethods of lazy read results (READ). */
+extern const luaL_Reg vvl_read_metameth[];
 
 /* ---- method tables ------------------------------------------------------ */
 extern const luaL_Reg vvl_clock_meth[], vvl_clock_metameth[], vvl_clock_lib[];

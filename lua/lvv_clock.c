@@ -7,24 +7,63 @@
 
 /* ==== clocks ========================================================= */
 
-/* Push a clock userdata holding nothing yet; fill ->c afterwards. */
+/* Push a new empty clock userdata.  The clock lives inside it (with its
+ * first entries), so making one allocates nothing but the userdata. */
+lclock *vvl_newclock_extra(lua_State *L, size_t extra)
+{
+    lclock *p = (lclock *)lua_newuserdata(L, sizeof *p + extra);
+    vvi_clock_init(&p->c);
+    p->live = 1;
+    p->gc = 0;
+    p->extra = extra;
+    lua_pushvalue(L, VVL_UV(VVL_UV_CLOCK0));   /* no heap yet: no __gc */
+    lua_setmetatable(L, -2);
+    return p;
+}
+
+lclock *vvl_toclock(lua_State *L, int i)
+{
+    void *p = lua_touserdata(L, i);
+    int ok;
+    if (p == NULL || !lua_getmetatable(L, i)) return NULL;
+    ok = lua_rawequal(L, -1, VVL_UV(VVL_UV_CLOCK0)) ||
+         lua_rawequal(L, -1, VVL_UV(VVL_UV_CLOCK));
+    lua_pop(L, 1);
+    return ok ? (lclock *)p : NULL;
+}
+
+void vvl_clock_settle(lua_State *L, int i, lclock *p)
+{
+    if (p->gc || !vvi_clock_heap(&p->c)) return;
+    i = vvc_absindex(L, i);
+    lua_pushvalue(L, VVL_UV(VVL_UV_CLOCK));
+    lua_setmetatable(L, i);
+    p->gc = 1;
+}
+
 lclock *vvl_newclock(lua_State *L)
 {
-    lclock *p = (lclock *)lua_newuserdata(L, sizeof *p);
-    p->c = NULL;
-    vvc_setmetatable(L, CLOCK);
-    return p;
+    return vvl_newclock_extra(L, 0);
+}
+
+/* Give the new clock p (on top) what the heap clock t holds (t is
+ * freed). */
+static void clock_adopt(lua_State *L, lclock *p, vv_clock *t)
+{
+    if (!t) return;
+    vvi_clock_move(&p->c, t);
+    vvl_clock_settle(L, -1, p);
 }
 
 /* The clock at argument i, or a "clock expected" argument error. */
 vv_clock *vvl_checkclock(lua_State *L, int i)
 {
-    lclock *p = (lclock *)vvc_testudata(L, i, CLOCK);
-    if (p == NULL || p->c == NULL) {
+    lclock *p = vvl_toclock(L, i);
+    if (p == NULL || !p->live) {
         vvc_typeerror(L, i, "clock");
         return NULL;                    /* not reached */
     }
-    return p->c;
+    return &p->c;
 }
 
 /* The clock at argument i, NULL when nil or absent. */
@@ -62,9 +101,11 @@ static int clock_textfail(lua_State *L, const char *what, const char *s,
     return luaL_error(L, "clock: %s \"%s\"", what, q);
 }
 
-/* Fill an empty clock from the table at t: string node -> counter. */
-static void clock_fromtable(lua_State *L, int t, vv_clock *c)
+/* Fill the empty clock p (at index ci) from the table at t: string node
+ * -> counter. */
+static void clock_fromtable(lua_State *L, int t, int ci, lclock *p)
 {
+    vv_clock *c = &p->c;
     lua_pushnil(L);
     while (lua_next(L, t)) {
         size_t len;
@@ -84,8 +125,9 @@ static void clock_fromtable(lua_State *L, int t, vv_clock *c)
                        "integer, got %s", node,
                        lua_type(L, -1) == LUA_TNUMBER
                            ? lua_tostring(L, -1) : luaL_typename(L, -1));
-        if ((rc = vv_clock_set(c, node, len, n)))
-            vvl_clock_fail(L, "clock", rc, node);
+        rc = vv_clock_set(c, node, len, n);
+        vvl_clock_settle(L, ci, p);     /* before anything can raise */
+        if (rc) vvl_clock_fail(L, "clock", rc, node);
         lua_pop(L, 1);
     }
 }
@@ -99,19 +141,19 @@ static int clock_new(lua_State *L)
     switch (lua_type(L, 1)) {
     case LUA_TNONE:
     case LUA_TNIL:
-        p = vvl_newclock(L);
-        if ((rc = vv_clock_new(&p->c))) return vvl_clock_fail(L, "clock", rc, "");
+        vvl_newclock(L);
         return 1;
     case LUA_TTABLE:
         p = vvl_newclock(L);
-        if ((rc = vv_clock_new(&p->c))) return vvl_clock_fail(L, "clock", rc, "");
-        clock_fromtable(L, 1, p->c);
+        clock_fromtable(L, 1, lua_gettop(L), p);
         return 1;
     case LUA_TSTRING: {
         size_t len;
         const char *s = lua_tolstring(L, 1, &len);
+        vv_clock *t = NULL;
         p = vvl_newclock(L);
-        rc = vv_clock_parse(s, len, &p->c);
+        rc = vv_clock_parse(s, len, &t);
+        clock_adopt(L, p, t);
         if (rc == VV_EOVERFLOW)
             return clock_textfail(L, "counter overflows (2^64 or more) in",
                                   s, len);
@@ -122,11 +164,12 @@ static int clock_new(lua_State *L)
         return 1;
     }
     default:
-        if (vvc_testudata(L, 1, CLOCK)) {
-            vv_clock *c = vvl_checkclock(L, 1);
+        if (vvl_toclock(L, 1)) {
+            vv_clock *c = vvl_checkclock(L, 1), *t = NULL;
             p = vvl_newclock(L);
-            if ((rc = vv_clock_copy(c, &p->c)))
-                return vvl_clock_fail(L, "clock", rc, "");
+            rc = vv_clock_copy(c, &t);
+            if (rc) return vvl_clock_fail(L, "clock", rc, "");
+            clock_adopt(L, p, t);
             return 1;
         }
         return vvc_typeerror(L, 1, "table, string or clock");
@@ -150,6 +193,7 @@ static int clock_tick(lua_State *L)
     size_t len;
     const char *node = vvl_checkstr(L, 2, &len);
     int rc = vv_clock_tick(c, node, len);
+    vvl_clock_settle(L, 1, vvl_toclock(L, 1));
     if (rc) return vvl_clock_fail(L, "tick", rc, node);
     lua_settop(L, 1);
     return 1;
@@ -166,8 +210,9 @@ static int clock_set(lua_State *L)
     if (rc == -2)
         return luaL_argerror(L, 3, "counter overflows (2^64 or more)");
     if (rc) return luaL_argerror(L, 3, "non-negative integer expected");
-    if ((rc = vv_clock_set(c, node, len, n)))
-        return vvl_clock_fail(L, "set", rc, node);
+    rc = vv_clock_set(c, node, len, n);
+    vvl_clock_settle(L, 1, vvl_toclock(L, 1));
+    if (rc) return vvl_clock_fail(L, "set", rc, node);
     lua_settop(L, 1);
     return 1;
 }
@@ -178,6 +223,7 @@ static int clock_merge(lua_State *L)
     vv_clock *c = vvl_checkclock(L, 1);
     vv_clock *o = vvl_checkclock(L, 2);
     int rc = vv_clock_merge(c, o);
+    vvl_clock_settle(L, 1, vvl_toclock(L, 1));
     if (rc) return vvl_clock_fail(L, "merge", rc, "");
     lua_settop(L, 1);
     return 1;
@@ -186,10 +232,11 @@ static int clock_merge(lua_State *L)
 /* c:copy() -> an independent clock equal to c. */
 static int clock_copy(lua_State *L)
 {
-    vv_clock *c = vvl_checkclock(L, 1);
+    vv_clock *c = vvl_checkclock(L, 1), *t = NULL;
     lclock *p = vvl_newclock(L);
-    int rc = vv_clock_copy(c, &p->c);
+    int rc = vv_clock_copy(c, &t);
     if (rc) return vvl_clock_fail(L, "copy", rc, "");
+    clock_adopt(L, p, t);
     return 1;
 }
 
@@ -238,7 +285,9 @@ static int clock_decode(lua_State *L)
     size_t len;
     const char *s = vvl_checkstr(L, 1, &len);
     lclock *p = vvl_newclock(L);
-    int rc = vv_clock_decode(s, len, &p->c);
+    vv_clock *t = NULL;
+    int rc = vv_clock_decode(s, len, &t);
+    clock_adopt(L, p, t);
     if (rc == VV_ECORRUPT)
         return luaL_error(L, "decode_clock: corrupt or truncated clock "
                           "encoding (%d bytes)", (int)len);
@@ -252,16 +301,17 @@ static int clock_decode(lua_State *L)
 /* tostring(c) -> "{a:1, b:2}". */
 static int clock_tostring(lua_State *L)
 {
-    lclock *p = (lclock *)luaL_checkudata(L, 1, CLOCK);
+    lclock *p = vvl_toclock(L, 1);
     box *x;
     size_t len = 0;
     int rc;
-    if (p->c == NULL) {
+    if (p == NULL) return vvc_typeerror(L, 1, "clock");
+    if (!p->live) {
         lua_pushliteral(L, "vv.clock (collected)");
         return 1;
     }
     x = vvl_newbox(L, BOX_MEM);
-    rc = vv_clock_format(p->c, (char **)&x->p, &len);
+    rc = vv_clock_format(&p->c, (char **)&x->p, &len);
     if (rc) return vvl_clock_fail(L, "tostring", rc, "");
     lua_pushlstring(L, (const char *)x->p, len);
     vvl_box_release(x);
@@ -291,10 +341,10 @@ static int clock_compare(lua_State *L)
 /* a == b: the same counters (a non-clock is never equal). */
 static int clock_eq(lua_State *L)
 {
-    lclock *a = (lclock *)vvc_testudata(L, 1, CLOCK);
-    lclock *b = (lclock *)vvc_testudata(L, 2, CLOCK);
-    lua_pushboolean(L, a && b && a->c && b->c &&
-                       vv_clock_compare(a->c, b->c) == VV_EQUAL);
+    lclock *a = vvl_toclock(L, 1);
+    lclock *b = vvl_toclock(L, 2);
+    lua_pushboolean(L, a && b && a->live && b->live &&
+                       vv_clock_compare(&a->c, &b->c) == VV_EQUAL);
     return 1;
 }
 
@@ -318,11 +368,12 @@ static int clock_le(lua_State *L)
 }
 
 /* __gc and __close: free the clock once. */
-static int clock_gc(lua_State *L)
+int vvl_clock_gc(lua_State *L)
 {
-    lclock *p = (lclock *)luaL_checkudata(L, 1, CLOCK);
-    vv_clock_free(p->c);
-    p->c = NULL;
+    lclock *p = vvl_toclock(L, 1);
+    if (p == NULL) return vvc_typeerror(L, 1, "clock");
+    if (p->live) vvi_clock_clear(&p->c);
+    p->live = 0;
     return 0;
 }
 
@@ -348,8 +399,7 @@ const luaL_Reg vvl_clock_metameth[] = {
     {"__lt", clock_lt},
     {"__le", clock_le},
     {"__len", clock_size},
-    {"__gc", clock_gc},
-    {"__close", clock_gc},
+    {"__close", vvl_clock_gc},
     {NULL, NULL}
 };
 

@@ -10,7 +10,7 @@
 /* The store at argument 1, open. */
 lstore *vvl_checkstore(lua_State *L)
 {
-    lstore *s = (lstore *)vvc_testudata(L, 1, STORE);
+    lstore *s = (lstore *)vvl_isudata(L, 1, VVL_UV_STORE);
     if (s == NULL) {
         vvc_typeerror(L, 1, "store");
         return NULL;                    /* not reached */
@@ -161,7 +161,10 @@ static int db_open(lua_State *L)
     s = (lstore *)vvc_newuserdata(L, sizeof *s);
     s->db = NULL;
     s->batch = 0;
-    vvc_setmetatable(L, STORE);
+    s->rd = NULL;
+    vvi_buf_init(&s->enc);
+    lua_pushvalue(L, VVL_UV(VVL_UV_STORE));
+    lua_setmetatable(L, -2);
     lua_newtable(L);                    /* per-keyspace settings */
     vvc_setuservalue(L, -2);
     rc = vv_db_open(&o, &s->db, &err);
@@ -177,16 +180,21 @@ static int db_open(lua_State *L)
 /* db:close(): close the store; safe to call again (also __gc/__close). */
 static int db_close(lua_State *L)
 {
-    lstore *s = (lstore *)luaL_checkudata(L, 1, STORE);
+    lstore *s = (lstore *)vvl_isudata(L, 1, VVL_UV_STORE);
+    if (s == NULL) return vvc_typeerror(L, 1, "store");
     vv_db_close(s->db);
+    vv_read_free(s->rd);
+    vvi_buf_free(&s->enc);
     s->db = NULL;
+    s->rd = NULL;
     return 0;
 }
 
 /* tostring(db) -> "vv.store (actor)" or "vv.store (closed)". */
 static int db_tostring(lua_State *L)
 {
-    lstore *s = (lstore *)luaL_checkudata(L, 1, STORE);
+    lstore *s = (lstore *)vvl_isudata(L, 1, VVL_UV_STORE);
+    if (s == NULL) return vvc_typeerror(L, 1, "store");
     if (s->db == NULL)
         lua_pushliteral(L, "vv.store (closed)");
     else

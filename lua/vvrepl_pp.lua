@@ -3,7 +3,8 @@
 -- given directly are shown raw; nested strings quoted; clocks (and
 -- anything with __tostring) in their text form; tables indented with
 -- sorted keys, on one line when they fit.  Tables are read raw: no
--- metamethod runs while showing.  Run with the tools' key order
+-- metamethod runs while showing (read results from db:get have their
+-- fields built first).  Run with the tools' key order
 -- (lua/tools/keyorder.lua).
 local before = ...
 local type, tostring, ipairs, next = type, tostring, ipairs, next
@@ -33,6 +34,9 @@ function show(v, indent, seen, depth, lead)
   if t ~= 'table' then return tostring(v) end
   local mt = getmetatable(v)
   if type(mt) == 'table' and mt.__tostring then return tostring(v) end
+  if type(mt) == 'table' and mt.__name == 'vv.read' and mt.materialize then
+    mt.materialize(v)        -- a read result: build its lazy fields first
+  end
   if seen[v] then return '<cycle>' end
   if next(v) == nil then return '{}' end
   if depth >= MAXDEPTH then return '{...}' end

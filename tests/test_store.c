@@ -61,6 +61,58 @@ static void test_put_get_single(void **st)
 }
 
 /* Seed: "newer replaces older" -- a write with the read's context. */
+/* vv_get_reuse: one read serves many keys of different sizes, a miss
+ * empties it, and what it shows is always the key just read. */
+static void test_get_reuse(void **st)
+{
+    uint64_t now = 1000;
+    vv_db *db = tu_open("s0", &now), *s1 = tu_open("s1", &now);
+    vv_read *r = NULL, *first;
+    const void *v;
+    size_t n;
+    char big[3000];
+    vv_clock *c;
+    (void)st;
+    memset(big, 'b', sizeof big);
+    tu_put(db, "ks", "small", "x", NULL);
+    assert_int_equal(vv_put(db, "ks", "big", 3, big, sizeof big, NULL, NULL),
+                     VV_OK);
+    assert_int_equal(vv_put(s1, "ks", "small", 5, "y", 1, NULL, NULL), VV_OK);
+    assert_int_equal(tu_copy(s1, db, "ks", "small"), 1);
+    assert_int_equal(vv_get_reuse(db, "ks", "big", 3, &r), VV_OK);
+    first = r;
+    assert_int_equal(vv_read_value(r, &v, &n), VV_OK);
+    assert_int_equal(n, sizeof big);
+    assert_memory_equal(v, big, sizeof big);
+    assert_int_equal(vv_get_reuse(db, "ks", "small", 5, &r), VV_OK);
+    assert_ptr_equal(r, first);                 /* the same read */
+    assert_int_equal(vv_read_count(r), 2);
+    assert_int_equal(vv_read_value(r, &v, &n), VV_ENOTFOUND);
+    assert_int_equal(vv_read_sibling(r, 0)->len, 1);
+    assert_memory_equal(vv_read_sibling(r, 0)->value, "x", 1);
+    assert_memory_equal(vv_read_sibling(r, 1)->value, "y", 1);
+    assert_int_equal(vv_clock_size(vv_read_context(r)), 2);
+    assert_int_equal(vv_get_reuse(db, "ks", "none", 4, &r), VV_ENOTFOUND);
+    assert_ptr_equal(r, first);
+    assert_int_equal(vv_read_count(r), 0);
+    assert_null(vv_read_sibling(r, 0));
+    assert_int_equal(vv_read_value(r, &v, &n), VV_ENOTFOUND);
+    assert_int_equal(vv_get_reuse(db, "ks", "big", 3, &r), VV_OK);
+    assert_int_equal(vv_read_count(r), 1);
+    c = vv_read_take_context(r);                /* the caller owns it */
+    assert_int_equal(vv_clock_size(c), 1);
+    assert_int_equal(vv_get_reuse(db, "ks", "small", 5, &r), VV_OK);
+    assert_int_equal(vv_clock_size(c), 1);
+    vv_clock_free(c);
+    vv_read_free(r);
+    r = NULL;                                   /* NULL: a new read */
+    assert_int_equal(vv_get_reuse(db, "ks", "none", 4, &r), VV_ENOTFOUND);
+    assert_null(r);
+    assert_int_equal(vv_get_reuse(NULL, "ks", "k", 1, &r), VV_EINVAL);
+    vv_db_close(db);
+    vv_db_close(s1);
+}
+
 static void test_newer_replaces_older(void **st)
 {
     vv_db *db = tu_open("s0", NULL);
@@ -686,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_actor_incarnation),
         cmocka_unit_test(test_put_get_single),
+        cmocka_unit_test(test_get_reuse),
         cmocka_unit_test(test_newer_replaces_older),
         cmocka_unit_test(test_concurrent_kept),
         cmocka_unit_test(test_eggs_milk_bacon),
