@@ -140,7 +140,7 @@ check: deps-all all $(TESTS) $(BENCHES) $(B)/embed
 # ---- benchmarks, examples --------------------------------------------
 $(B)/bench_%: bench/bench_%.c $(B)/libvv.a
 	$(CC) $(CFLAGS) $(LUA_CF) -Icore -Ilua -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
-bench: all $(BENCHES)
+bench: all hosts $(BENCHES)
 	@sh bench/run.sh $(BENCHES)
 
 $(B)/embed: examples/embed.c $(B)/libvv.a

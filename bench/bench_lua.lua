@@ -2,8 +2,10 @@
 --   1. put+get round trips through vv vs a pure-Lua store with the same
 --      semantics (dots, one context per key, siblings replaced by what the
 --      context saw), written here for the benchmark.
---   2. db:get of a single-sibling key vs a plain table lookup in a function.
--- Run by `make bench` as: LUA_CPATH=build/?.so lua5.4 bench/bench_lua.lua
+--   2. db:update (one call) vs the pure-Lua store's update, same semantics.
+--   3. db:get of a single-sibling key vs a plain table lookup in a function.
+-- Run by `make bench` on Lua 5.4 (the goal) and on LuaJIT (printed):
+--   LUA_CPATH=build/?.so lua5.4 bench/bench_lua.lua
 local vv = require "vv"
 local N = tonumber(os.getenv("VV_BENCH_KEYS") or "") or 100000
 
@@ -36,6 +38,22 @@ function PureStore:put(key, value, ctx)
   local out = {}                          -- the context handed back
   for a, n in pairs(st.ctx) do out[a] = n end
   return out
+end
+
+-- Read, call fn(value), write its result with what the read saw: the
+-- same read-modify-write as db:update, without building a read result.
+function PureStore:update(key, fn)
+  local st = self.keys[key]
+  local value, ctx = nil, nil
+  if st and #st.vers > 0 then
+    if #st.vers == 1 then value = st.vers[1].value end
+    ctx = {}
+    for a, n in pairs(st.ctx) do ctx[a] = n end
+  end
+  local v = fn(value)
+  if v == nil then return nil end
+  self:put(key, v, ctx)
+  return v
 end
 
 function PureStore:get(key)
@@ -90,7 +108,16 @@ local t_pure = best(function()
   end
 end)
 
--- 2. a single-sibling get vs a table lookup wrapped in a function
+-- 2. db:update vs the pure store's update
+local function incr(v) return v + 1 end
+local t_upd = best(function()
+  for i = 1, N do db:update("ks", keys[i], incr) end
+end)
+local t_pupd = best(function()
+  for i = 1, N do pure:update(keys[i], incr) end
+end)
+
+-- 3. a single-sibling get vs a table lookup wrapped in a function
 local plain = {}
 for i = 1, N do plain[keys[i]] = i end
 local function lookup(k) return plain[k] end
@@ -101,11 +128,22 @@ local t_tab = best(function()
   for i = 1, N do local _ = lookup(keys[i]) end
 end)
 
-print(string.format("== Lua module (bench/bench_lua.lua, %s, %d keys, best of 3)", _VERSION, N))
+local host = jit and jit.version or _VERSION
+local goal = not jit               -- the goal is set for Lua 5.4
+local why = "missed: each round trip builds a read table and two clocks"
+  .. " (Lua allocations and their collection) and crosses the C API"
+  .. " about 40 times; db:update avoids the objects"
+print(string.format("== Lua module (bench/bench_lua.lua, %s, %d keys, best of 3)", host, N))
 print(string.format("%-46s %12s %12s %8s  %s", "", "vv", "baseline", "ratio", "goal"))
+local ratio = t_pure / t_vv
 print(string.format("%-46s %9.0f/s %9.0f/s %7.1fx  %s",
   "get+put round trips vs pure-Lua same semantics",
-  N / t_vv, N / t_pure, t_pure / t_vv, ">= 10x faster"))
+  N / t_vv, N / t_pure, ratio,
+  not goal and "(printed)" or ratio >= 10 and ">= 10x: met"
+  or ">= 10x: " .. why))
+print(string.format("%-46s %9.0f/s %9.0f/s %7.1fx  %s",
+  "db:update vs pure-Lua update, same semantics",
+  N / t_upd, N / t_pupd, t_pupd / t_upd, "(printed)"))
 print(string.format("%-46s %9.0f ns %9.0f ns %7.1fx  %s",
   "db:get (1 sibling) vs table lookup in a function",
   t_get / N * 1e9, t_tab / N * 1e9, t_get / t_tab, "(printed)"))

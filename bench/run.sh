@@ -11,5 +11,10 @@ for s in bench/*.lua; do
     [ -f "$s" ] || continue
     echo
     LUA_CPATH="${B:-build}/?.so" lua5.4 "$s" || { echo "bench: $s failed"; status=1; }
+    if command -v luajit >/dev/null 2>&1 && [ -f "${B:-build}/luajit/vv.so" ]; then
+        echo
+        LUA_CPATH="${B:-build}/luajit/?.so" luajit "$s" ||
+            { echo "bench: $s (LuaJIT) failed"; status=1; }
+    fi
 done
 exit $status

@@ -71,7 +71,7 @@ int vvi_clock_heap(const vv_clock *c)
     return 0;
 }
 
-void vvi_clock_move(vv_clock *dst, vv_clock *src)
+void vvi_clock_take(vv_clock *dst, vv_clock *src)
 {
     if (src->e == src->ie) {
         memcpy(dst->ie, src->ie, src->n * sizeof *src->e);
@@ -82,6 +82,12 @@ void vvi_clock_move(vv_clock *dst, vv_clock *src)
         dst->cap = src->cap;
     }
     dst->n = src->n;
+    vvi_clock_init(src);
+}
+
+void vvi_clock_move(vv_clock *dst, vv_clock *src)
+{
+    vvi_clock_take(dst, src);
     vvi_free(src);
 }
 

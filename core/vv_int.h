@@ -125,7 +125,9 @@ int vvi_clock_push(vv_clock *c, const char *node, size_t len, uint64_t n);
 void vvi_clock_init(vv_clock *c);
 void vvi_clock_clear(vv_clock *c);
 int  vvi_clock_heap(const vv_clock *c);
-/* Move src's entries into the empty clock dst and free src. */
+/* Move src's entries into the empty clock dst: take leaves src empty,
+ * move frees it (a clock from vv_clock_new). */
+void vvi_clock_take(vv_clock *dst, vv_clock *src);
 void vvi_clock_move(vv_clock *dst, vv_clock *src);
 /* Encode/decode clock body (without the format byte) into/from streams. */
 void vvi_clock_put(vvi_buf *b, const vv_clock *c);

@@ -213,6 +213,76 @@ describe("store", function()
   end)
 end)
 
+describe("db:update", function()
+  it("reads, calls the function and writes its result", function()
+    local db = vv.open { node = "s0" }
+    eq(db:update("ks", "n", function(v) eq(v, nil); return 1 end), 1)
+    eq(db:update("ks", "n", function(v) return v + 1 end), 2)
+    local r = db:get("ks", "n")
+    eq(r.value, 2)
+    eq(#r.siblings, 1)
+    eq(r.siblings[1].counter, 2)
+    eq(db:update("ks", "t", function() return { a = { 1, 2 } } end).a[2], 2)
+    eq(db:get("ks", "t").value.a[1], 1)
+    db:close()
+  end)
+
+  it("writes nothing when the function returns nil", function()
+    local db = vv.open { node = "s0" }
+    db:put("ks", "k", "v")
+    local before = db:export("ks", "k")
+    eq(db:update("ks", "k", function() return nil end), nil)
+    eq(db:export("ks", "k"), before)
+    eq(db:update("ks", "absent", function() end), nil)
+    eq(db:get("ks", "absent"), nil)
+    db:close()
+  end)
+
+  it("keeps a write made while the function ran as a sibling", function()
+    local db = vv.open { node = "s0" }
+    db:put("ks", "k", "a")
+    db:update("ks", "k", function(v)
+      db:put("ks", "k", "meanwhile")         -- a blind write in between
+      return v .. "+"
+    end)
+    local r = db:get("ks", "k")
+    eq(#r.siblings, 2)
+    local got = { r.values[1], r.values[2] }
+    table.sort(got)
+    eq(got[1], "a+")
+    eq(got[2], "meanwhile")
+    db:close()
+  end)
+
+  it("replaces every sibling it read, and sees the resolved value", function()
+    local a, b = vv.open { node = "s0" }, vv.open { node = "s1" }
+    a:keyspace("p", { resolver = "lww" })
+    a:put("p", "k", 1)
+    b:put("p", "k", 2)
+    a:merge("p", "k", b:export("p", "k"))
+    eq(#a:get("p", "k").siblings, 2)
+    local want, seen = a:get("p", "k").value, nil
+    assert(want == 1 or want == 2)
+    a:update("p", "k", function(v) seen = v; return v * 10 end)
+    eq(seen, want)
+    eq(#a:get("p", "k").siblings, 1)
+    eq(a:get("p", "k").value, seen * 10)
+    a:close(); b:close()
+  end)
+
+  it("leaves the key unchanged when the function fails or returns junk", function()
+    local db = vv.open { node = "s0" }
+    db:put("ks", "k", 5)
+    local before = db:export("ks", "k")
+    raises("boom", db.update, db, "ks", "k", function() error("boom") end)
+    raises("update: the function's result cannot be stored", db.update, db,
+           "ks", "k", function() return print end)
+    raises("function expected", db.update, db, "ks", "k", 42)
+    eq(db:export("ks", "k"), before)
+    db:close()
+  end)
+end)
+
 describe("keyspace", function()
   it("returns its configuration", function()
     local db = vv.open { node = "s0" }
