@@ -95,11 +95,16 @@ void vvi_sum_set(void *p, size_t n);
 
 /* ---- clocks: internal access ---------------------------------------- */
 #define VVI_INL 23            /* names up to this long live in the entry */
+#define VVI_KEY 24            /* name bytes every entry keeps in inl */
+/* inl holds the name's first VVI_KEY bytes, zero padded: the whole name
+ * when it fits (len <= VVI_INL), else a prefix of the heap copy.  Read as
+ * three big-endian words it orders entries like the bytes do, so a walk
+ * compares integers and looks at longer names only on a tie. */
 typedef struct vvi_centry {
+    char inl[VVI_KEY];
     uint64_t n;
     uint32_t len;
     char *heap;               /* owned name when len > VVI_INL */
-    char inl[VVI_INL + 1];
 } vvi_centry;
 
 /* The entry's name (len bytes, not NUL-terminated). */
