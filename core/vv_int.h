@@ -257,3 +257,8 @@ int      vvi_state_write(vvi_state *s, const vvi_ent *cc, size_t ncc,
 /* s := merge(s, o).  Commutative, associative, idempotent. */
 int      vvi_state_merge(vvi_state *s, const vvi_state *o);
 size_t   vvi_state_live(const vvi_state *s);
+/* The live versions of s in the order a read shows them -- actor name
+ * (an[a], al[a] bytes), then counter -- as pointers into s, into out
+ * (room for s->nv).  Returns how many. */
+size_t   vvi_state_values(const vvi_state *s, char *const *an,
+                          const uint8_t *al, const vvi_ver **out);
