@@ -30,16 +30,93 @@ int vv_clock_new(vv_clock **out)
     return VV_OK;
 }
 
+/* ---- entries and their order ------------------------------------- */
+/* Word k (0..2) of an entry's key, as stored (native byte order). */
+static inline uint64_t key_raw(const vvi_centry *e, int k)
+{
+    uint64_t x;
+    memcpy(&x, e->inl + 8 * k, 8);
+    return x;
+}
+
+/* A stored key word as a big-endian number: bytewise order. */
+static inline uint64_t key_be(uint64_t x)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return x;
+#elif defined(__GNUC__)
+    return __builtin_bswap64(x);
+#else
+    unsigned char b[8];
+    uint64_t v = 0;
+    int i;
+    memcpy(b, &x, 8);
+    for (i = 0; i < 8; i++) v = v << 8 | b[i];
+    return v;
+#endif
+}
+
+/* Kept out of the walks' loops: names longer than the key are rare. */
+#if defined(__GNUC__)
+#define CLOCK_NOINLINE __attribute__((noinline))
+#else
+#define CLOCK_NOINLINE
+#endif
+
+/* Past equal keys: names longer than the key go on to their tails; else
+ * one is a prefix of the other (zero padding and zero bytes look alike
+ * in keys) and the shorter comes first. */
+static CLOCK_NOINLINE int cent_tail(const vvi_centry *a, const vvi_centry *b)
+{
+    if (a->len > VVI_KEY && b->len > VVI_KEY)
+        return vvi_node_cmp(a->heap + VVI_KEY, a->len - VVI_KEY,
+                            b->heap + VVI_KEY, b->len - VVI_KEY);
+    return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* Bytewise order of two entries' names (shorter prefix first), the same
+ * as vvi_node_cmp on the names: three word compares for most pairs. */
+static inline int cent_cmp(const vvi_centry *a, const vvi_centry *b)
+{
+    uint64_t x = key_raw(a, 0), y = key_raw(b, 0);
+    if (x == y) {
+        x = key_raw(a, 1);
+        y = key_raw(b, 1);
+        if (x == y) {
+            x = key_raw(a, 2);
+            y = key_raw(b, 2);
+            if (x == y) return cent_tail(a, b);
+        }
+    }
+    return key_be(x) < key_be(y) ? -1 : 1;
+}
+
+/* Do two entries carry the same name?  One branch for most pairs. */
+static inline int cent_eq(const vvi_centry *a, const vvi_centry *b)
+{
+    uint64_t d = (key_raw(a, 0) ^ key_raw(b, 0)) | (key_raw(a, 1) ^ key_raw(b, 1))
+               | (key_raw(a, 2) ^ key_raw(b, 2)) | (a->len ^ b->len);
+    return !d && (a->len <= VVI_KEY || cent_tail(a, b) == 0);
+}
+
+/* Fill e's key and length from name (not its counter or heap copy). */
+static void cent_key(vvi_centry *e, const char *name, size_t len)
+{
+    memset(e->inl, 0, VVI_KEY);
+    memcpy(e->inl, name, len < VVI_KEY ? len : VVI_KEY);
+    e->len = (uint32_t)len;
+}
+
 /* Give entry e a copy of name.  @return VV_OK or VV_ENOMEM. */
 static int cent_set(vvi_centry *e, const char *name, size_t len, uint64_t n)
 {
+    cent_key(e, name, len);
     e->n = n;
-    e->len = (uint32_t)len;
     e->heap = NULL;
     if (len > VVI_INL) {
         if (!(e->heap = vvi_malloc(len))) return VV_ENOMEM;
         memcpy(e->heap, name, len);
-    } else memcpy(e->inl, name, len);
+    }
     return VV_OK;
 }
 
@@ -121,9 +198,12 @@ static int clock_reserve(vv_clock *c, size_t n)
 static long clock_find(const vv_clock *c, const char *node, size_t len)
 {
     size_t lo = 0, hi = c->n;
+    vvi_centry probe;
+    cent_key(&probe, node, len);
+    probe.heap = (char *)node;                  /* read only, for the tail */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int r = vvi_node_cmp(vvi_cname(&c->e[mid]), c->e[mid].len, node, len);
+        int r = cent_cmp(&c->e[mid], &probe);
         if (r == 0) return (long)mid;
         if (r < 0) lo = mid + 1; else hi = mid;
     }
@@ -147,11 +227,14 @@ int vv_clock_copy(const vv_clock *c, vv_clock **out)
     if (!c) return VV_EINVAL;
     if ((rc = vv_clock_new(&d))) return rc;
     if (clock_reserve(d, c->n)) { vv_clock_free(d); return VV_ENOMEM; }
-    for (i = 0; i < c->n; i++)
-        if (vvi_clock_push(d, vvi_cname(&c->e[i]), c->e[i].len, c->e[i].n)) {
+    for (i = 0; i < c->n; i++, d->n++) {
+        d->e[i] = c->e[i];                       /* inline names come along */
+        if (c->e[i].len > VVI_INL &&
+            cent_set(&d->e[i], c->e[i].heap, c->e[i].len, c->e[i].n)) {
             vv_clock_free(d);
             return VV_ENOMEM;
         }
+    }
     *out = d;
     return VV_OK;
 }
@@ -207,29 +290,40 @@ int vv_clock_tick(vv_clock *c, const char *node, size_t len)
     return vv_clock_set(c, node, len, n + 1);
 }
 
-/* Pointwise max.  With the same node set it works in place; otherwise it
- * builds the union in a new array, leaving c unchanged on failure. */
+/* Pointwise max.  A first walk finds the nodes c lacks and whether any
+ * counter of c must rise.  With no new node the maxima are taken in
+ * place; otherwise the union is built in one new array, leaving c
+ * unchanged on failure. */
 int vv_clock_merge(vv_clock *c, const vv_clock *o)
 {
-    size_t i = 0, j = 0, extra = 0, k = 0;
-    vvi_centry *res;
+    size_t i, j, extra = 0, ours = 0, k = 0;
+    vvi_centry *res, *x, *xend, *rise = NULL;
+    const vvi_centry *y, *yend, *rise_o = NULL;
     unsigned char *isnew;
     if (!c || !o) return VV_EINVAL;
-    while (i < c->n && j < o->n) {               /* count new nodes */
-        int r = vvi_node_cmp(vvi_cname(&c->e[i]), c->e[i].len,
-                             vvi_cname(&o->e[j]), o->e[j].len);
-        if (r == 0) { i++; j++; }
-        else if (r < 0) i++;
-        else { extra++; j++; }
+    x = c->e;
+    xend = x + c->n;
+    y = o->e;
+    yend = y + o->n;
+    while (x != xend && y != yend) {             /* count new nodes */
+        if (cent_eq(x, y)) {
+            if (y->n > x->n && !rise) { rise = x; rise_o = y; }
+            x++;
+            y++;
+        } else if (cent_cmp(x, y) < 0) { ours++; x++; }
+        else { extra++; y++; }
     }
-    extra += o->n - j;
-    if (extra == 0) {
-        for (i = 0, j = 0; j < o->n; i++) {
-            if (c->e[i].len == o->e[j].len &&
-                memcmp(vvi_cname(&c->e[i]), vvi_cname(&o->e[j]), c->e[i].len) == 0) {
-                if (o->e[j].n > c->e[i].n) c->e[i].n = o->e[j].n;
-                j++;
-            }
+    extra += (size_t)(yend - y);
+    if (extra == 0) {                            /* o's nodes are all in c */
+        if (!rise) return VV_OK;
+        if (!ours) {                             /* o's entries line up with c's */
+            for (x = rise, y = rise_o; y < yend; y++, x++)
+                if (y->n > x->n) x->n = y->n;
+            return VV_OK;
+        }
+        for (x = rise, y = rise_o; y < yend; y++, x++) {
+            while (!cent_eq(x, y)) x++;
+            if (y->n > x->n) x->n = y->n;
         }
         return VV_OK;
     }
@@ -238,16 +332,16 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
     if (!res) return VV_ENOMEM;
     isnew = (unsigned char *)(res + c->n + extra);
     for (i = 0, j = 0; i < c->n || j < o->n; k++) {
-        int r = i == c->n ? 1 : j == o->n ? -1
-              : vvi_node_cmp(vvi_cname(&c->e[i]), c->e[i].len,
-                             vvi_cname(&o->e[j]), o->e[j].len);
+        int r = i == c->n ? 1 : j == o->n ? -1 : cent_cmp(&c->e[i], &o->e[j]);
         isnew[k] = r > 0;
         if (r <= 0) {
             res[k] = c->e[i++];                  /* moves c's name */
             if (r == 0 && o->e[j].n > res[k].n) res[k].n = o->e[j].n;
             if (r == 0) j++;
         } else {
-            if (cent_set(&res[k], vvi_cname(&o->e[j]), o->e[j].len, o->e[j].n)) {
+            res[k] = o->e[j];                    /* inline names come along */
+            if (o->e[j].len > VVI_INL &&
+                cent_set(&res[k], o->e[j].heap, o->e[j].len, o->e[j].n)) {
                 while (k-- > 0) if (isnew[k]) cent_free(&res[k]);
                 vvi_free(res);                   /* c still owns its names */
                 return VV_ENOMEM;
@@ -261,25 +355,32 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
     return VV_OK;
 }
 
+/* One walk over both clocks in name order. */
 int vv_clock_compare(const vv_clock *a, const vv_clock *b)
 {
-    size_t i = 0, j = 0;
+    const vvi_centry *x = a->e, *xend = x + a->n, *y = b->e, *yend = y + b->n;
     int less = 0, more = 0;     /* a has something smaller / greater */
-    while (i < a->n || j < b->n) {
-        int r;
-        if (i == a->n) r = 1;
-        else if (j == b->n) r = -1;
-        else r = vvi_node_cmp(vvi_cname(&a->e[i]), a->e[i].len,
-                              vvi_cname(&b->e[j]), b->e[j].len);
-        if (r < 0) { more = 1; i++; }
-        else if (r > 0) { less = 1; j++; }
-        else {
-            if (a->e[i].n < b->e[j].n) less = 1;
-            else if (a->e[i].n > b->e[j].n) more = 1;
-            i++; j++;
+    while (x != xend && y != yend) {
+        if (cent_eq(x, y)) {
+            if (x->n != y->n) {
+                if (x->n < y->n) less = 1; else more = 1;
+                if (less & more) return VV_CONCURRENT;
+            }
+            x++;
+            y++;
+        } else if (cent_cmp(x, y) < 0) {
+            more = 1;
+            x++;
+            if (less) return VV_CONCURRENT;
+        } else {
+            less = 1;
+            y++;
+            if (more) return VV_CONCURRENT;
         }
-        if (less && more) return VV_CONCURRENT;
     }
+    more |= x < xend;
+    less |= y < yend;
+    if (less && more) return VV_CONCURRENT;
     if (less) return VV_BEFORE;
     if (more) return VV_AFTER;
     return VV_EQUAL;
@@ -324,10 +425,9 @@ int vvi_clock_get(vvi_rd *r, vv_clock *c)
         name = vvi_rd_bytes(r, (size_t)len);
         cnt = vvi_rd_varint(r);
         if (r->err || cnt == 0) return r->err = VV_ECORRUPT;
-        if (c->n && vvi_node_cmp(vvi_cname(&c->e[c->n - 1]), c->e[c->n - 1].len,
-                                 (const char *)name, (size_t)len) >= 0)
-            return r->err = VV_ECORRUPT;
         if (vvi_clock_push(c, (const char *)name, (size_t)len, cnt)) return VV_ENOMEM;
+        if (c->n > 1 && cent_cmp(&c->e[c->n - 2], &c->e[c->n - 1]) >= 0)
+            return r->err = VV_ECORRUPT;
     }
     return VV_OK;
 }

@@ -40,10 +40,35 @@ static void *grow(void *p, const void *inl, size_t n, size_t cap, size_t size)
     return q;
 }
 
-/* Counter of actor a in a context sorted by actor number (0 if absent). */
-uint64_t vvi_ctx_get(const vvi_ent *ctx, size_t n, uint32_t a)
+/* Make room for n context entries and m versions (keeping what s holds).
+ * Leaves s as it was on failure. */
+static int state_reserve(vvi_state *s, size_t n, size_t m)
+{
+    if (n > s->capctx) {
+        vvi_ent *e = grow(s->ctx, s->ictx, s->nctx, n, sizeof *e);
+        if (!e) return VV_ENOMEM;
+        s->ctx = e;
+        s->capctx = n;
+    }
+    if (m > s->capv) {
+        vvi_ver *v = grow(s->v, s->iv, s->nv, m, sizeof *v);
+        if (!v) return VV_ENOMEM;
+        s->v = v;
+        s->capv = m;
+    }
+    return VV_OK;
+}
+
+/* Counter of actor a in a context sorted by actor number (0 if absent):
+ * a short context is scanned, a long one searched. */
+static inline uint64_t ctx_get(const vvi_ent *ctx, size_t n, uint32_t a)
 {
     size_t lo = 0, hi = n;
+    if (n <= 8) {
+        for (; lo < n && ctx[lo].a <= a; lo++)
+            if (ctx[lo].a == a) return ctx[lo].n;
+        return 0;
+    }
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (ctx[mid].a == a) return ctx[mid].n;
@@ -52,18 +77,24 @@ uint64_t vvi_ctx_get(const vvi_ent *ctx, size_t n, uint32_t a)
     return 0;
 }
 
+uint64_t vvi_ctx_get(const vvi_ent *ctx, size_t n, uint32_t a)
+{
+    return ctx_get(ctx, n, a);
+}
+
 /* ctx[a] := max(ctx[a], n), keeping the context sorted. */
 int vvi_ctx_max(vvi_state *s, uint32_t a, uint64_t n)
 {
     size_t lo = 0, hi = s->nctx;
     if (n == 0) return VV_OK;
-    while (lo < hi) {
+    if (hi <= 8) while (lo < hi && s->ctx[lo].a < a) lo++;
+    else while (lo < hi) {                       /* first entry >= a */
         size_t mid = (lo + hi) / 2;
-        if (s->ctx[mid].a == a) {
-            if (s->ctx[mid].n < n) s->ctx[mid].n = n;
-            return VV_OK;
-        }
         if (s->ctx[mid].a < a) lo = mid + 1; else hi = mid;
+    }
+    if (lo < s->nctx && s->ctx[lo].a == a) {
+        if (s->ctx[lo].n < n) s->ctx[lo].n = n;
+        return VV_OK;
     }
     if (s->nctx == s->capctx) {
         size_t cap = s->capctx * 2;
@@ -117,40 +148,70 @@ void vvi_state_encode(const vvi_state *s, vvi_buf *b)
     if (s->seq) vvi_buf_varint(b, s->seq);
 }
 
-int vvi_state_decode(vvi_state *s, const void *p, size_t n)
+/* A LEB128 varint at p (before end) as vvi_rd_varint reads it: canonical,
+ * at most 10 bytes.  Returns the byte after it, or NULL. */
+static inline const unsigned char *get_varint(const unsigned char *p,
+                                              const unsigned char *end,
+                                              uint64_t *out)
 {
-    vvi_rd r;
-    uint64_t cnt, i;
+    uint64_t v = 0;
+    unsigned shift = 0, c;
+    if (p < end && *p < 0x80) {              /* one byte: most counts */
+        *out = *p;
+        return p + 1;
+    }
+    do {
+        if (p == end || shift > 63) return NULL;
+        c = *p++;
+        if (shift == 63 && c > 1) return NULL;
+        v |= (uint64_t)(c & 0x7f) << shift;
+        shift += 7;
+    } while (c & 0x80);
+    if (c == 0 && shift > 7) return NULL;    /* not the shortest form */
+    *out = v;
+    return p;
+}
+
+/* One pass over the bytes straight into the state's arrays, sized once
+ * from the counts (bounded by the bytes left, so a forged count cannot
+ * ask for much). */
+int vvi_state_decode(vvi_state *s, const void *buf, size_t n)
+{
+    const unsigned char *p = buf, *end = p + n;
+    uint64_t cnt, i, a, c, lt;
     vvi_state_init(s);
-    vvi_rd_init(&r, p, n);
-    if (vvi_rd_byte(&r) != STATE_FORMAT) return VV_ECORRUPT;
-    cnt = vvi_rd_varint(&r);
-    if (r.err || cnt > n) return VV_ECORRUPT;
+    if (n == 0 || *p++ != STATE_FORMAT) return VV_ECORRUPT;
+    if (!(p = get_varint(p, end, &cnt)) || cnt > (uint64_t)(end - p) / 2)
+        return VV_ECORRUPT;                  /* each entry: 2 bytes or more */
+    if (state_reserve(s, (size_t)cnt, 0)) return VV_ENOMEM;
     for (i = 0; i < cnt; i++) {
-        uint64_t a = vvi_rd_varint(&r), c = vvi_rd_varint(&r);
-        if (r.err || a > UINT32_MAX || c == 0) goto bad;
-        if (s->nctx && s->ctx[s->nctx - 1].a >= a) goto bad;
-        if (vvi_ctx_max(s, (uint32_t)a, c)) { vvi_state_free(s); return VV_ENOMEM; }
+        vvi_ent *e = &s->ctx[i];
+        if (!(p = get_varint(p, end, &a)) || !(p = get_varint(p, end, &c)))
+            goto bad;
+        if (a > UINT32_MAX || c == 0 || (i && e[-1].a >= a)) goto bad;
+        e->a = (uint32_t)a;
+        e->n = c;
     }
-    cnt = vvi_rd_varint(&r);
-    if (r.err || cnt > n) goto bad;
+    s->nctx = (size_t)cnt;
+    if (!(p = get_varint(p, end, &cnt)) || cnt > (uint64_t)(end - p) / 4)
+        goto bad;                            /* each version: 4 or more */
+    if (state_reserve(s, 0, (size_t)cnt)) { vvi_state_free(s); return VV_ENOMEM; }
     for (i = 0; i < cnt; i++) {
-        vvi_ver v;
-        uint64_t a = vvi_rd_varint(&r), lt;
-        v.n = vvi_rd_varint(&r);
-        v.ts = vvi_rd_varint(&r);
-        lt = vvi_rd_varint(&r);
-        if (r.err || a > UINT32_MAX) goto bad;
-        v.a = (uint32_t)a;
-        v.tomb = (int)(lt & 1);
-        v.len = (size_t)(lt >> 1);
-        v.val = vvi_rd_bytes(&r, v.len);
-        if (r.err) goto bad;
-        if (vvi_state_add(s, &v)) { vvi_state_free(s); return VV_ENOMEM; }
+        vvi_ver *v = &s->v[i];
+        if (!(p = get_varint(p, end, &a)) || !(p = get_varint(p, end, &v->n)) ||
+            !(p = get_varint(p, end, &v->ts)) || !(p = get_varint(p, end, &lt)))
+            goto bad;
+        if (a > UINT32_MAX || (lt >> 1) > (uint64_t)(end - p)) goto bad;
+        v->a = (uint32_t)a;
+        v->tomb = (int)(lt & 1);
+        v->len = (size_t)(lt >> 1);
+        v->val = p;
+        p += v->len;
     }
-    if (r.p != r.end) {                          /* the change log's seq */
-        s->seq = vvi_rd_varint(&r);
-        if (r.err || s->seq == 0 || r.p != r.end) goto bad;
+    s->nv = (size_t)cnt;
+    if (p != end) {                              /* the change log's seq */
+        if (!(p = get_varint(p, end, &s->seq)) || s->seq == 0 || p != end)
+            goto bad;
     }
     return VV_OK;
 bad:
@@ -159,9 +220,40 @@ bad:
 }
 
 /* Does version v's dot fall inside context ctx? */
-static int covered(const vvi_ent *ctx, size_t n, const vvi_ver *v)
+static inline int covered(const vvi_ent *ctx, size_t n, const vvi_ver *v)
 {
-    return v->n <= vvi_ctx_get(ctx, n, v->a);
+    return v->n <= ctx_get(ctx, n, v->a);
+}
+
+/* s->ctx := s->ctx ⊔ cc (sorted by actor, as every context is): one walk
+ * raises the counters s has; actors s lacks are merged in from the end,
+ * in place. */
+static int ctx_absorb(vvi_state *s, const vvi_ent *cc, size_t ncc)
+{
+    size_t i = 0, j, k, missing = 0;
+    for (j = 0; j < ncc; j++) {
+        vvi_assert(j == 0 || cc[j].a > cc[j - 1].a);
+        while (i < s->nctx && s->ctx[i].a < cc[j].a) i++;
+        if (i < s->nctx && s->ctx[i].a == cc[j].a) {
+            if (s->ctx[i].n < cc[j].n) s->ctx[i].n = cc[j].n;
+        } else if (cc[j].n) missing++;
+    }
+    if (!missing) return VV_OK;
+    if (state_reserve(s, s->nctx + missing, 0)) return VV_ENOMEM;
+    i = s->nctx;                                 /* counters already raised */
+    k = s->nctx + missing;
+    for (j = ncc; j > 0 && k > i; ) {
+        const vvi_ent *e = &cc[j - 1];
+        if (i > 0 && s->ctx[i - 1].a >= e->a) {
+            s->ctx[--k] = s->ctx[--i];
+            if (s->ctx[k].a == e->a) j--;
+        } else if (e->n) {
+            s->ctx[--k] = *e;
+            j--;
+        } else j--;
+    }
+    s->nctx += missing;
+    return VV_OK;
 }
 
 int vvi_state_write(vvi_state *s, const vvi_ent *cc, size_t ncc,
@@ -172,11 +264,14 @@ int vvi_state_write(vvi_state *s, const vvi_ent *cc, size_t ncc,
     /* On failure s is half-updated; callers discard it (the store aborts
      * the transaction), so no rollback is needed here. */
     for (i = 0; i < s->nv; i++)                 /* drop what cc had seen */
-        if (!covered(cc, ncc, &s->v[i])) s->v[k++] = s->v[i];
+        if (!covered(cc, ncc, &s->v[i])) {
+            if (k != i) s->v[k] = s->v[i];
+            k++;
+        }
     s->nv = k;
-    if ((rc = vvi_state_add(s, v))) return rc;
-    for (i = 0; i < ncc; i++)
-        if ((rc = vvi_ctx_max(s, cc[i].a, cc[i].n))) return rc;
+    if (k < s->capv) s->v[s->nv++] = *v;
+    else if ((rc = vvi_state_add(s, v))) return rc;
+    if ((rc = ctx_absorb(s, cc, ncc))) return rc;
     return vvi_ctx_max(s, v->a, v->n);
 }
 
@@ -202,29 +297,73 @@ static long find_dot(const vvi_state *s, uint32_t a, uint64_t n)
     return -1;
 }
 
+/* Number of actors in the union of two sorted contexts. */
+static size_t ctx_union(const vvi_ent *a, size_t na, const vvi_ent *b,
+                        size_t nb)
+{
+    size_t i = 0, j = 0, k = 0;
+    while (i < na && j < nb) {
+        uint32_t x = a[i].a, y = b[j].a;
+        i += x <= y;
+        j += y <= x;
+        k++;
+    }
+    return k + (na - i) + (nb - j);
+}
+
+/* s->ctx := s->ctx ⊔ o (sorted), merged from the end in place: s->ctx
+ * has room for the nc actors of the union. */
+static void ctx_join(vvi_state *s, const vvi_ent *o, size_t no, size_t nc)
+{
+    size_t i = s->nctx, j = no, k = nc;
+    vvi_ent *c = s->ctx;
+    while (j > 0) {
+        if (i > 0 && c[i - 1].a > o[j - 1].a) c[--k] = c[--i];
+        else if (i > 0 && c[i - 1].a == o[j - 1].a) {
+            k--;
+            i--;
+            j--;
+            c[k].a = c[i].a;
+            c[k].n = c[i].n > o[j].n ? c[i].n : o[j].n;
+        } else c[--k] = o[--j];
+    }
+    s->nctx = nc;                    /* c[0..i) stayed where it was */
+}
+
+/* In place, in three steps: find o's versions that s has not seen and
+ * the size of the joined context; make room (s is unchanged when that
+ * fails); then keep s's versions unless o replaced them, append o's new
+ * ones and join the contexts from the end.  Small states never allocate. */
 int vvi_state_merge(vvi_state *s, const vvi_state *o)
 {
-    vvi_state r;
-    size_t i;
-    int rc = VV_OK;
-    vvi_state_init(&r);
-    for (i = 0; i < s->nv && !rc; i++) {      /* ours, unless o replaced it */
+    unsigned char fstack[64], *fresh = fstack;
+    size_t i, k, add = 0, nc;
+    if (s == o) return VV_OK;                 /* a join with itself */
+    if (o->nv > sizeof fstack && !(fresh = vvi_malloc(o->nv))) return VV_ENOMEM;
+    for (i = 0; i < o->nv; i++) {             /* theirs we had not seen */
+        const vvi_ver *v = &o->v[i];
+        fresh[i] = !covered(s->ctx, s->nctx, v) && find_dot(s, v->a, v->n) < 0;
+        add += fresh[i];
+    }
+    nc = ctx_union(s->ctx, s->nctx, o->ctx, o->nctx);
+    if (state_reserve(s, nc, s->nv + add)) {
+        if (fresh != fstack) vvi_free(fresh);
+        return VV_ENOMEM;
+    }
+    for (i = 0, k = 0; i < s->nv; i++) {      /* ours, unless o replaced it */
         const vvi_ver *v = &s->v[i];
         long j = find_dot(o, v->a, v->n);
-        if (j >= 0) rc = vvi_state_add(&r, ver_cmp(v, &o->v[j]) >= 0 ? v : &o->v[j]);
-        else if (!covered(o->ctx, o->nctx, v)) rc = vvi_state_add(&r, v);
+        if (j >= 0 && ver_cmp(v, &o->v[j]) < 0) s->v[k++] = o->v[j];
+        else if (j >= 0 || !covered(o->ctx, o->nctx, v)) {
+            if (k != i) s->v[k] = *v;
+            k++;
+        }
     }
-    for (i = 0; i < o->nv && !rc; i++) {      /* theirs we had not seen */
-        const vvi_ver *v = &o->v[i];
-        if (find_dot(s, v->a, v->n) < 0 && !covered(s->ctx, s->nctx, v))
-            rc = vvi_state_add(&r, v);
-    }
-    for (i = 0; i < s->nctx && !rc; i++) rc = vvi_ctx_max(&r, s->ctx[i].a, s->ctx[i].n);
-    for (i = 0; i < o->nctx && !rc; i++) rc = vvi_ctx_max(&r, o->ctx[i].a, o->ctx[i].n);
-    if (rc) { vvi_state_free(&r); return rc; }
-    r.seq = s->seq;                           /* still the same key */
-    vvi_state_free(s);
-    vvi_state_move(s, &r);
+    for (i = 0; i < o->nv; i++)
+        if (fresh[i]) s->v[k++] = o->v[i];
+    s->nv = k;
+    ctx_join(s, o->ctx, o->nctx, nc);         /* seq: still the same key */
+    if (fresh != fstack) vvi_free(fresh);
     return VV_OK;
 }
 
@@ -232,5 +371,29 @@ size_t vvi_state_live(const vvi_state *s)
 {
     size_t i, n = 0;
     for (i = 0; i < s->nv; i++) n += !s->v[i].tomb;
+    return n;
+}
+
+/* Order of two versions for a read: actor name, then counter. */
+static int ver_order(const vvi_ver *x, const vvi_ver *y, char *const *an,
+                     const uint8_t *al)
+{
+    if (x->a != y->a)
+        return vvi_node_cmp(an[x->a], al[x->a], an[y->a], al[y->a]);
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+size_t vvi_state_values(const vvi_state *s, char *const *an,
+                        const uint8_t *al, const vvi_ver **out)
+{
+    size_t i, k, n = 0;
+    for (i = 0; i < s->nv; i++) {              /* few: insertion */
+        const vvi_ver *t = &s->v[i];
+        if (t->tomb) continue;
+        for (k = n; k > 0 && ver_order(out[k - 1], t, an, al) > 0; k--)
+            out[k] = out[k - 1];
+        out[k] = t;
+        n++;
+    }
     return n;
 }

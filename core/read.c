@@ -145,16 +145,8 @@ static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
     const vvi_ver *stack[16], **live = stack;
     unsigned char *p;
     if (s->nv > 16 && !(live = vvi_malloc(s->nv * sizeof *live))) return VV_ENOMEM;
-    for (i = 0; i < s->nv; i++)
-        if (!s->v[i].tomb) {
-            live[n++] = &s->v[i];
-            bytes += s->v[i].len + db->act.al[s->v[i].a];
-        }
-    for (i = 1; i < n; i++) {                    /* few siblings: insertion */
-        const vvi_ver *t = live[i];
-        for (k = i; k > 0 && vvi_sib_cmp(db, live[k - 1], t) > 0; k--) live[k] = live[k - 1];
-        live[k] = t;
-    }
+    n = vvi_state_values(s, db->act.an, db->act.al, live);
+    for (i = 0; i < n; i++) bytes += live[i]->len + db->act.al[live[i]->a];
     for (i = 0; i < s->nctx; i++) bytes += db->act.al[s->ctx[i].a];
     if (read_room(out, n * sizeof *r->s + s->nctx * sizeof *r->rc + bytes)) {
         if (live != stack) vvi_free(live);

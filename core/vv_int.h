@@ -95,11 +95,16 @@ void vvi_sum_set(void *p, size_t n);
 
 /* ---- clocks: internal access ---------------------------------------- */
 #define VVI_INL 23            /* names up to this long live in the entry */
+#define VVI_KEY 24            /* name bytes every entry keeps in inl */
+/* inl holds the name's first VVI_KEY bytes, zero padded: the whole name
+ * when it fits (len <= VVI_INL), else a prefix of the heap copy.  Read as
+ * three big-endian words it orders entries like the bytes do, so a walk
+ * compares integers and looks at longer names only on a tie. */
 typedef struct vvi_centry {
+    char inl[VVI_KEY];
     uint64_t n;
     uint32_t len;
     char *heap;               /* owned name when len > VVI_INL */
-    char inl[VVI_INL + 1];
 } vvi_centry;
 
 /* The entry's name (len bytes, not NUL-terminated). */
@@ -271,3 +276,8 @@ int      vvi_state_write(vvi_state *s, const vvi_ent *cc, size_t ncc,
 /* s := merge(s, o).  Commutative, associative, idempotent. */
 int      vvi_state_merge(vvi_state *s, const vvi_state *o);
 size_t   vvi_state_live(const vvi_state *s);
+/* The live versions of s in the order a read shows them -- actor name
+ * (an[a], al[a] bytes), then counter -- as pointers into s, into out
+ * (room for s->nv).  Returns how many. */
+size_t   vvi_state_values(const vvi_state *s, char *const *an,
+                          const uint8_t *al, const vvi_ver **out);

@@ -272,6 +272,151 @@ static void test_text_roundtrip_random(void **st)
     }
 }
 
+/* ---- name order against a plain model ------------------------------- */
+/* Names drawn so that many share long prefixes, hold zero and 0xff
+ * bytes, and straddle the lengths where the entry's key and its inline
+ * copy end (8, 16, 23, 24 bytes). */
+typedef struct mname {
+    char s[40];
+    size_t len;
+} mname;
+
+static void rand_name(unsigned *seed, mname *m)
+{
+    static const char alpha[] = { 0, 1, 'a', 'b', (char)0xff };
+    static const size_t lens[] = { 1, 2, 7, 8, 9, 15, 16, 17, 22, 23, 24,
+                                   25, 31, 32, 33, 39 };
+    size_t j;
+    m->len = lens[rand_r(seed) % (sizeof lens / sizeof *lens)];
+    for (j = 0; j < m->len; j++)
+        m->s[j] = alpha[rand_r(seed) % (j < 20 ? 2 : 5)];
+}
+
+/* Index of name m among the model's n names, or n when absent. */
+static size_t model_find(const mname *nm, size_t n, const mname *m)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (nm[i].len == m->len && memcmp(nm[i].s, m->s, m->len) == 0) break;
+    return i;
+}
+
+/* The counter of name m in the model (0 when absent). */
+static uint64_t model_get(const mname *nm, const uint64_t *cnt, size_t n,
+                          const mname *m)
+{
+    size_t i = model_find(nm, n, m);
+    return i < n ? cnt[i] : 0;
+}
+
+static void test_order_model(void **st)
+{
+    unsigned seed = 99;
+    int round;
+    (void)st;
+    for (round = 0; round < 3000; round++) {
+        mname nm[12];
+        uint64_t ca[12], cb[12];
+        vv_clock *a, *b, *m;
+        size_t i, k, n = 1 + (size_t)(rand_r(&seed) % 12);
+        int less = 0, more = 0, want;
+        void *bin;
+        size_t blen;
+        for (i = 0; i < n; i++) {                /* distinct names */
+            do rand_name(&seed, &nm[i]);
+            while (model_find(nm, i, &nm[i]) < i);
+            ca[i] = (uint64_t)(rand_r(&seed) % 3);
+            cb[i] = (uint64_t)(rand_r(&seed) % 3);
+        }
+        vv_clock_new(&a);
+        vv_clock_new(&b);
+        for (i = 0; i < n; i++) {
+            assert_int_equal(vv_clock_set(a, nm[i].s, nm[i].len, ca[i]), VV_OK);
+            assert_int_equal(vv_clock_set(b, nm[i].s, nm[i].len, cb[i]), VV_OK);
+        }
+        for (k = 0; k < 2; k++) {                /* strictly in byte order */
+            const vv_clock *c = k ? b : a;
+            for (i = 1; i < vv_clock_size(c); i++) {
+                const char *p, *q;
+                size_t pl, ql;
+                vv_clock_entry(c, i - 1, &p, &pl, NULL);
+                vv_clock_entry(c, i, &q, &ql, NULL);
+                assert_true(vvi_node_cmp(p, pl, q, ql) < 0);
+            }
+        }
+        for (i = 0; i < n; i++) {
+            assert_int_equal(vv_clock_get(a, nm[i].s, nm[i].len), ca[i]);
+            assert_int_equal(vv_clock_get(b, nm[i].s, nm[i].len), cb[i]);
+            if (ca[i] < cb[i]) less = 1;
+            if (ca[i] > cb[i]) more = 1;
+        }
+        want = less && more ? VV_CONCURRENT : less ? VV_BEFORE
+             : more ? VV_AFTER : VV_EQUAL;
+        assert_int_equal(vv_clock_compare(a, b), want);
+        assert_int_equal(vv_clock_compare(b, a), want == VV_BEFORE ? VV_AFTER
+                         : want == VV_AFTER ? VV_BEFORE : want);
+        assert_int_equal(vv_clock_copy(a, &m), VV_OK);
+        assert_int_equal(vv_clock_merge(m, b), VV_OK);
+        for (i = 0; i < n; i++)
+            assert_int_equal(vv_clock_get(m, nm[i].s, nm[i].len),
+                             ca[i] > cb[i] ? ca[i] : cb[i]);
+        assert_int_equal(vv_clock_compare(m, a) & VV_BEFORE, 0);
+        assert_int_equal(vv_clock_compare(m, b) & VV_BEFORE, 0);
+        {   /* absent names read 0: one byte changed or one more byte */
+            mname x = nm[0];
+            x.s[x.len - 1] ^= 0x40;
+            assert_int_equal(vv_clock_get(a, x.s, x.len),
+                             model_get(nm, ca, n, &x));
+            x = nm[0];
+            x.s[x.len++] = 0;
+            assert_int_equal(vv_clock_get(a, x.s, x.len),
+                             model_get(nm, ca, n, &x));
+        }
+        {   /* the binary form round-trips and stays in order */
+            vv_clock *d;
+            assert_int_equal(vv_clock_encode(m, &bin, &blen), VV_OK);
+            assert_int_equal(vv_clock_decode(bin, blen, &d), VV_OK);
+            assert_int_equal(vv_clock_compare(m, d), VV_EQUAL);
+            vv_free(bin);
+            vv_clock_free(d);
+        }
+        vv_clock_free(a);
+        vv_clock_free(b);
+        vv_clock_free(m);
+    }
+}
+
+/* A decoder refuses names out of order even when they differ only past
+ * the entry's key (byte 24 and on) or only in length. */
+static void test_binary_order_tails(void **st)
+{
+    unsigned char buf[128];
+    size_t n = 0;
+    vv_clock *c = NULL;
+    (void)st;
+    buf[n++] = 1;
+    buf[n++] = 2;
+    buf[n++] = 30;                               /* "x"*29 + "b" */
+    memset(buf + n, 'x', 29); n += 29; buf[n++] = 'b';
+    buf[n++] = 1;
+    buf[n++] = 30;                               /* "x"*29 + "a": smaller */
+    memset(buf + n, 'x', 29); n += 29; buf[n++] = 'a';
+    buf[n++] = 1;
+    assert_int_equal(vv_clock_decode(buf, n, &c), VV_ECORRUPT);
+    assert_null(c);
+    buf[64] = 'b';                               /* now a duplicate */
+    assert_int_equal(vv_clock_decode(buf, n, &c), VV_ECORRUPT);
+    buf[32] = 'a';                               /* in order: accepted */
+    assert_int_equal(vv_clock_decode(buf, n, &c), VV_OK);
+    assert_int_equal(vv_clock_size(c), 2);
+    vv_clock_free(c);
+    n = 0;                                       /* "ab\0" before "ab" */
+    buf[n++] = 1; buf[n++] = 2;
+    buf[n++] = 3; buf[n++] = 'a'; buf[n++] = 'b'; buf[n++] = 0; buf[n++] = 1;
+    buf[n++] = 2; buf[n++] = 'a'; buf[n++] = 'b'; buf[n++] = 1;
+    assert_int_equal(vv_clock_decode(buf, n, &c), VV_ECORRUPT);
+}
+
 static void test_alloc_failures(void **st)
 {
     int i;
@@ -312,6 +457,8 @@ int main(void)
         cmocka_unit_test(test_text_parse_ok),
         cmocka_unit_test(test_text_parse_errors),
         cmocka_unit_test(test_text_roundtrip_random),
+        cmocka_unit_test(test_order_model),
+        cmocka_unit_test(test_binary_order_tails),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests_name("clock", tests, NULL, NULL);
