@@ -61,6 +61,10 @@ typedef struct mem {
     uint64_t bytes;
     mem_log *logs;           /* change logs, one a keyspace */
     size_t nlogs;
+    mem_ent *last;           /* the entry the last get or put found (a
+                                put right after a get of the same key
+                                skips the hash and the probe); NULL when
+                                the table moved or an entry went */
 } mem;
 
 static int is_log(uint32_t ks) { return ks != META_KS && (ks & VVI_LOG_KS); }
@@ -71,6 +75,13 @@ static unsigned char tomb_key;   /* address marks a deleted slot */
 static uint64_t mem_hash(uint32_t ks, const void *key, size_t klen)
 {
     return vvi_hash64(key, klen, ks);
+}
+
+/* Is the live entry e the one of (ks, key)? */
+static int ent_is(const mem_ent *e, uint32_t ks, const void *key, size_t klen)
+{
+    return e && e->key && e->key != &tomb_key && e->ks == ks &&
+           e->klen == klen && memcmp(e->key, key, klen) == 0;
 }
 
 /* Slot of (ks, key), or the free slot where it would go. */
@@ -101,6 +112,7 @@ static int mem_grow(mem *m)
     if (!t) return VV_ENOMEM;
     memset(t, 0, cap * sizeof *t);
     m->t = t;
+    m->last = NULL;
     m->cap = cap;
     m->used = 0;
     for (i = 0; i < oldcap; i++) {
@@ -418,8 +430,10 @@ static int mem_get(void *h, uint32_t ks, const void *key, size_t klen,
     mem_ent *e;
     if (is_log(ks)) return log_get(m, ks, key, klen, val, vlen);
     if (!m->cap) return VV_ENOTFOUND;
-    e = mem_slot(m, ks, key, klen, mem_hash(ks, key, klen));
+    e = ent_is(m->last, ks, key, klen) ? m->last
+      : mem_slot(m, ks, key, klen, mem_hash(ks, key, klen));
     if (!e->key || e->key == &tomb_key) return VV_ENOTFOUND;
+    m->last = e;
     *val = e->val;
     *vlen = e->vlen;
     return VV_OK;
@@ -461,13 +475,16 @@ static int mem_put(void *h, uint32_t ks, const void *key, size_t klen,
                    const void *val, size_t vlen)
 {
     mem *m = h;
-    uint64_t hh;
+    uint64_t hh = 0;
     mem_ent *e;
     if (m->txn != 2) return VV_EBUSY;
     if (is_log(ks)) return log_put(m, ks, key, klen, val, vlen);
-    hh = mem_hash(ks, key, klen);
-    if ((m->used + 1) * 4 >= m->cap * 3 && mem_grow(m)) return VV_ENOMEM;
-    e = mem_slot(m, ks, key, klen, hh);
+    if (ent_is(m->last, ks, key, klen)) e = m->last;
+    else {
+        hh = mem_hash(ks, key, klen);
+        if ((m->used + 1) * 4 >= m->cap * 3 && mem_grow(m)) return VV_ENOMEM;
+        e = mem_slot(m, ks, key, klen, hh);
+    }
     if (e->key && e->key != &tomb_key) {         /* in place */
         if (undo_push(m, e, ks, key, klen)) return VV_ENOMEM;
         if (ent_room(e, vlen)) { m->nundo--; return VV_ENOMEM; }
@@ -490,6 +507,7 @@ static int mem_put(void *h, uint32_t ks, const void *key, size_t klen,
         e->vcap = vlen ? vlen : 1;
         m->live++;
     }
+    m->last = e;
     if (vlen) memcpy(e->val, val, vlen);
     e->vlen = vlen;
     m->bytes += vlen;
