@@ -12,6 +12,7 @@
 #define KS_MAX         255
 #define NODE_MAX       240        /* leaves room for ".<incarnation>" */
 #define TS_AHEAD_MAX   (5 * 60 * 1000) /* adopt remote clocks this far ahead */
+#define SESS_MAX       8          /* sessions a change log counter names */
 
 /* ---- the actor table (actors.c) ------------------------------------- */
 /* Actors are numbered per store: number -> name, and a hash from name to
@@ -47,12 +48,20 @@ typedef struct kspace {
     uint64_t seq;                /* change log: last seq given out */
     uint64_t seq_txn;            /* lmdb: txn_no when seq was read */
     int seq_dirty;               /* lmdb: seq to record at commit */
+    /* lmdb: the last change each recent writing session of the store
+     * numbered (actor number, seq), as "seq:<id>" records them; sync
+     * trusts a peer's watermark for such a session up to that seq */
+    uint32_t sess_a[SESS_MAX];
+    uint64_t sess_s[SESS_MAX];
+    unsigned nsess;
 } kspace;
 
 struct vv_db {
-    char *node, *actor;
+    char *node, *actor;          /* actor: node + this handle's incarnation */
     size_t node_len, actor_len;
-    uint32_t self;               /* our actor's number */
+    uint32_t self;               /* our actor's number, when self_ok */
+    int self_ok;                 /* our actor is in the table: recorded, or
+                                    added by the open write transaction */
     uint64_t counter;            /* last dot counter given out */
     uint64_t last_ts;            /* hybrid clock: never goes backwards */
     vv_now_fn now;

@@ -144,10 +144,13 @@ typedef struct vv_options {
                                   script host is set) */
 } vv_options;
 
-/** @brief Open a store.  In memory, each open is a new incarnation of the
- *  node: its actor name is "<node>.<8 random base32 chars>", so a restarted
- *  node never reuses a dot it gave out before.  A durable store keeps its
- *  actor across reopens.
+/** @brief Open a store.  Each open is a new incarnation of the node: the
+ *  handle's actor name is "<node>.<8 random base32 chars>" (one the store
+ *  has not seen), and its dot counter starts at 0, so no handle reuses a
+ *  dot another gave out: not after a restart, nor in a durable store's
+ *  directory restored from a backup or copied, nor in two processes on one
+ *  directory.  A durable store records the actor with the handle's first
+ *  write; a handle that only reads adds nothing to the store.
  *  @return VV_OK, VV_EINVAL (no node), VV_ESTORAGE, VV_EVERSION, errno.
  *  On failure *out is NULL; a message is in *errmsg when errmsg != NULL
  *  (release with vv_free). */
@@ -159,7 +162,10 @@ void vv_db_close(vv_db *db);
 const char *vv_errmsg(const vv_db *db);
 /** @brief This store's node name as given to vv_db_open. Borrowed. */
 const char *vv_db_node(const vv_db *db);
-/** @brief This store's actor: node plus incarnation. Borrowed. */
+/** @brief The actor this handle's next write uses: node plus incarnation
+ *  (the same for the handle's life but in the rare case that another
+ *  handle took the name before this one first wrote).  Borrowed: valid
+ *  until vv_db_close. */
 const char *vv_db_actor(const vv_db *db);
 
 /** One version of a key as a read shows it.  All pointers are borrowed

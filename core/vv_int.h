@@ -186,6 +186,11 @@ int  vvi_sync_begin(vv_db *db, const char *name, int mode, vvi_ks **k);
 int  vvi_sync_end(vv_db *db, int rc);
 /* The keyspace's backend id and its last seq. */
 int  vvi_ks_info(vv_db *db, vvi_ks *k, uint32_t *id, uint64_t *seq);
+/* After vvi_ks_info: the i-th recent writing session of a durable store
+ * (its actor name) and the last seq it gave out, which this directory's
+ * history holds; 0 when there is no i-th. */
+int  vvi_ks_session(vv_db *db, vvi_ks *k, unsigned i, const char **name,
+                    size_t *len, uint64_t *seq);
 const vvi_backend *vvi_db_backend(vv_db *db, void **h);
 /* Number of actor name; added when add is set, else VV_ENOTFOUND. */
 int  vvi_actor_num(vv_db *db, const char *name, size_t len, int add,
