@@ -167,9 +167,11 @@ int vvi_txn_begin(vv_db *db, int write)
     db->txn = write ? 2 : 1;
     db->txn_no++;
     if (db->durable) {
-        /* another process may have moved the clock or added actors */
+        /* another process may have moved the clock, added actors or
+         * changed keyspace configs */
         if (write && (rc = node_load(db, 0)) && rc != VV_ENOTFOUND) goto fail;
-        if ((rc = vvi_actors_load(db))) goto fail;
+        if ((rc = vvi_actors_load(db)) || (rc = vvi_ks_refresh(db)))
+            goto fail;
     }
     if (write && (rc = self_record(db))) goto fail;
     return VV_OK;
@@ -299,7 +301,7 @@ static int db_setup(vv_db *db)
     if ((rc = vvi_actors_load(db))) goto out;
     if ((rc = make_actor(db))) goto out;
     if (fresh && db->durable && (rc = node_save(db))) goto out;
-    if ((rc = vvi_kslist_load(db))) goto out;
+    if ((rc = vvi_kslist_load(db)) || (rc = vvi_ks_refresh(db))) goto out;
 out:
     if (rc) {
         db->be->abort(db->h);
@@ -315,7 +317,6 @@ int vv_db_open(const vv_options *o, vv_db **out, char **errmsg)
     vv_db *db;
     size_t nl;
     int rc;
-    kspace *k;
     if (out) *out = NULL;
     if (errmsg) *errmsg = NULL;
     if (!o || !out) return VV_EINVAL;
@@ -345,13 +346,12 @@ int vv_db_open(const vv_options *o, vv_db **out, char **errmsg)
         vv_db_close(db);
         return rc;
     }
+    db->scripts = o->scripts;            /* setup attaches recorded scripts */
     if ((rc = db_setup(db))) {
         if (errmsg) *errmsg = vvi_strndup(db->err, strlen(db->err));
         vv_db_close(db);
         return rc;
     }
-    db->scripts = o->scripts;
-    for (k = db->ks; k; k = k->next) vvi_ks_attach(db, k);
     db->err[0] = 0;
     *out = db;
     return VV_OK;

@@ -43,6 +43,8 @@ typedef struct kspace {
     uint32_t id;
     vv_ks_config cfg;            /* strings below are owned copies */
     char *load_error;            /* script that failed to re-attach */
+    uint64_t rec_sum;            /* lmdb: hash of its "ks:" record as this
+                                    handle last read or wrote it */
     uint64_t warnings;
     int fresh;                   /* lmdb: created in the open write txn */
     uint64_t seq;                /* change log: last seq given out */
@@ -71,6 +73,9 @@ struct vv_db {
     int durable, read_only, batch, txn;
     uint64_t txn_no;             /* transactions begun (change log) */
     vv_script_fn scripts;        /* attaches recorded resolver scripts */
+    kspace *attaching;           /* the keyspace db->scripts is attaching */
+    uint64_t ksgen;              /* lmdb: config generation of our configs */
+    int ksgen_bumped;            /* the open write txn changed a config */
     vvi_actors act;              /* the actor table */
     uint32_t na_stored;          /* actors recorded (durable stores) */
     kspace *ks, *ks_last;
@@ -97,9 +102,14 @@ kspace *vvi_ks_find(vv_db *db, const char *name);
 /* The keyspace called name; created (and recorded) when create is set.
  * Must run inside a transaction (write when creating). */
 int  vvi_ks_get(vv_db *db, const char *name, int create, kspace **out);
-/* Keep (keep != 0) or drop the keyspaces a write transaction created. */
+/* Keep (keep != 0) or drop the keyspaces a write transaction created,
+ * and its config changes' generation. */
 void vvi_ks_settle(vv_db *db, int keep);
 int  vvi_kslist_load(vv_db *db);
+/* lmdb, in each transaction: when another handle changed a keyspace
+ * config (the "ksgen" record moved), take the changed configs in and
+ * re-attach their scripts. */
+int  vvi_ks_refresh(vv_db *db);
 /* Attach the resolver script k's config records (through db->scripts);
  * a failure is kept as k->load_error, which reads then report. */
 void vvi_ks_attach(vv_db *db, kspace *k);

@@ -208,7 +208,9 @@ typedef struct vv_ks_config {
     uint32_t max_siblings;   /**< refuse writes above this (0: 100) */
     int writeback;           /**< store a successful resolution */
     const char *script;      /**< resolver script path, recorded so a
-                                  durable store re-attaches it on reopen */
+                                  durable store re-attaches it on reopen
+                                  (and in other processes that have it
+                                  open) */
     uint64_t budget_instructions; /**< script budget per call (0: default) */
     uint64_t budget_memory;       /**< script memory budget, bytes (0: default) */
     uint32_t history;        /**< causal history entries kept per key (0:
@@ -218,10 +220,16 @@ typedef struct vv_ks_config {
 
 /** @brief Create or reconfigure keyspace name (1..255 bytes).  Keyspaces
  *  are also created on first use with a zero config.  The resolver is
- *  replaced atomically; the old one's resolve_free is called. */
+ *  replaced atomically; the old one's resolve_free is called.  Other
+ *  handles of a durable store take the change in at their next
+ *  transaction; one whose resolver is a function of its own
+ *  (VV_RESOLVE_CUSTOM without a script) keeps it while the recorded
+ *  resolver_name stays the same. */
 int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg);
 /** @brief The recorded config of a keyspace (resolver_name, codec) for
- *  showing; *cfg's strings are borrowed from db.  VV_ENOTFOUND if unknown. */
+ *  showing, with other processes' changes (a durable store reads them in
+ *  a read transaction); *cfg's strings are borrowed from db until its
+ *  next call.  VV_ENOTFOUND if unknown. */
 int vv_keyspace_config(vv_db *db, const char *name, vv_ks_config *cfg);
 /** @brief Call fn for each known keyspace name. */
 int vv_keyspaces(vv_db *db, int (*fn)(void *ud, const char *name), void *ud);

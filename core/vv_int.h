@@ -167,6 +167,12 @@ int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
 #endif
     ;
 
+/* The config of keyspace name as this handle last read it, without a
+ * transaction (NULL when the handle does not know the keyspace): for
+ * lookups on every operation, which a change by another process reaches
+ * with the operation's transaction.  Borrowed like vv_keyspace_config's. */
+const vv_ks_config *vvi_ks_seen(vv_db *db, const char *name);
+
 /* ---- keyspace sync: what sync.c needs of the store ------------------- */
 /* Every change to a key's stored state gives the key its keyspace's next
  * sequence number (kept in the state: vvi_state.seq).  The backend

@@ -191,6 +191,35 @@ describe("durable store (LMDB)", function()
     rmdir(dir)
   end)
 
+  it("follows another process's keyspace config without a reopen", function()
+    local dir, script = tmpdir(), os.tmpname()
+    spit(script, slurp("scripts/union.lua"))
+    local db = vv.open { node = "s0", path = dir, no_sync = true }
+    db:put("ks", "k", { "a" })
+    db:put("ks", "k", { "b" })
+    eq(db:get("ks", "k").value, nil)                 -- siblings
+    assert(in_child(dir, 'db:keyspace("ks", { resolver = "lww" })'))
+    eq(db:get("ks", "k").value, { "b" })             -- the later write
+    eq(db:keyspace("ks").resolver, "lww")
+    assert(in_child(dir, "db:keyspace('ks', { resolver = " ..
+                         string.format("%q", script) .. " })"))
+    eq(db:get("ks", "k").value, { "a", "b" })        -- the script's union
+    eq(db:keyspace("ks").resolver, script)
+    -- a host function of this process gives way to another's config
+    db:keyspace("ks", { resolver = function() return { "mine" } end })
+    eq(db:get("ks", "k").value, { "mine" })
+    assert(in_child(dir, 'db:keyspace("ks", { resolver = function() ' ..
+                         'return { "theirs" } end, warn_siblings = 7 })'))
+    eq(db:get("ks", "k").value, { "mine" })          -- still "function"
+    eq(db:keyspace("ks").warn_siblings, 7)
+    assert(in_child(dir, 'db:keyspace("ks", { resolver = "lww" })'))
+    eq(db:get("ks", "k").value, { "b" })
+    eq(db:keyspace("ks").resolver, "lww")
+    db:close()
+    os.remove(script)
+    rmdir(dir)
+  end)
+
   it("fails clearly on a full map and keeps what was written", function()
     local dir = tmpdir()
     local db = vv.open { node = "s0", path = dir, no_sync = true,
