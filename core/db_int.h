@@ -45,7 +45,8 @@ typedef struct kspace {
     char *load_error;            /* script that failed to re-attach */
     uint64_t rec_sum;            /* lmdb: hash of its "ks:" record as this
                                     handle last read or wrote it */
-    uint64_t warnings;
+    uint64_t warnings;           /* changes that left a key over warn */
+    uint64_t warned;             /* ... that took one over (logged) */
     int fresh;                   /* lmdb: created in the open write txn */
     uint64_t seq;                /* change log: last seq given out */
     uint64_t seq_txn;            /* lmdb: txn_no when seq was read */
@@ -131,9 +132,11 @@ int  vvi_log_change(vv_db *db, kspace *k, const void *key, size_t klen,
                     vvi_state *s);
 
 /* ---- writes (write.c) ----------------------------------------------- */
-/* Check the sibling limits after a change; writes over max are refused. */
+/* Check the sibling limits after a change that took the key from before
+ * live siblings to s; writes over max are refused.  Counts warnings, and
+ * logs the change that takes a key over warn_siblings. */
 int  vvi_limits(vv_db *db, kspace *k, const void *key, size_t klen,
-                const vvi_state *s, int refuse);
+                size_t before, const vvi_state *s, int refuse);
 
 /* ---- reads (read.c) ------------------------------------------------- */
 /* Order of versions: actor name, then counter. */

@@ -297,8 +297,12 @@ typedef struct vv_stats {
     uint64_t tombstones;     /**< keys with only tombstones */
     uint64_t siblings[8];    /**< histogram: keys with 1,2,3,4,5-8,9-16,17-64,>64 */
     uint64_t max_siblings;
-    uint64_t warnings;       /**< writes that went over warn_siblings */
+    uint64_t warnings;       /**< writes and merges that left a key over
+                                  warn_siblings (counted by this handle) */
     uint64_t bytes;          /**< state bytes stored (on disk: file size) */
+    uint64_t warned_keys;    /**< of those, the ones that took a key over
+                                  (from warn_siblings or fewer live
+                                  siblings): each logs one line on stderr */
 } vv_stats;
 
 /** @brief Counters of one keyspace (ks != NULL) or of all (NULL). */
