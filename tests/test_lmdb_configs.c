@@ -42,6 +42,18 @@ static int first_fn(void *ud, const char *ks, const void *key, size_t klen,
 
 static void count_free(void *ud) { (*(int *)ud)++; }
 
+/* Make first_fn keyspace ks's resolver on db; *freed counts its release. */
+static void own_function(vv_db *db, int *freed)
+{
+    vv_ks_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.resolver = VV_RESOLVE_CUSTOM;
+    cfg.resolve = first_fn;
+    cfg.resolve_ud = freed;
+    cfg.resolve_free = count_free;
+    assert_int_equal(vv_keyspace(db, "ks", &cfg), VV_OK);
+}
+
 /* The script host of these tests: the "script" join attaches join_fn;
  * any other fails to load. */
 static int test_host(vv_db *db, const char *ks, const char *path,
@@ -172,12 +184,7 @@ static void st_local_function(void **state)
     vv_db *a = open_with_host(dir, &now);
     vv_ks_config cfg;
     int freed = 0;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.resolver = VV_RESOLVE_CUSTOM;
-    cfg.resolve = first_fn;
-    cfg.resolve_ud = &freed;
-    cfg.resolve_free = count_free;
-    assert_int_equal(vv_keyspace(a, "ks", &cfg), VV_OK);
+    own_function(a, &freed);
     tu_put(a, "ks", "k", "a", NULL);
     now = 2000;
     tu_put(a, "ks", "k", "b", NULL);
@@ -207,12 +214,7 @@ static void st_unchanged_stay(void **state)
     vv_ks_config cfg;
     cfg_arg c;
     int freed = 0;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.resolver = VV_RESOLVE_CUSTOM;
-    cfg.resolve = first_fn;
-    cfg.resolve_ud = &freed;
-    cfg.resolve_free = count_free;
-    assert_int_equal(vv_keyspace(a, "ks", &cfg), VV_OK);
+    own_function(a, &freed);
     memset(&cfg, 0, sizeof cfg);
     cfg.resolver = VV_RESOLVE_LWW;
     assert_int_equal(vv_keyspace(a, "other", &cfg), VV_OK);

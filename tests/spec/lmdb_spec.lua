@@ -37,6 +37,23 @@ local function in_child(dir, code)
   return ok == true or ok == 0
 end
 
+-- A copy of scripts/union.lua in a temporary file: its path.
+local function union_copy()
+  local path = os.tmpname()
+  spit(path, slurp("scripts/union.lua"))
+  return path
+end
+
+-- db's ks/k holds the siblings a and b (in any order), of two actors.
+local function two_writes(db, a, b)
+  local r = db:get("ks", "k")
+  local v = r.values
+  table.sort(v)
+  eq(v, { a, b })
+  assert(r.siblings[1].actor ~= r.siblings[2].actor)
+  return r
+end
+
 -- Siblings as comparable tables: node, actor, counter, timestamp, value.
 local function sibs(r)
   local t = {}
@@ -69,8 +86,7 @@ describe("durable store (LMDB)", function()
   end)
 
   it("gives back every state, config and dot after reopen", function()
-    local dir, script = tmpdir(), os.tmpname()
-    spit(script, slurp("scripts/union.lua"))
+    local dir, script = tmpdir(), union_copy()
     local db = vv.open { node = "s0", path = dir, no_sync = true }
     local actor = db:actor()
     db:keyspace("carts", { resolver = script })
@@ -127,8 +143,7 @@ describe("durable store (LMDB)", function()
   end)
 
   it("reports a missing script for its keyspace only", function()
-    local dir, script = tmpdir(), os.tmpname()
-    spit(script, slurp("scripts/union.lua"))
+    local dir, script = tmpdir(), union_copy()
     local db = vv.open { node = "s0", path = dir, no_sync = true }
     db:keyspace("carts", { resolver = script })
     db:put("carts", "k", { "a" })
@@ -162,13 +177,9 @@ describe("durable store (LMDB)", function()
     db = vv.open { node = "s0", path = dir }
     eq(db:get("ks", "k").values, { "second" })
     db:merge("ks", "k", s1:export("ks", "k"))
-    local r = db:get("ks", "k")
-    local v = r.values
-    table.sort(v)
-    eq(v, { "first", "second" })            -- both writes are siblings
+    local r = two_writes(db, "first", "second")   -- both are siblings
     eq(r.siblings[1].node, "s0")
     eq(r.siblings[2].node, "s0")
-    assert(r.siblings[1].actor ~= r.siblings[2].actor)
     db:close()
     s1:close()
     rmdir(dir)
@@ -180,20 +191,15 @@ describe("durable store (LMDB)", function()
     local db = vv.open { node = "s0", path = dir, no_sync = true }
     assert(in_child(dir, 'db:put("ks", "k", "child")'))
     db:put("ks", "k", "parent")             -- opened before the child wrote
-    local r = db:get("ks", "k")
-    local v = r.values
-    table.sort(v)
-    eq(v, { "child", "parent" })
+    local r = two_writes(db, "child", "parent")
     eq(r.siblings[1].counter, 1)
     eq(r.siblings[2].counter, 1)
-    assert(r.siblings[1].actor ~= r.siblings[2].actor)
     db:close()
     rmdir(dir)
   end)
 
   it("follows another process's keyspace config without a reopen", function()
-    local dir, script = tmpdir(), os.tmpname()
-    spit(script, slurp("scripts/union.lua"))
+    local dir, script = tmpdir(), union_copy()
     local db = vv.open { node = "s0", path = dir, no_sync = true }
     db:put("ks", "k", { "a" })
     db:put("ks", "k", { "b" })
