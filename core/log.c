@@ -90,7 +90,8 @@ int vvi_seqs_save(vv_db *db)
             vvi_buf_varint(&buf, k->sess_a[i]);
             vvi_buf_varint(&buf, k->sess_s[i]);
         }
-        rc = buf.oom ? VV_ENOMEM : db->be->meta_put(db->h, name, buf.p, buf.len);
+        rc = buf.oom ? VV_ENOMEM
+                     : db->be->meta_put(db->h, name, buf.p, buf.len);
         vvi_buf_free(&buf);
         if (rc) return rc;
         k->seq_dirty = 0;

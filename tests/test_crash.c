@@ -6,8 +6,9 @@
  * ("K ... counter").  The parent keeps a model of what every key must hold
  * (the live siblings as (actor, counter, value): each writer process is a
  * new handle of the directory, hence a new actor, which it announces
- * first: "S actor"), kills the writers, reopens the store and compares.  An announced but unacknowledged operation may or may not
- * have committed; the stored state must then be the model with or without
+ * first: "S actor"), kills the writers, reopens the store and compares.
+ * An announced but unacknowledged operation may or may not have
+ * committed; the stored state must then be the model with or without
  * that operation, nothing else.  Phase one runs one writer, phase two
  * several at once on the same directory. */
 #include "testutil.h"
