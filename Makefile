@@ -138,7 +138,7 @@ check: deps-all all $(TESTS) $(BENCHES) $(B)/embed
 	@sh tests/check.sh $(TESTS)
 
 # ---- benchmarks, examples --------------------------------------------
-$(B)/bench_%: bench/bench_%.c $(B)/libvv.a
+$(B)/bench_%: bench/bench_%.c bench/benchutil.h $(B)/libvv.a
 	$(CC) $(CFLAGS) $(LUA_CF) -Icore -Ilua -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
 bench: all hosts $(BENCHES)
 	@sh bench/run.sh $(BENCHES)

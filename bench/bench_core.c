@@ -6,20 +6,7 @@
 #include <time.h>
 #include "db_int.h"
 #include "../tests/plainvv.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int nkeys(void)
-{
-    const char *e = getenv("VV_BENCH_KEYS");
-    int n = e ? atoi(e) : 0;
-    return n > 0 ? n : 100000;
-}
+#include "benchutil.h"
 
 static void die(const char *what, int rc)
 {
@@ -49,7 +36,7 @@ static void row(const char *name, double a, double b, const char *unit,
  * map storing the same value bytes under the same keys, no versioning. */
 static void bench_put_get(void)
 {
-    int n = nkeys(), i, round;
+    int n = (int)bench_keys(100000), i, round;
     vv_db *db = open_mem("s0"), *s1 = open_mem("s1"), *s2 = open_mem("s2");
     vv_clock **ctx = malloc((size_t)n * sizeof *ctx);
     char key[32], val[32];

@@ -9,16 +9,10 @@
 #include <lmdb.h>
 #include "vv.h"
 #include "../tests/lmdbutil.h"
+#include "benchutil.h"
 
 #define VLEN   100            /* value bytes */
 #define BATCH  1000           /* writes per transaction when batched */
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static void die(const char *what, const char *msg)
 {

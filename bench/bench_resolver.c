@@ -10,15 +10,9 @@
 #include "vv.h"
 #include "lcodec.h"
 #include "resolver.h"
+#include "benchutil.h"
 
 #define SCRIPT "scripts/union.lua"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static void die(const char *what, const char *msg)
 {

@@ -7,20 +7,7 @@
 #include <unistd.h>
 #include "vv.h"
 #include "../tests/lmdbutil.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static long nkeys(void)
-{
-    const char *e = getenv("VV_BENCH_KEYS");
-    long n = e ? atol(e) : 0;
-    return n > 0 ? n : 1000000;
-}
+#include "benchutil.h"
 
 static void check(vv_db *db, int rc, const char *what)
 {
@@ -209,39 +196,41 @@ static void run(const char *label, vv_db *a, vv_db *b, vv_db *c, long n)
            "< 10 ms\n");
 }
 
+/* Open the replicas "a", "b" and, with three, "c" (in the directories
+ * of dirs, or in memory when dirs is NULL), run the figures, close them. */
+static void run_on(const char *label, int three, char *const *dirs, long n)
+{
+    static const char *const names[] = { "a", "b", "c" };
+    vv_db *r[3] = { NULL, NULL, NULL };
+    int i, nr = three ? 3 : 2;
+    for (i = 0; i < nr; i++) r[i] = open_store(names[i], dirs ? dirs[i] : NULL);
+    run(label, r[0], r[1], r[2], n);
+    for (i = 0; i < nr; i++) vv_db_close(r[i]);
+}
+
 int main(void)
 {
-    long n = nkeys();
-    char *da, *db_;
-    vv_db *a, *b, *c;
+    long n = bench_keys(1000000);
+    char *dirs[2];
+    int i;
 
     printf("== sync (bench/bench_sync.c)\n");
     printf("ratios: exporting every key (the naive baseline, measured in the "
            "same run) over digest + delta bytes, and over delta time\n");
-    a = open_store("a", NULL);
-    b = open_store("b", NULL);
-    c = open_store("c", NULL);
-    run("in memory, 3 replicas", a, b, c, n);
-    vv_db_close(a);
-    vv_db_close(b);
-    vv_db_close(c);
+    run_on("in memory, 3 replicas", 1, NULL, n);
 
     if (!getenv("VV_BENCH_NO_LMDB")) {
-        da = lu_tmpdir("bench-sync-a");
-        db_ = lu_tmpdir("bench-sync-b");
-        if (!da || !db_) {
+        dirs[0] = lu_tmpdir("bench-sync-a");
+        dirs[1] = lu_tmpdir("bench-sync-b");
+        if (!dirs[0] || !dirs[1]) {
             fprintf(stderr, "bench_sync: no temporary directory\n");
             return 1;
         }
-        a = open_store("a", da);
-        b = open_store("b", db_);
-        run("LMDB (no_sync), 2 replicas", a, b, NULL, n);
-        vv_db_close(a);
-        vv_db_close(b);
-        lu_rmrf(da);
-        lu_rmrf(db_);
-        free(da);
-        free(db_);
+        run_on("LMDB (no_sync), 2 replicas", 0, dirs, n);
+        for (i = 0; i < 2; i++) {
+            lu_rmrf(dirs[i]);
+            free(dirs[i]);
+        }
     }
     return 0;
 }

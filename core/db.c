@@ -30,7 +30,10 @@ static uint64_t system_now(void *ud)
     return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
-/* "node": varint len, node, varint len, actor, varint counter, varint ts. */
+/* "node": varint len, node, varint len, actor, varint counter, varint ts.
+ * The actor is the last handle that wrote and counter its last dot (what
+ * a build that kept one actor per store continues from); ts is the node's
+ * hybrid clock, shared by every handle. */
 static int node_save(vv_db *db)
 {
     vvi_buf b;
@@ -47,8 +50,9 @@ static int node_save(vv_db *db)
     return rc;
 }
 
-/* Read the node record: counters only move forward (another process may
- * have written since).  With load_names, also take node and actor. */
+/* Read the node record: the clock only moves forward (another handle may
+ * have written since), and so does our counter should the record name our
+ * actor.  With load_names, take the node name or check it. */
 static int node_load(vv_db *db, int load_names)
 {
     const void *p;
@@ -72,18 +76,80 @@ static int node_load(vv_db *db, int load_names)
             return VV_ENOMEM;
         db->node_len = (size_t)nl;
     }
-    if (load_names) {
-        if (nl != db->node_len || memcmp(node, db->node, nl) != 0)
-            return vvi_fail(db, VV_EINVAL,
-                            "this store belongs to node '%.*s', not '%s'",
-                            (int)nl, (const char *)node, db->node);
-        if (!(db->actor = vvi_strndup((const char *)actor, (size_t)al)))
-            return VV_ENOMEM;
-        db->actor_len = (size_t)al;
-    }
-    if (cnt > db->counter) db->counter = cnt;
+    if (load_names && (nl != db->node_len || memcmp(node, db->node, nl) != 0))
+        return vvi_fail(db, VV_EINVAL,
+                        "this store belongs to node '%.*s', not '%s'",
+                        (int)nl, (const char *)node, db->node);
+    if (db->actor && al == db->actor_len &&
+        memcmp(actor, db->actor, al) == 0 && cnt > db->counter)
+        db->counter = cnt;
     if (ts > db->last_ts) db->last_ts = ts;
     return VV_OK;
+}
+
+/* A new actor for this handle: the node and 8 random base-32 characters
+ * (40 bits from /dev/urandom), not one the actor table holds.  Made again
+ * in the same memory, so vv_db_actor stays valid. */
+static int make_actor(vv_db *db)
+{
+    static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+    char *a = db->actor ? db->actor : vvi_malloc(db->node_len + 10);
+    int tries;
+    if (!a) return VV_ENOMEM;
+    db->actor = a;
+    memcpy(a, db->node, db->node_len);
+    a[db->node_len] = '.';
+    a[db->node_len + 9] = 0;
+    for (tries = 0; ; tries++) {
+        unsigned char r[8];
+        int i, ok = 0;
+        int fd = open("/dev/urandom", O_RDONLY);
+        if (fd >= 0) {
+            ok = read(fd, r, sizeof r) == (ssize_t)sizeof r;
+            close(fd);
+        }
+        if (!ok) {                               /* fall back: time + address */
+            struct timespec t;
+            uint64_t x;
+            clock_gettime(CLOCK_REALTIME, &t);
+            x = vvi_hash64(&t, sizeof t, (uint64_t)(uintptr_t)a ^
+                           (uint64_t)getpid() ^ (uint64_t)tries);
+            memcpy(r, &x, 8);
+        }
+        for (i = 0; i < 8; i++) a[db->node_len + 1 + i] = b32[r[i] & 31];
+        if (vvi_actor_find(&db->act, a, db->node_len + 9) < 0) break;
+        if (tries == 100)                        /* no randomness at all */
+            return vvi_fail(db, VV_ESTORAGE, "cannot make a new actor name");
+    }
+    db->actor_len = db->node_len + 9;
+    db->counter = 0;
+    return VV_OK;
+}
+
+/* In a write transaction: put our actor in the actor table (recorded at
+ * commit).  Should another handle have taken its name since we made it,
+ * take another. */
+static int self_record(vv_db *db)
+{
+    int rc;
+    if (db->self_ok) return VV_OK;
+    if (vvi_actor_find(&db->act, db->actor, db->actor_len) >= 0 &&
+        (rc = make_actor(db)))
+        return rc;
+    if ((rc = vvi_actor_intern(&db->act, db->actor, db->actor_len,
+                               &db->self)))
+        return rc;
+    db->self_ok = 1;
+    return VV_OK;
+}
+
+/* A write transaction was abandoned: forget the actors and keyspaces it
+ * added (our own actor too, when it was added there). */
+static void txn_forget(vv_db *db)
+{
+    vvi_actors_truncate(&db->act, db->na_stored);
+    if (db->self_ok && db->self >= db->act.na) db->self_ok = 0;
+    vvi_ks_settle(db, 0);
 }
 
 /* ---- transactions ------------------------------------------------------- */
@@ -101,13 +167,17 @@ int vvi_txn_begin(vv_db *db, int write)
     db->txn = write ? 2 : 1;
     db->txn_no++;
     if (db->durable) {
-        /* another process may have moved the counters or added actors */
+        /* another process may have moved the clock, added actors or
+         * changed keyspace configs */
         if (write && (rc = node_load(db, 0)) && rc != VV_ENOTFOUND) goto fail;
-        if ((rc = vvi_actors_load(db))) goto fail;
+        if ((rc = vvi_actors_load(db)) || (rc = vvi_ks_refresh(db)))
+            goto fail;
     }
+    if (write && (rc = self_record(db))) goto fail;
     return VV_OK;
 fail:
     db->be->abort(db->h);
+    if (write) txn_forget(db);
     db->txn = 0;
     return vvi_fail(db, rc, "store metadata unreadable: %s", vv_strerror(rc));
 }
@@ -119,8 +189,7 @@ int vvi_txn_end(vv_db *db, int rc)
         if (rc && rc != VV_ENOTFOUND && db->txn == 2) {
             /* a failed write inside a batch: the batch is abandoned */
             db->be->abort(db->h);
-            vvi_actors_truncate(&db->act, db->na_stored);
-            vvi_ks_settle(db, 0);
+            txn_forget(db);
             db->batch = 0;
             db->txn = 0;
         }
@@ -128,27 +197,27 @@ int vvi_txn_end(vv_db *db, int rc)
     }
     if (!db->txn) return rc;
     if (db->txn == 2 && rc == VV_OK) {
-        if (db->durable && ((rc = vvi_actors_save(db)) || (rc = node_save(db)) ||
-                            (rc = vvi_seqs_save(db)))) {
+        if (db->durable &&
+            ((rc = vvi_actors_save(db)) ||
+             (db->self_ok && (rc = node_save(db))) ||
+             (rc = vvi_seqs_save(db)))) {
             db->be->abort(db->h);
-            vvi_actors_truncate(&db->act, db->na_stored);
-            vvi_ks_settle(db, 0);
+            txn_forget(db);
             db->txn = 0;
             return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
         }
         rc = db->be->commit(db->h);
         if (rc) {
-            vvi_actors_truncate(&db->act, db->na_stored);
+            txn_forget(db);
             vvi_fail(db, rc, "%s: commit failed: %s", db->be->name,
                      db->be->errmsg(db->h));
-        } else db->na_stored = db->act.na;
-        vvi_ks_settle(db, rc == VV_OK);
+        } else {
+            db->na_stored = db->act.na;
+            vvi_ks_settle(db, 1);
+        }
     } else {
         db->be->abort(db->h);
-        if (db->txn == 2) {
-            vvi_actors_truncate(&db->act, db->na_stored);
-            vvi_ks_settle(db, 0);
-        }
+        if (db->txn == 2) txn_forget(db);
     }
     db->txn = 0;
     return rc;
@@ -182,75 +251,57 @@ int vv_abort(vv_db *db)
 }
 
 /* ---- open and close ------------------------------------------------------- */
-static int make_incarnation(char out[9])
-{
-    static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
-    unsigned char r[8];
-    int i, ok = 0;
-    int fd = open("/dev/urandom", O_RDONLY);
-    if (fd >= 0) {
-        ok = read(fd, r, sizeof r) == (ssize_t)sizeof r;
-        close(fd);
-    }
-    if (!ok) {                                   /* fall back: time + address */
-        struct timespec t;
-        uint64_t x;
-        clock_gettime(CLOCK_REALTIME, &t);
-        x = vvi_hash64(&t, sizeof t, (uint64_t)(uintptr_t)out ^ (uint64_t)getpid());
-        memcpy(r, &x, 8);
-    }
-    for (i = 0; i < 8; i++) out[i] = b32[r[i] & 31];
-    out[8] = 0;
-    return VV_OK;
-}
 
-static int db_setup(vv_db *db)
+/* Check the format record (write it into a new store). */
+static int format_check(vv_db *db)
 {
     const void *p;
     size_t n;
-    int rc;
-    uint32_t a;
+    vvi_rd r;
+    uint64_t v;
+    int rc = db->be->meta_get(db->h, "format", &p, &n);
+    if (rc == VV_ENOTFOUND && !db->read_only) {
+        unsigned char f = STORE_FORMAT;
+        return db->be->meta_put(db->h, "format", &f, 1);
+    }
+    if (rc == VV_ENOTFOUND) return VV_OK;
+    if (rc) return rc;
+    vvi_rd_init(&r, p, n);
+    v = vvi_rd_varint(&r);
+    if (r.err) return vvi_fail(db, VV_ECORRUPT, "format record unreadable");
+    if (v > STORE_FORMAT)
+        return vvi_fail(db, VV_EVERSION, "store format %llu is newer than "
+                        "this build reads (%d)", (unsigned long long)v,
+                        STORE_FORMAT);
+    return VV_OK;
+}
+
+/* Read what the store records (a new one: record its node) and make this
+ * handle's actor.  The actor goes into the actor table with the first
+ * write, so a handle that only reads leaves no trace. */
+static int db_setup(vv_db *db)
+{
+    int rc, fresh = 0;
     if ((rc = db->be->begin(db->h, !db->read_only)))
         return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
     db->txn = db->read_only ? 1 : 2;
-    rc = db->be->meta_get(db->h, "format", &p, &n);
-    if (rc == VV_OK) {
-        vvi_rd r;
-        uint64_t v;
-        vvi_rd_init(&r, p, n);
-        v = vvi_rd_varint(&r);
-        if (r.err) { rc = vvi_fail(db, VV_ECORRUPT, "format record unreadable"); goto out; }
-        if (v > STORE_FORMAT) {
-            rc = vvi_fail(db, VV_EVERSION, "store format %llu is newer than this "
-                          "build reads (%d)", (unsigned long long)v, STORE_FORMAT);
-            goto out;
-        }
-    } else if (rc == VV_ENOTFOUND && !db->read_only) {
-        unsigned char f = STORE_FORMAT;
-        if ((rc = db->be->meta_put(db->h, "format", &f, 1))) goto out;
-    } else if (rc != VV_ENOTFOUND) goto out;
+    if ((rc = format_check(db))) goto out;
     rc = node_load(db, 1);
     if (rc == VV_ENOTFOUND) {                    /* a new store */
-        char inc[9];
         if (db->read_only) { rc = vvi_fail(db, VV_EREADONLY, "empty store opened read-only"); goto out; }
         if (!db->node) {
             rc = vvi_fail(db, VV_EINVAL, "a node name is required to create "
                           "a store in a new directory");
             goto out;
         }
-        make_incarnation(inc);
-        db->actor_len = db->node_len + 9;
-        if (!(db->actor = vvi_malloc(db->actor_len + 1))) { rc = VV_ENOMEM; goto out; }
-        memcpy(db->actor, db->node, db->node_len);
-        db->actor[db->node_len] = '.';
-        memcpy(db->actor + db->node_len + 1, inc, 9);
-        rc = db->durable ? node_save(db) : VV_OK;
+        fresh = 1;
+        rc = VV_OK;
     }
     if (rc) goto out;
     if ((rc = vvi_actors_load(db))) goto out;
-    if ((rc = vvi_actor_intern(&db->act, db->actor, db->actor_len, &a))) goto out;
-    db->self = a;
-    if ((rc = vvi_kslist_load(db))) goto out;
+    if ((rc = make_actor(db))) goto out;
+    if (fresh && db->durable && (rc = node_save(db))) goto out;
+    if ((rc = vvi_kslist_load(db)) || (rc = vvi_ks_refresh(db))) goto out;
 out:
     if (rc) {
         db->be->abort(db->h);
@@ -266,7 +317,6 @@ int vv_db_open(const vv_options *o, vv_db **out, char **errmsg)
     vv_db *db;
     size_t nl;
     int rc;
-    kspace *k;
     if (out) *out = NULL;
     if (errmsg) *errmsg = NULL;
     if (!o || !out) return VV_EINVAL;
@@ -296,13 +346,12 @@ int vv_db_open(const vv_options *o, vv_db **out, char **errmsg)
         vv_db_close(db);
         return rc;
     }
+    db->scripts = o->scripts;            /* setup attaches recorded scripts */
     if ((rc = db_setup(db))) {
         if (errmsg) *errmsg = vvi_strndup(db->err, strlen(db->err));
         vv_db_close(db);
         return rc;
     }
-    db->scripts = o->scripts;
-    for (k = db->ks; k; k = k->next) vvi_ks_attach(db, k);
     db->err[0] = 0;
     *out = db;
     return VV_OK;

@@ -12,6 +12,7 @@
 #define KS_MAX         255
 #define NODE_MAX       240        /* leaves room for ".<incarnation>" */
 #define TS_AHEAD_MAX   (5 * 60 * 1000) /* adopt remote clocks this far ahead */
+#define SESS_MAX       8          /* sessions a change log counter names */
 
 /* ---- the actor table (actors.c) ------------------------------------- */
 /* Actors are numbered per store: number -> name, and a hash from name to
@@ -42,17 +43,28 @@ typedef struct kspace {
     uint32_t id;
     vv_ks_config cfg;            /* strings below are owned copies */
     char *load_error;            /* script that failed to re-attach */
-    uint64_t warnings;
+    uint64_t rec_sum;            /* lmdb: hash of its "ks:" record as this
+                                    handle last read or wrote it */
+    uint64_t warnings;           /* changes that left a key over warn */
+    uint64_t warned;             /* ... that took one over (logged) */
     int fresh;                   /* lmdb: created in the open write txn */
     uint64_t seq;                /* change log: last seq given out */
     uint64_t seq_txn;            /* lmdb: txn_no when seq was read */
     int seq_dirty;               /* lmdb: seq to record at commit */
+    /* lmdb: the last change each recent writing session of the store
+     * numbered (actor number, seq), as "seq:<id>" records them; sync
+     * trusts a peer's watermark for such a session up to that seq */
+    uint32_t sess_a[SESS_MAX];
+    uint64_t sess_s[SESS_MAX];
+    unsigned nsess;
 } kspace;
 
 struct vv_db {
-    char *node, *actor;
+    char *node, *actor;          /* actor: node + this handle's incarnation */
     size_t node_len, actor_len;
-    uint32_t self;               /* our actor's number */
+    uint32_t self;               /* our actor's number, when self_ok */
+    int self_ok;                 /* our actor is in the table: recorded, or
+                                    added by the open write transaction */
     uint64_t counter;            /* last dot counter given out */
     uint64_t last_ts;            /* hybrid clock: never goes backwards */
     vv_now_fn now;
@@ -62,6 +74,9 @@ struct vv_db {
     int durable, read_only, batch, txn;
     uint64_t txn_no;             /* transactions begun (change log) */
     vv_script_fn scripts;        /* attaches recorded resolver scripts */
+    kspace *attaching;           /* the keyspace db->scripts is attaching */
+    uint64_t ksgen;              /* lmdb: config generation of our configs */
+    int ksgen_bumped;            /* the open write txn changed a config */
     vvi_actors act;              /* the actor table */
     uint32_t na_stored;          /* actors recorded (durable stores) */
     kspace *ks, *ks_last;
@@ -88,9 +103,14 @@ kspace *vvi_ks_find(vv_db *db, const char *name);
 /* The keyspace called name; created (and recorded) when create is set.
  * Must run inside a transaction (write when creating). */
 int  vvi_ks_get(vv_db *db, const char *name, int create, kspace **out);
-/* Keep (keep != 0) or drop the keyspaces a write transaction created. */
+/* Keep (keep != 0) or drop the keyspaces a write transaction created,
+ * and its config changes' generation. */
 void vvi_ks_settle(vv_db *db, int keep);
 int  vvi_kslist_load(vv_db *db);
+/* lmdb, in each transaction: when another handle changed a keyspace
+ * config (the "ksgen" record moved), take the changed configs in and
+ * re-attach their scripts. */
+int  vvi_ks_refresh(vv_db *db);
 /* Attach the resolver script k's config records (through db->scripts);
  * a failure is kept as k->load_error, which reads then report. */
 void vvi_ks_attach(vv_db *db, kspace *k);
@@ -112,9 +132,11 @@ int  vvi_log_change(vv_db *db, kspace *k, const void *key, size_t klen,
                     vvi_state *s);
 
 /* ---- writes (write.c) ----------------------------------------------- */
-/* Check the sibling limits after a change; writes over max are refused. */
+/* Check the sibling limits after a change that took the key from before
+ * live siblings to s; writes over max are refused.  Counts warnings, and
+ * logs the change that takes a key over warn_siblings. */
 int  vvi_limits(vv_db *db, kspace *k, const void *key, size_t klen,
-                const vvi_state *s, int refuse);
+                size_t before, const vvi_state *s, int refuse);
 
 /* ---- reads (read.c) ------------------------------------------------- */
 /* Order of versions: actor name, then counter. */

@@ -177,7 +177,7 @@ static int merge_in(vv_db *db, kspace *k, const void *key, size_t klen,
 {
     vvi_state s, o;
     vvi_hnote hist = { NULL, 0, NULL, 0 };
-    size_t i;
+    size_t i, before;
     int rc = VV_OK, found;
     *changed = 0;
     vvi_state_init(&s);
@@ -204,6 +204,7 @@ static int merge_in(vv_db *db, kspace *k, const void *key, size_t klen,
         goto out;
     }
     if ((rc = vvi_key_load(db, k, key, klen, &s, &found))) goto out;
+    before = vvi_state_live(&s);
     if (k->cfg.history && (rc = vvi_hist_gather(&s, o.ctx, o.nctx, &o, &hist))) {
         vvi_fail(db, rc, "out of memory");
         goto out;
@@ -224,7 +225,7 @@ static int merge_in(vv_db *db, kspace *k, const void *key, size_t klen,
         if (rc) goto out;
     } else *changed = s.nv > 0 || s.nctx > 0;
     if (*changed) {
-        vvi_limits(db, k, key, klen, &s, 0);
+        vvi_limits(db, k, key, klen, before, &s, 0);
         if ((rc = vvi_log_change(db, k, key, klen, &s))) goto out;
         if ((rc = vvi_key_store(db, k, key, klen, &s))) goto out;
         if ((rc = vvi_hist_note(db, k, key, klen, &hist, NULL))) goto out;

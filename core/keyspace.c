@@ -100,7 +100,41 @@ int vvi_ks_name_ok(vv_db *db, const char *name)
     return VV_OK;
 }
 
-static int ks_save(vv_db *db, const kspace *k)
+/* "ksgen": varint, the config generation.  Every change of a keyspace
+ * config or of the keyspace list moves it, so that each transaction of
+ * another handle sees with one (cached) read whether it must read the
+ * configs again. */
+static int ksgen_read(vv_db *db, uint64_t *gen)
+{
+    const void *p;
+    size_t n;
+    vvi_rd r;
+    int rc = db->be->meta_get(db->h, "ksgen", &p, &n);
+    *gen = 0;
+    if (rc == VV_ENOTFOUND) return VV_OK;
+    if (rc) return rc;
+    vvi_rd_init(&r, p, n);
+    *gen = vvi_rd_varint(&r);
+    return r.err ? VV_ECORRUPT : VV_OK;
+}
+
+/* The open write transaction changes a config: move the generation (once
+ * a transaction; the handle takes the new one when it commits). */
+static int ksgen_bump(vv_db *db)
+{
+    unsigned char mem[10];
+    vvi_buf b;
+    int rc;
+    if (!db->durable || db->ksgen_bumped) return VV_OK;
+    vvi_buf_init_fixed(&b, mem, sizeof mem);
+    vvi_buf_varint(&b, db->ksgen + 1);
+    rc = b.oom ? VV_ENOMEM : db->be->meta_put(db->h, "ksgen", b.p, b.len);
+    vvi_buf_free(&b);
+    if (rc == VV_OK) db->ksgen_bumped = 1;
+    return rc;
+}
+
+static int ks_save(vv_db *db, kspace *k)
 {
     vvi_buf b;
     char mname[KS_MAX + 4];
@@ -115,8 +149,9 @@ static int ks_save(vv_db *db, const kspace *k)
     if (db->be->meta_get(db->h, mname, &old, &oldn) == VV_OK &&
         oldn == b.len && memcmp(old, b.p, b.len) == 0)
         rc = VV_OK;                               /* unchanged */
-    else
-        rc = db->be->meta_put(db->h, mname, b.p, b.len);
+    else if ((rc = db->be->meta_put(db->h, mname, b.p, b.len)) == VV_OK)
+        rc = ksgen_bump(db);
+    if (rc == VV_OK) k->rec_sum = vvi_hash64(b.p, b.len, 0);
     vvi_buf_free(&b);
     return rc;
 }
@@ -136,7 +171,7 @@ static int kslist_save(vv_db *db)
     for (k = db->ks; k; k = k->next) put_str(&b, k->name);
     rc = b.oom ? VV_ENOMEM : db->be->meta_put(db->h, "kslist", b.p, b.len);
     vvi_buf_free(&b);
-    return rc;
+    return rc ? rc : ksgen_bump(db);
 }
 
 /* Fill in the names a config shows when they were left out. */
@@ -184,8 +219,12 @@ void vvi_ks_settle(vv_db *db, int keep)
         vvi_ks_free(k);
     }
     db->ks_last = NULL;
+    if (keep && db->ksgen_bumped) db->ksgen++;
+    db->ksgen_bumped = 0;
 }
 
+/* Attach the resolver script k's config records, through db->scripts:
+ * its vv_keyspace call for k changes k in memory only (vv_keyspace). */
 void vvi_ks_attach(vv_db *db, kspace *k)
 {
     vv_ks_config c = k->cfg;
@@ -194,8 +233,11 @@ void vvi_ks_attach(vv_db *db, kspace *k)
     int rc;
     if (!k->cfg.script) return;
     if (!(script = vvi_dupstr(k->cfg.script))) return;
-    if (db->scripts) rc = db->scripts(db, k->name, script, &c);
-    else {
+    if (db->scripts) {
+        db->attaching = k;
+        rc = db->scripts(db, k->name, script, &c);
+        db->attaching = NULL;
+    } else {
         rc = vvi_fail(db, VV_ERESOLVER, "this program sets no script host "
                       "(vv_options.scripts), so the store cannot run it");
     }
@@ -249,6 +291,8 @@ int vvi_ks_get(vv_db *db, const char *name, int create, kspace **out)
     return VV_OK;
 }
 
+/* Read keyspace name's record (another handle's keyspace, or any at
+ * open) and attach its script. */
 static int ks_load_one(vv_db *db, const char *name)
 {
     char mname[KS_MAX + 4];
@@ -267,8 +311,71 @@ static int ks_load_one(vv_db *db, const char *name)
     }
     vvi_cfg_free(&k->cfg);
     k->cfg = c;
+    k->rec_sum = vvi_hash64(p, n, 0);
     if (id >= db->next_ks) db->next_ks = id + 1;
+    vvi_ks_attach(db, k);
     return VV_OK;
+}
+
+/* Take in k's record (p, n) as another handle changed it: its config
+ * replaces ours, but for a resolver function of this process
+ * (VV_RESOLVE_CUSTOM without a script) while the record still names it
+ * and resolves with no script nor "lww"; a script is attached anew. */
+static int ks_take(vv_db *db, kspace *k, const void *p, size_t n)
+{
+    vv_ks_config c, old = k->cfg;
+    uint32_t id;
+    int rc;
+    if ((rc = cfg_decode(p, n, &id, &c))) return rc;
+    if (id != k->id) {
+        vvi_cfg_free(&c);
+        return VV_ECORRUPT;                      /* ids never change */
+    }
+    if (cfg_defaults(&c)) {
+        vvi_cfg_free(&c);
+        return VV_ENOMEM;
+    }
+    if (old.resolver == VV_RESOLVE_CUSTOM && !old.script && old.resolve &&
+        c.resolver == VV_RESOLVE_SIBLINGS && !c.script &&
+        !strcmp(c.resolver_name, old.resolver_name)) {
+        c.resolver = VV_RESOLVE_CUSTOM;          /* ours stays */
+        c.resolve = old.resolve;
+        c.resolve_ud = old.resolve_ud;
+        c.resolve_free = old.resolve_free;
+        old.resolve_free = NULL;
+    }
+    k->cfg = c;
+    k->rec_sum = vvi_hash64(p, n, 0);
+    vvi_cfg_free(&old);
+    vvi_free(k->load_error);
+    k->load_error = NULL;
+    vvi_ks_attach(db, k);
+    return VV_OK;
+}
+
+int vvi_ks_refresh(vv_db *db)
+{
+    char err[sizeof db->err];
+    uint64_t gen;
+    kspace *k;
+    int rc;
+    if (!db->durable) return VV_OK;
+    if ((rc = ksgen_read(db, &gen)) || gen == db->ksgen) return rc;
+    memcpy(err, db->err, sizeof err);            /* attaching may fail */
+    for (k = db->ks; k && !rc; k = k->next) {
+        char mname[KS_MAX + 4];
+        const void *p;
+        size_t n;
+        snprintf(mname, sizeof mname, "ks:%s", k->name);
+        rc = db->be->meta_get(db->h, mname, &p, &n);
+        if (rc == VV_ENOTFOUND) rc = VV_OK;      /* in our memory only */
+        else if (rc == VV_OK && vvi_hash64(p, n, 0) != k->rec_sum)
+            rc = ks_take(db, k, p, n);
+    }
+    if (rc == VV_OK) rc = vvi_kslist_load(db);
+    memcpy(db->err, err, sizeof err);
+    if (rc == VV_OK) db->ksgen = gen;
+    return rc;
 }
 
 int vvi_kslist_load(vv_db *db)
@@ -324,6 +431,15 @@ int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg)
         vvi_cfg_free(&c);
         return vvi_fail(db, VV_ENOMEM, "out of memory");
     }
+    if (db->attaching && !strcmp(db->attaching->name, name)) {
+        /* the script host attaches what the record says: memory only */
+        k = db->attaching;
+        vvi_cfg_free(&k->cfg);
+        k->cfg = c;
+        vvi_free(k->load_error);
+        k->load_error = NULL;
+        return VV_OK;
+    }
     if ((rc = vvi_txn_begin(db, !db->read_only))) {
         c.resolve_free = NULL;
         vvi_cfg_free(&c);
@@ -360,15 +476,22 @@ int vv_keyspace_config(vv_db *db, const char *name, vv_ks_config *cfg)
     kspace *k;
     if (!db || !name || !cfg) return VV_EINVAL;
     k = vvi_ks_find(db, name);
-    if (!k) {
+    /* durable: a transaction takes in other processes' changes */
+    if (!k || (db->durable && !db->txn)) {
         int rc;
         if ((rc = vvi_txn_begin(db, 0))) return rc;
         rc = vvi_ks_get(db, name, 0, &k);
-        vvi_txn_end(db, rc);
+        vvi_txn_end(db, VV_ENOTFOUND);           /* read only: never commits */
         if (rc) return rc;
     }
     *cfg = k->cfg;
     return VV_OK;
+}
+
+const vv_ks_config *vvi_ks_seen(vv_db *db, const char *name)
+{
+    kspace *k = name ? vvi_ks_find(db, name) : NULL;
+    return k ? &k->cfg : NULL;
 }
 
 int vv_keyspaces(vv_db *db, int (*fn)(void *ud, const char *name), void *ud)

@@ -9,6 +9,32 @@ static void seq_record(uint32_t id, char out[24])
     snprintf(out, 24, "seq:%lu", (unsigned long)id);
 }
 
+/* "seq:<id>": varint seq, then (added later; a record without it names
+ * no session) varint n, n x (varint actor number, varint seq): for each
+ * of the last SESS_MAX handles that changed the keyspace, the last seq it
+ * gave out.  Those are changes this directory's history holds for sure,
+ * even when it was restored from a copy since (sync.c). */
+static int seq_decode(vv_db *db, kspace *k, const void *p, size_t n)
+{
+    vvi_rd r;
+    uint64_t cnt, i;
+    vvi_rd_init(&r, p, n);
+    k->seq = vvi_rd_varint(&r);
+    k->nsess = 0;
+    cnt = r.p < r.end ? vvi_rd_varint(&r) : 0;
+    for (i = 0; i < cnt && !r.err; i++) {
+        uint64_t a = vvi_rd_varint(&r), s = vvi_rd_varint(&r);
+        if (a >= db->act.na || s > k->seq) r.err = VV_ECORRUPT;
+        else if (k->nsess < SESS_MAX) {
+            k->sess_a[k->nsess] = (uint32_t)a;
+            k->sess_s[k->nsess++] = s;
+        }
+    }
+    if (!r.err) return VV_OK;
+    return vvi_fail(db, VV_ECORRUPT, "change log counter of keyspace '%s' "
+                    "is unreadable", k->name);
+}
+
 /* lmdb: take the keyspace's last seq from "seq:<id>" once a transaction
  * (another process may have moved it; seqs of an aborted transaction are
  * given out again, as nothing saw them). */
@@ -22,17 +48,26 @@ int vvi_seq_load(vv_db *db, kspace *k)
     seq_record(k->id, name);
     rc = db->be->meta_get(db->h, name, &p, &n);
     if (rc == VV_OK) {
-        vvi_rd r;
-        vvi_rd_init(&r, p, n);
-        k->seq = vvi_rd_varint(&r);
-        if (r.err)
-            return vvi_fail(db, VV_ECORRUPT, "change log counter of keyspace "
-                            "'%s' is unreadable", k->name);
-    } else if (rc == VV_ENOTFOUND) k->seq = 0;
+        if ((rc = seq_decode(db, k, p, n))) return rc;
+    } else if (rc == VV_ENOTFOUND) k->seq = 0, k->nsess = 0;
     else return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
     k->seq_txn = db->txn_no;
     k->seq_dirty = 0;
     return VV_OK;
+}
+
+/* Note that this handle's last change of k is k->seq: its own entry, or
+ * a new one in place of the oldest. */
+static void seq_session(vv_db *db, kspace *k)
+{
+    unsigned i, at = 0;
+    for (i = 0; i < k->nsess; i++) {
+        if (k->sess_a[i] == db->self) { at = i; break; }
+        if (k->sess_s[i] < k->sess_s[at]) at = i;
+    }
+    if (i == k->nsess && k->nsess < SESS_MAX) at = k->nsess++;
+    k->sess_a[at] = db->self;
+    k->sess_s[at] = k->seq;
 }
 
 /* lmdb: record the counters that moved (at commit). */
@@ -40,15 +75,23 @@ int vvi_seqs_save(vv_db *db)
 {
     kspace *k;
     for (k = db->ks; k; k = k->next) {
-        unsigned char b[10];
+        unsigned char b[16 + SESS_MAX * 15];
         char name[24];
         vvi_buf buf;
+        unsigned i;
         int rc;
         if (!k->seq_dirty) continue;
         seq_record(k->id, name);
+        seq_session(db, k);
         vvi_buf_init_fixed(&buf, b, sizeof b);
         vvi_buf_varint(&buf, k->seq);
-        rc = db->be->meta_put(db->h, name, buf.p, buf.len);
+        vvi_buf_varint(&buf, k->nsess);
+        for (i = 0; i < k->nsess; i++) {
+            vvi_buf_varint(&buf, k->sess_a[i]);
+            vvi_buf_varint(&buf, k->sess_s[i]);
+        }
+        rc = buf.oom ? VV_ENOMEM
+                     : db->be->meta_put(db->h, name, buf.p, buf.len);
         vvi_buf_free(&buf);
         if (rc) return rc;
         k->seq_dirty = 0;
@@ -81,12 +124,20 @@ fail:
     return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
 }
 
-
 int vvi_ks_info(vv_db *db, vvi_ks *k, uint32_t *id, uint64_t *seq)
 {
     int rc = vvi_seq_load(db, k);
     *id = k->id;
     *seq = k->seq;
     return rc;
+}
+
+int vvi_ks_session(vv_db *db, vvi_ks *k, unsigned i, const char **name,
+                   size_t *len, uint64_t *seq)
+{
+    if (i >= k->nsess || !db->durable) return 0;
+    if (!(*name = vvi_actor_name(db, k->sess_a[i], len))) return 0;
+    *seq = k->sess_s[i];
+    return 1;
 }
 

@@ -59,11 +59,13 @@ int vv_stats_get(vv_db *db, const char *ksname, vv_stats *out)
         rc = vvi_ks_get(db, ksname, 0, &k);
         if (rc == VV_OK) {
             out->warnings = k->warnings;
+            out->warned_keys = k->warned;
             rc = db->be->scan(db->h, k->id, stats_cb, out);
         } else if (rc == VV_ENOTFOUND) rc = VV_OK;
     } else {
         for (k = db->ks; k && !rc; k = k->next) {
             out->warnings += k->warnings;
+            out->warned_keys += k->warned;
             rc = db->be->scan(db->h, k->id, stats_cb, out);
         }
     }

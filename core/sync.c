@@ -15,8 +15,8 @@
  *
  *   digest  "VVD" format | str ks | str requester actor | varint own seq |
  *           varint n | n x (str source actor, varint watermark) | xxh64
- *   delta   "VVX" format | str ks | str source actor | varint lo |
- *           varint hi | entries... | xxh64
+ *   delta   "VVX" format | str ks | str source actor | [str base actor] |
+ *           varint lo | varint hi | entries... | xxh64
  *           entry: varint seq | varint len | len bytes as vv_export
  *           makes them ("VVS" ...), lo < seq <= hi, seqs increasing
  *
@@ -29,11 +29,19 @@
  * the source at least that recent, so skipping changes nothing, and it
  * keeps a late duplicate from bringing back a key that was reaped.
  * Both messages end with an xxh64 of what precedes it.
+ *
+ * The source actor is the handle that made the delta; each handle of a
+ * durable store has its own (db.c).  When the requester has no watermark
+ * for it, the source may start from its mark for an earlier handle of the
+ * same store (the base, format 2) as long as that mark does not pass the
+ * last change the earlier handle recorded here (log.c): those changes are
+ * in this directory's history even when it was restored from a copy.
  */
 
 #define DIGEST_MAGIC  "VVD"
 #define DELTA_MAGIC   "VVX"
 #define SYNC_FORMAT   1
+#define DELTA_BASED   2          /* a delta format: with a base actor */
 
 /* ---- watermarks: source actor -> highest source seq merged ---------- */
 typedef struct wm_ent {
@@ -67,6 +75,14 @@ static uint64_t wm_get(const wmarks *w, uint32_t a)
     for (i = 0; i < w->n; i++)
         if (w->e[i].a == a) return w->e[i].seq;
     return 0;
+}
+
+/* Drop the watermark for source actor a. */
+static void wm_del(wmarks *w, uint32_t a)
+{
+    size_t i;
+    for (i = 0; i < w->n; i++)
+        if (w->e[i].a == a) { w->e[i] = w->e[--w->n]; return; }
 }
 
 /* Set the watermark for source actor a. */
@@ -164,16 +180,17 @@ static const char *get_str(vvi_rd *r, size_t max, size_t *len)
     return (const char *)p;
 }
 
-/* Check magic, format and the trailing checksum; start r on the body. */
+/* Check magic, format (SYNC_FORMAT up to max) and the trailing checksum;
+ * start r on the body. */
 static int msg_open(vv_db *db, const void *msg, size_t len, const char *magic,
-                    const char *what, vvi_rd *r)
+                    const char *what, int max, vvi_rd *r)
 {
     const unsigned char *p = msg;
     if (!msg || len < 4 + 8 || memcmp(p, magic, 3) != 0)
         return vvi_fail(db, VV_ECORRUPT, "not a vv sync %s", what);
-    if (p[3] != SYNC_FORMAT)
+    if (p[3] < SYNC_FORMAT || p[3] > max)
         return vvi_fail(db, VV_EVERSION, "sync %s format %d is not one this "
-                        "build reads (%d)", what, p[3], SYNC_FORMAT);
+                        "build reads (%d..%d)", what, p[3], SYNC_FORMAT, max);
     if (!vvi_sum_ok(p, len))
         return vvi_fail(db, VV_ECORRUPT, "sync %s is corrupt or truncated "
                         "(checksum)", what);
@@ -226,7 +243,7 @@ static int digest_parse(vv_db *db, const char *ks, const void *msg,
     uint64_t i;
     const char *prev = NULL;
     size_t prevlen = 0;
-    int rc = msg_open(db, msg, len, DIGEST_MAGIC, "digest", &r);
+    int rc = msg_open(db, msg, len, DIGEST_MAGIC, "digest", SYNC_FORMAT, &r);
     if (rc) return rc;
     memset(d, 0, sizeof *d);
     d->ks = get_str(&r, 255, &d->kslen);
@@ -265,6 +282,31 @@ static uint64_t digest_mark(const digest *d, const char *name, size_t len)
         if (nl == len && memcmp(s, name, len) == 0) return seq;
     }
     return 0;
+}
+
+/* The digest's watermark for this store's changes: its mark for this
+ * handle, or for an earlier handle of the store whose mark does not pass
+ * the last change that handle gave out here (k's sessions), whichever is
+ * higher.  *base names the earlier handle whose mark it is (NULL: none). */
+static uint64_t own_mark(vv_db *db, vvi_ks *k, const digest *d,
+                         const char **base, size_t *blen)
+{
+    const char *self = vv_db_actor(db), *name;
+    uint64_t lo = digest_mark(d, self, strlen(self)), s, w;
+    size_t len;
+    unsigned i;
+    *base = NULL;
+    *blen = 0;
+    for (i = 0; k && vvi_ks_session(db, k, i, &name, &len, &s); i++) {
+        if (is_self(self, name, len)) continue;
+        w = digest_mark(d, name, len);
+        if (w > lo && w <= s) {
+            lo = w;
+            *base = name;
+            *blen = len;
+        }
+    }
+    return lo;
 }
 
 typedef struct named_mark {
@@ -375,7 +417,8 @@ int vv_delta(vv_db *db, const char *ks, const void *dmsg, size_t dlen,
     vvi_buf b;
     uint32_t id = 0;
     uint64_t lo = 0, hi = 0;
-    const char *self;
+    const char *self, *base = NULL;
+    size_t blen = 0;
     int rc;
     if (out) *out = NULL;
     if (len) *len = 0;
@@ -391,7 +434,7 @@ int vv_delta(vv_db *db, const char *ks, const void *dmsg, size_t dlen,
         if (is_self(self, d.actor, d.alen))
             lo = hi;                             /* our own digest */
         else
-            lo = digest_mark(&d, self, strlen(self));
+            lo = own_mark(db, k, &d, &base, &blen);
         if (lo > hi)
             rc = vvi_fail(db, VV_ECORRUPT, "digest says it has seen changes "
                           "up to %llu from %s, which has made only %llu",
@@ -400,9 +443,10 @@ int vv_delta(vv_db *db, const char *ks, const void *dmsg, size_t dlen,
     }
     if (rc == VV_OK) {
         vvi_buf_add(&b, DELTA_MAGIC, 3);
-        vvi_buf_byte(&b, SYNC_FORMAT);
+        vvi_buf_byte(&b, base ? DELTA_BASED : SYNC_FORMAT);
         put_str(&b, ks, strlen(ks));
         put_str(&b, self, strlen(self));
+        if (base) put_str(&b, base, blen);
         vvi_buf_varint(&b, lo);
         vvi_buf_varint(&b, hi);
         if (b.oom) rc = VV_ENOMEM;
@@ -441,8 +485,8 @@ int vv_delta(vv_db *db, const char *ks, const void *dmsg, size_t dlen,
 
 /* ---- apply ------------------------------------------------------------- */
 typedef struct delta {
-    const char *ks, *src;
-    size_t kslen, slen;
+    const char *ks, *src, *base;  /* base: NULL in format 1 */
+    size_t kslen, slen, blen;
     uint64_t lo, hi;
     const unsigned char *body;   /* entries up to the checksum */
     size_t bodylen;
@@ -469,11 +513,14 @@ static int delta_parse(vv_db *db, const char *ks, const void *msg, size_t len,
     uint64_t seq, last;
     const void *st;
     size_t n;
-    int rc = msg_open(db, msg, len, DELTA_MAGIC, "delta", &r), more;
+    int rc = msg_open(db, msg, len, DELTA_MAGIC, "delta", DELTA_BASED, &r);
+    int more;
     if (rc) return rc;
     memset(x, 0, sizeof *x);
     x->ks = get_str(&r, 255, &x->kslen);
     x->src = get_str(&r, VV_NODE_MAX, &x->slen);
+    if (((const unsigned char *)msg)[3] == DELTA_BASED)
+        x->base = get_str(&r, VV_NODE_MAX, &x->blen);
     x->lo = vvi_rd_varint(&r);
     x->hi = vvi_rd_varint(&r);
     if (r.err || x->lo > x->hi) goto bad;
@@ -506,7 +553,7 @@ int vv_apply(vv_db *db, const char *ks, const void *msg, size_t len,
     vvi_ks *k;
     wmarks w;
     vvi_rd r;
-    uint32_t id, src;
+    uint32_t id, src, base;
     uint64_t seq, mark;
     const void *st;
     size_t n, count = 0;
@@ -538,6 +585,14 @@ int vv_apply(vv_db *db, const char *ks, const void *msg, size_t len,
         if ((rc = vvi_export_check(st, n, 0, &key, &klen))) goto out;
         if ((rc = vvi_key_merge(db, k, key, klen, st, n, &ch))) goto out;
         count += (size_t)ch;
+    }
+    if (x.lo > mark && x.base &&                 /* from a base's mark */
+        vvi_actor_num(db, x.base, x.blen, 0, &base) == VV_OK &&
+        base != src && x.lo <= wm_get(&w, base)) {
+        /* the source's handle takes over from the earlier one: nothing
+         * below lo was missed, and its mark is needed no more */
+        wm_del(&w, base);
+        mark = x.lo;
     }
     if (x.lo <= mark && x.hi > mark) {           /* nothing missed below */
         if ((rc = wm_set(&w, src, x.hi))) goto out;
@@ -598,8 +653,8 @@ int vv_reap(vv_db *db, const char *ks, const void *const *digests,
     reap_ud u;
     uint32_t id;
     uint64_t seq, bound;
-    size_t i, count = 0;
-    const char *self;
+    size_t i, count = 0, blen;
+    const char *self, *base;
     int rc = VV_OK;
     if (reaped) *reaped = 0;
     if (!db || (n && (!digests || !lens))) return VV_EINVAL;
@@ -624,7 +679,7 @@ int vv_reap(vv_db *db, const char *ks, const void *const *digests,
         uint64_t theirs, mine = 0;
         if (is_self(self, d[i].actor, d[i].alen)) continue;
         /* they have merged every change of ours up to theirs ... */
-        theirs = digest_mark(&d[i], self, strlen(self));
+        theirs = own_mark(db, k, &d[i], &base, &blen);
         if (theirs < bound) bound = theirs;
         /* ... and we have merged everything they had when they said so,
          * so no state of theirs older than our tombstones can still come

@@ -144,10 +144,13 @@ typedef struct vv_options {
                                   script host is set) */
 } vv_options;
 
-/** @brief Open a store.  In memory, each open is a new incarnation of the
- *  node: its actor name is "<node>.<8 random base32 chars>", so a restarted
- *  node never reuses a dot it gave out before.  A durable store keeps its
- *  actor across reopens.
+/** @brief Open a store.  Each open is a new incarnation of the node: the
+ *  handle's actor name is "<node>.<8 random base32 chars>" (one the store
+ *  has not seen), and its dot counter starts at 0, so no handle reuses a
+ *  dot another gave out: not after a restart, nor in a durable store's
+ *  directory restored from a backup or copied, nor in two processes on one
+ *  directory.  A durable store records the actor with the handle's first
+ *  write; a handle that only reads adds nothing to the store.
  *  @return VV_OK, VV_EINVAL (no node), VV_ESTORAGE, VV_EVERSION, errno.
  *  On failure *out is NULL; a message is in *errmsg when errmsg != NULL
  *  (release with vv_free). */
@@ -159,7 +162,10 @@ void vv_db_close(vv_db *db);
 const char *vv_errmsg(const vv_db *db);
 /** @brief This store's node name as given to vv_db_open. Borrowed. */
 const char *vv_db_node(const vv_db *db);
-/** @brief This store's actor: node plus incarnation. Borrowed. */
+/** @brief The actor this handle's next write uses: node plus incarnation
+ *  (the same for the handle's life but in the rare case that another
+ *  handle took the name before this one first wrote).  Borrowed: valid
+ *  until vv_db_close. */
 const char *vv_db_actor(const vv_db *db);
 
 /** One version of a key as a read shows it.  All pointers are borrowed
@@ -202,7 +208,9 @@ typedef struct vv_ks_config {
     uint32_t max_siblings;   /**< refuse writes above this (0: 100) */
     int writeback;           /**< store a successful resolution */
     const char *script;      /**< resolver script path, recorded so a
-                                  durable store re-attaches it on reopen */
+                                  durable store re-attaches it on reopen
+                                  (and in other processes that have it
+                                  open) */
     uint64_t budget_instructions; /**< script budget per call (0: default) */
     uint64_t budget_memory;       /**< script memory budget, bytes (0: default) */
     uint32_t history;        /**< causal history entries kept per key (0:
@@ -212,10 +220,16 @@ typedef struct vv_ks_config {
 
 /** @brief Create or reconfigure keyspace name (1..255 bytes).  Keyspaces
  *  are also created on first use with a zero config.  The resolver is
- *  replaced atomically; the old one's resolve_free is called. */
+ *  replaced atomically; the old one's resolve_free is called.  Other
+ *  handles of a durable store take the change in at their next
+ *  transaction; one whose resolver is a function of its own
+ *  (VV_RESOLVE_CUSTOM without a script) keeps it while the recorded
+ *  resolver_name stays the same. */
 int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg);
 /** @brief The recorded config of a keyspace (resolver_name, codec) for
- *  showing; *cfg's strings are borrowed from db.  VV_ENOTFOUND if unknown. */
+ *  showing, with other processes' changes (a durable store reads them in
+ *  a read transaction); *cfg's strings are borrowed from db until its
+ *  next call.  VV_ENOTFOUND if unknown. */
 int vv_keyspace_config(vv_db *db, const char *name, vv_ks_config *cfg);
 /** @brief Call fn for each known keyspace name. */
 int vv_keyspaces(vv_db *db, int (*fn)(void *ud, const char *name), void *ud);
@@ -292,8 +306,12 @@ typedef struct vv_stats {
     uint64_t tombstones;     /**< keys with only tombstones */
     uint64_t siblings[8];    /**< histogram: keys with 1,2,3,4,5-8,9-16,17-64,>64 */
     uint64_t max_siblings;
-    uint64_t warnings;       /**< writes that went over warn_siblings */
+    uint64_t warnings;       /**< writes and merges that left a key over
+                                  warn_siblings (counted by this handle) */
     uint64_t bytes;          /**< state bytes stored (on disk: file size) */
+    uint64_t warned_keys;    /**< of those, the ones that took a key over
+                                  (from warn_siblings or fewer live
+                                  siblings): each logs one line on stderr */
 } vv_stats;
 
 /** @brief Counters of one keyspace (ks != NULL) or of all (NULL). */

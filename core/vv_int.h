@@ -191,6 +191,12 @@ int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
 #endif
     ;
 
+/* The config of keyspace name as this handle last read it, without a
+ * transaction (NULL when the handle does not know the keyspace): for
+ * lookups on every operation, which a change by another process reaches
+ * with the operation's transaction.  Borrowed like vv_keyspace_config's. */
+const vv_ks_config *vvi_ks_seen(vv_db *db, const char *name);
+
 /* ---- keyspace sync: what sync.c needs of the store ------------------- */
 /* Every change to a key's stored state gives the key its keyspace's next
  * sequence number (kept in the state: vvi_state.seq).  The backend
@@ -210,6 +216,11 @@ int  vvi_sync_begin(vv_db *db, const char *name, int mode, vvi_ks **k);
 int  vvi_sync_end(vv_db *db, int rc);
 /* The keyspace's backend id and its last seq. */
 int  vvi_ks_info(vv_db *db, vvi_ks *k, uint32_t *id, uint64_t *seq);
+/* After vvi_ks_info: the i-th recent writing session of a durable store
+ * (its actor name) and the last seq it gave out, which this directory's
+ * history holds; 0 when there is no i-th. */
+int  vvi_ks_session(vv_db *db, vvi_ks *k, unsigned i, const char **name,
+                    size_t *len, uint64_t *seq);
 const vvi_backend *vvi_db_backend(vv_db *db, void **h);
 /* Number of actor name; added when add is set, else VV_ENOTFOUND. */
 int  vvi_actor_num(vv_db *db, const char *name, size_t len, int add,

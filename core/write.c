@@ -3,9 +3,12 @@
 #include <string.h>
 #include "db_int.h"
 
-/* Check the sibling limits after a change; writes over max are refused. */
+/* Check the sibling limits after a change that took the key from before
+ * live siblings to those of s; writes over max are refused.  Every change
+ * that leaves the key over warn counts a warning; the one that takes it
+ * over (a crossing) also logs a line. */
 int vvi_limits(vv_db *db, kspace *k, const void *key, size_t klen,
-                  const vvi_state *s, int refuse)
+               size_t before, const vvi_state *s, int refuse)
 {
     size_t live = vvi_state_live(s);
     uint32_t warn = k->cfg.warn_siblings ? k->cfg.warn_siblings : 25;
@@ -16,9 +19,13 @@ int vvi_limits(vv_db *db, kspace *k, const void *key, size_t klen,
                         "with its context to collapse them", k->name, live, max);
     if (live > warn) {
         k->warnings++;
-        fprintf(stderr, "vv: keyspace '%s' key '%.*s' has %zu siblings "
-                "(warn_siblings %u)\n", k->name, (int)(klen > 60 ? 60 : klen),
-                (const char *)key, live, warn);
+        if (before <= warn) {
+            k->warned++;
+            fprintf(stderr, "vv: keyspace '%s' key '%.*s' has %zu siblings "
+                    "(warn_siblings %u)\n", k->name,
+                    (int)(klen > 60 ? 60 : klen), (const char *)key, live,
+                    warn);
+        }
     }
     return VV_OK;
 }
@@ -100,6 +107,7 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
     vvi_ver v;
     vvi_hnote hist = { NULL, 0, NULL, 0 };
     uint64_t now;
+    size_t before;
     int rc, found;
     if (newctx) *newctx = NULL;
     if (!db) return VV_EINVAL;
@@ -114,6 +122,7 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
         goto out;
     }
     if ((rc = vvi_key_load(db, k, key, klen, &s, &found))) goto out;
+    before = vvi_state_live(&s);
     if (db->counter == UINT64_MAX) {
         rc = vvi_fail(db, VV_EOVERFLOW, "dot counter exhausted");
         goto out;
@@ -133,7 +142,7 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
         vvi_fail(db, rc, "%s", vv_strerror(rc));
         goto out;
     }
-    if ((rc = vvi_limits(db, k, key, klen, &s, 1))) goto out;
+    if ((rc = vvi_limits(db, k, key, klen, before, &s, 1))) goto out;
     if ((rc = vvi_log_change(db, k, key, klen, &s))) goto out;
     if ((rc = vvi_key_store(db, k, key, klen, &s))) goto out;
     if ((rc = vvi_hist_note(db, k, key, klen, &hist, &v))) goto out;

@@ -189,7 +189,7 @@ static int db_keys(lua_State *L)
 }
 
 /* db:stats([ks]) -> {keys=, tombstones=, siblings={8 buckets},
- * max_siblings=, warnings=, bytes=}. */
+ * max_siblings=, warnings=, warned_keys=, bytes=}. */
 static int db_stats(lua_State *L)
 {
     lstore *s = vvl_checkstore(L);
@@ -197,7 +197,7 @@ static int db_stats(lua_State *L)
     vv_stats st;
     int rc = vv_stats_get(s->db, ks, &st), i;
     if (rc) return vvl_db_fail(L, s, "stats", rc);
-    lua_createtable(L, 0, 6);
+    lua_createtable(L, 0, 7);
     vvc_pushuint64(L, st.keys);
     lua_setfield(L, -2, "keys");
     vvc_pushuint64(L, st.tombstones);
@@ -212,6 +212,8 @@ static int db_stats(lua_State *L)
     lua_setfield(L, -2, "max_siblings");
     vvc_pushuint64(L, st.warnings);
     lua_setfield(L, -2, "warnings");
+    vvc_pushuint64(L, st.warned_keys);
+    lua_setfield(L, -2, "warned_keys");
     vvc_pushuint64(L, st.bytes);
     lua_setfield(L, -2, "bytes");
     return 1;

@@ -38,18 +38,23 @@ const char *vvl_checkks(lua_State *L, int i)
 }
 
 /* The codec of keyspace ks as recorded by the store (msgpack when the
- * keyspace is new). */
+ * keyspace is new): as this handle last read it, which costs no
+ * transaction on every operation. */
 int vvl_ks_codec(lstore *s, const char *ks)
 {
+    const vv_ks_config *seen = vvi_ks_seen(s->db, ks);
     vv_ks_config cfg;
     int codec;
-    if (vv_keyspace_config(s->db, ks, &cfg) != VV_OK) return VVL_MSGPACK;
-    codec = vvl_codec(cfg.codec);
+    if (!seen) {
+        if (vv_keyspace_config(s->db, ks, &cfg) != VV_OK) return VVL_MSGPACK;
+        seen = &cfg;
+    }
+    codec = vvl_codec(seen->codec);
     return codec < 0 ? VVL_MSGPACK : codec;
 }
 
-/* Push the binding's own settings for keyspace ks: a table {fn=, wb=}
- * kept in the store's user value, or nil. */
+/* Push the binding's own settings for keyspace ks: a table {fn=, wb=,
+ * ks=, store=} kept in the store's user value, or nil. */
 void vvl_ks_local(lua_State *L, int store, const char *ks)
 {
     vvc_getuservalue(L, store);
@@ -57,15 +62,33 @@ void vvl_ks_local(lua_State *L, int store, const char *ks)
     lua_remove(L, -2);
 }
 
-/* Do the keyspace settings at i hold a host function resolver? */
+/* Do the keyspace settings at i hold a host function resolver?  Only
+ * while the store's record still names one ("function"): a config that
+ * another process changed since wins, and the function is let go.  The
+ * write-back flag follows the record too. */
 int vvl_has_fn(lua_State *L, int i)
 {
+    const vv_ks_config *c = NULL;
+    lstore *s;
     int fn;
     if (!lua_istable(L, i)) return 0;
     lua_getfield(L, i, "fn");
     fn = lua_isfunction(L, -1);
-    lua_pop(L, 1);
-    return fn;
+    lua_getfield(L, i, "store");
+    s = (lstore *)lua_touserdata(L, -1);
+    lua_getfield(L, i, "ks");
+    if (fn && s && s->db && lua_isstring(L, -1))
+        c = vvi_ks_seen(s->db, lua_tostring(L, -1));
+    lua_pop(L, 3);
+    if (!fn) return 0;
+    if (!c || !c->resolver_name || strcmp(c->resolver_name, "function")) {
+        lua_pushnil(L);
+        lua_setfield(L, i, "fn");
+        return 0;
+    }
+    lua_pushboolean(L, c->writeback);
+    lua_setfield(L, i, "wb");
+    return 1;
 }
 
 /* Options vv.open knows. */
@@ -349,13 +372,17 @@ static int db_keyspace(lua_State *L)
 
     vvc_getuservalue(L, 1);                             /* 6 */
     if (fn || cfg.writeback) {
-        lua_createtable(L, 0, 2);
+        lua_createtable(L, 0, 4);
         if (fn) {
             lua_pushvalue(L, 5);
             lua_setfield(L, -2, "fn");
         }
         lua_pushboolean(L, cfg.writeback);
         lua_setfield(L, -2, "wb");
+        lua_pushstring(L, ks);                  /* for vvl_has_fn */
+        lua_setfield(L, -2, "ks");
+        lua_pushlightuserdata(L, s);            /* lives as long as s */
+        lua_setfield(L, -2, "store");
     } else {
         lua_pushnil(L);
     }

@@ -4,10 +4,11 @@
  * Writers are child processes.  Before each operation a writer announces
  * it on a pipe ("I ..."), after vv returned VV_OK it acknowledges it
  * ("K ... counter").  The parent keeps a model of what every key must hold
- * (the live siblings as (counter, value) pairs: all writers share the
- * directory, hence one actor), kills the writers, reopens the store and
- * compares.  An announced but unacknowledged operation may or may not
- * have committed; the stored state must then be the model with or without
+ * (the live siblings as (actor, counter, value): each writer process is a
+ * new handle of the directory, hence a new actor, which it announces
+ * first: "S actor"), kills the writers, reopens the store and compares.
+ * An announced but unacknowledged operation may or may not have
+ * committed; the stored state must then be the model with or without
  * that operation, nothing else.  Phase one runs one writer, phase two
  * several at once on the same directory. */
 #include "testutil.h"
@@ -22,11 +23,11 @@
 #define VLEN      64          /* value text bytes, NUL included */
 
 /* ---- the model ---------------------------------------------------------- */
-typedef struct msib { uint64_t n; char v[VLEN]; } msib;
+typedef struct msib { size_t a; uint64_t n; char v[VLEN]; } msib;
 typedef struct mkey {
     char ks[8];
     char key[32];
-    msib *s;                  /* live siblings, counter order */
+    msib *s;                  /* live siblings, (actor, counter) order */
     size_t ns, cap;
     int written;              /* some write was acknowledged or found */
 } mkey;
@@ -41,9 +42,9 @@ typedef struct op {
 typedef struct model {
     mkey keys[MAXW * NPRIV + NSHARED];
     size_t nkeys;
-    uint64_t *dots;           /* every acknowledged or found counter */
+    uint64_t *dots;           /* every acknowledged or found dot (tu_dot) */
     size_t ndots, capdots;
-    char actor[64];
+    tu_actors actors;         /* the writers' actors, one per life */
 } model;
 
 static mkey *model_key(model *m, const char *ks, const char *key)
@@ -59,20 +60,28 @@ static mkey *model_key(model *m, const char *ks, const char *key)
     return &m->keys[m->nkeys++];
 }
 
-static void model_dot(model *m, uint64_t n)
+static void model_dot(model *m, size_t a, uint64_t n)
 {
+    const char *name = m->actors.name[a];
     if (m->ndots == m->capdots) {
         m->capdots = m->capdots ? m->capdots * 2 : 1024;
         m->dots = realloc(m->dots, m->capdots * sizeof *m->dots);
         assert_non_null(m->dots);
     }
-    m->dots[m->ndots++] = n;
+    m->dots[m->ndots++] = tu_dot(&m->actors, name, strlen(name), n);
 }
 
-/* Apply an operation that committed with dot counter n.  A write with a
- * context replaces what the writer had read, which (one writer a private
- * key) is everything there. */
-static void model_apply(model *m, const op *o, uint64_t n)
+/* Order of siblings as reads list them: actor name, then counter. */
+static int msib_cmp(const model *m, const msib *x, size_t a, uint64_t n)
+{
+    int c = strcmp(m->actors.name[x->a], m->actors.name[a]);
+    return c ? c : x->n < n ? -1 : x->n > n;
+}
+
+/* Apply an operation that committed with dot (actor a, counter n).  A
+ * write with a context replaces what the writer had read, which (one
+ * writer a private key) is everything there. */
+static void model_apply(model *m, const op *o, size_t a, uint64_t n)
 {
     mkey *k = model_key(m, o->ks, o->key);
     if (o->kind != 'p') k->ns = 0;
@@ -83,13 +92,15 @@ static void model_apply(model *m, const op *o, uint64_t n)
             k->s = realloc(k->s, k->cap * sizeof *k->s);
             assert_non_null(k->s);
         }
-        for (i = k->ns; i > 0 && k->s[i - 1].n > n; i--) k->s[i] = k->s[i - 1];
+        for (i = k->ns; i > 0 && msib_cmp(m, &k->s[i - 1], a, n) > 0; i--)
+            k->s[i] = k->s[i - 1];
+        k->s[i].a = a;
         k->s[i].n = n;
         snprintf(k->s[i].v, VLEN, "%s", o->val);
         k->ns++;
     }
     k->written = 1;
-    model_dot(m, n);
+    model_dot(m, a, n);
 }
 
 static void model_free(model *m)
@@ -200,6 +211,8 @@ typedef struct wstate {
     size_t len;
     op pending;               /* announced, not acknowledged */
     int has_pending;
+    size_t actor;             /* its actor in the model, once announced */
+    int has_actor;
     int eof;
 } wstate;
 
@@ -211,10 +224,14 @@ static void take_line(model *m, wstate *w, char *line)
     memset(&x, 0, sizeof x);
     if (line[0] == 'S') {
         char actor[64];
+        size_t had = m->actors.n;
         assert_int_equal(sscanf(line, "S %63s", actor), 1);
-        if (!m->actor[0]) snprintf(m->actor, sizeof m->actor, "%s", actor);
-        /* the durable actor survives every restart and is shared */
-        assert_string_equal(m->actor, actor);
+        assert_false(w->has_actor);
+        /* every life of every writer is a new actor of node s0 */
+        assert_memory_equal(actor, "s0.", 3);
+        w->actor = tu_actor(&m->actors, actor, strlen(actor));
+        assert_int_equal(m->actors.n, had + 1);
+        w->has_actor = 1;
     } else if (line[0] == 'I') {
         assert_false(w->has_pending);
         assert_int_equal(sscanf(line, "I %c %7s %31s %63s", &x.kind, x.ks,
@@ -224,10 +241,10 @@ static void take_line(model *m, wstate *w, char *line)
     } else if (line[0] == 'K') {
         assert_int_equal(sscanf(line, "K %c %7s %31s %63s %llu", &x.kind,
                                 x.ks, x.key, x.val, &n), 5);
-        assert_true(w->has_pending);
+        assert_true(w->has_pending && w->has_actor);
         assert_string_equal(w->pending.val, x.val);
         assert_true(n > 0);
-        model_apply(m, &x, (uint64_t)n);
+        model_apply(m, &x, w->actor, (uint64_t)n);
         w->has_pending = 0;
     } else {
         fail_msg("bad line from a writer: %s", line);
@@ -286,13 +303,14 @@ static void pump_for(model *m, wstate *w, int nw, double sec)
 }
 
 /* Whether the stored siblings of a read are exactly the model's. */
-static int same_sibs(const vv_read *r, const msib *s, size_t ns,
-                     const char *actor)
+static int same_sibs(const model *m, const vv_read *r, const msib *s,
+                     size_t ns)
 {
     size_t i;
     if (vv_read_count(r) != ns) return 0;
     for (i = 0; i < ns; i++) {
         const vv_sibling *x = vv_read_sibling(r, i);
+        const char *actor = m->actors.name[s[i].a];
         if (x->actor_len != strlen(actor) ||
             memcmp(x->actor, actor, x->actor_len) != 0) return 0;
         if (x->counter != s[i].n) return 0;
@@ -312,17 +330,22 @@ static vv_read *read_key(vv_db *db, const mkey *k)
     return r;
 }
 
-/* The counter of the sibling holding x's value (0: not stored).  Values
- * are unique, so finding it means the operation committed. */
-static uint64_t find_counter(vv_db *db, const mkey *k, const op *x)
+/* The counter of the sibling holding x's value (0: not stored), which
+ * must be of actor.  Values are unique, so finding it means the
+ * operation committed. */
+static uint64_t find_counter(vv_db *db, const mkey *k, const op *x,
+                             const char *actor)
 {
     vv_read *r = read_key(db, k);
     uint64_t n = 0;
     size_t i;
     for (i = 0; r && i < vv_read_count(r); i++) {
         const vv_sibling *s = vv_read_sibling(r, i);
-        if (s->len == strlen(x->val) && !memcmp(s->value, x->val, s->len))
+        if (s->len == strlen(x->val) && !memcmp(s->value, x->val, s->len)) {
+            assert_int_equal(s->actor_len, strlen(actor));
+            assert_memory_equal(s->actor, actor, s->actor_len);
             n = s->counter;
+        }
     }
     vv_read_free(r);
     return n;
@@ -342,8 +365,6 @@ static void verify(model *m, const char *dir, wstate *w, int nw)
     o.no_sync = 0;
     if (vv_db_open(&o, &db, &err) != VV_OK)
         fail_msg("reopen after kill: %s", err ? err : "?");
-    if (m->actor[0]) assert_string_equal(vv_db_actor(db), m->actor);
-    else snprintf(m->actor, sizeof m->actor, "%s", vv_db_actor(db));
     for (j = 0; j < nw; j++) {
         op *x = &w[j].pending;
         mkey *k;
@@ -357,14 +378,15 @@ static void verify(model *m, const char *dir, wstate *w, int nw)
             if (!r && k->ns > 0) { k->ns = 0; k->written = 1; }
             vv_read_free(r);
         } else {
-            uint64_t n = find_counter(db, k, x);
-            if (n) model_apply(m, x, n);
+            uint64_t n = find_counter(db, k, x,
+                                      m->actors.name[w[j].actor]);
+            if (n) model_apply(m, x, w[j].actor, n);
         }
     }
     for (i = 0; i < m->nkeys; i++) {
         mkey *k = &m->keys[i];
         vv_read *r = read_key(db, k);
-        int ok = r ? same_sibs(r, k->s, k->ns, m->actor) : k->ns == 0;
+        int ok = r ? same_sibs(m, r, k->s, k->ns) : k->ns == 0;
         if (!ok)
             fail_msg("key %s/%s: %zu stored siblings, the acknowledged "
                      "writes make %zu (or they differ)", k->ks, k->key,
@@ -383,13 +405,14 @@ static void verify(model *m, const char *dir, wstate *w, int nw)
     vv_db_close(db);
 }
 
-/* No counter given out twice. */
+/* No dot given out twice. */
 static void check_dots(model *m)
 {
     uint64_t twice = tu_repeated(m->dots, m->ndots);
     if (twice)
-        fail_msg("dot %s:%llu was given out twice", m->actor,
-                 (unsigned long long)twice);
+        fail_msg("dot %s:%llu was given out twice",
+                 m->actors.name[(twice >> 32) - 1],
+                 (unsigned long long)(twice & 0xffffffffu));
 }
 
 /* Run rounds of nw writers, killing them at random moments. */

@@ -1,6 +1,7 @@
 /* test_lmdb_dots.c - a durable store never gives a dot out twice: not to
  * processes writing one directory at once, not after its directory was
- * wiped and it started again. */
+ * wiped and it started again (tests/test_lmdb_restore.c: nor after it was
+ * restored from a copy). */
 #include "testutil.h"
 #include "lmdbutil.h"
 
@@ -50,20 +51,23 @@ static int st_writer(void *arg)
     return 0;
 }
 
-/* Several processes writing one directory at once: they share the
- * store's actor, and no dot is given out twice (every write without a
- * context stays a sibling, each with its own counter). */
+/* Several processes writing one directory at once: each writes as its
+ * own actor, and no dot is given out twice (every write without a context
+ * stays a sibling, each with its own dot). */
 static void st_two_processes(void **state)
 {
     const char *dir = *state;
-    enum { P = 3, N = WN };
+    enum { P = 3, N = WN, W = 2 * N + (N / 50) * 5 };
     pid_t pid[P];
     writer_arg w[P];
     vv_db *db;
+    tu_actors t;
+    size_t writer_actor[P];
     uint64_t *dots;
     size_t nd = 0, i, k;
     int p;
     char key[32];
+    memset(&t, 0, sizeof t);
     db = tu_open_dir("s0", dir, NULL);        /* create it first */
     vv_db_close(db);
     for (p = 0; p < P; p++) {
@@ -86,21 +90,27 @@ static void st_two_processes(void **state)
                          k < 4 ? (size_t)P * N / 4 : (size_t)(N / 50) * 5);
         for (i = 0; i < vv_read_count(r); i++) {
             const vv_sibling *x = vv_read_sibling(r, i);
-            assert_int_equal(x->actor_len, strlen(vv_db_actor(db)));
-            assert_memory_equal(x->actor, vv_db_actor(db), x->actor_len);
-            dots[nd++] = x->counter;
+            int id = ((const char *)x->value)[1] - '0';
+            assert_int_equal(x->node_len, 2);
+            assert_memory_equal(x->actor, "s0.", 3);
+            dots[nd++] = tu_dot(&t, x->actor, x->actor_len, x->counter);
+            assert_true(id >= 0 && id < P);
+            writer_actor[id] = tu_actor(&t, x->actor, x->actor_len);
         }
         vv_read_free(r);
     }
     assert_int_equal(tu_repeated(dots, nd), 0);
-    /* the counter went exactly once per write of every process */
-    {
-        vv_clock *ctx = NULL;
-        const char *a = vv_db_actor(db);
-        assert_int_equal(vv_put(db, "ks", "last", 4, "x", 1, NULL, &ctx),
-                         VV_OK);
-        assert_int_equal(vv_clock_get(ctx, a, strlen(a)),
-                         (uint64_t)P * (2 * N + (N / 50) * 5) + 1);
+    /* one actor per writer */
+    assert_int_equal(t.n, P);
+    for (p = 0; p < P; p++) {
+        /* each writer's counter went exactly once per write: its last
+         * write was to own<p>-9 */
+        vv_clock *ctx;
+        const char *a = t.name[writer_actor[p]];
+        snprintf(key, sizeof key, "own%d-9", p);
+        ctx = tu_context(db, "ks", key);
+        assert_non_null(ctx);
+        assert_int_equal(vv_clock_get(ctx, a, strlen(a)), (uint64_t)W);
         vv_clock_free(ctx);
     }
     free(dots);

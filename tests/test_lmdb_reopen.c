@@ -1,19 +1,20 @@
 /* test_lmdb_reopen.c - what a durable store keeps across close and reopen:
- * states, configs, actor, counter and clock, committed batches; and what
- * it drops: aborted and unfinished batches. */
+ * states, configs, the hybrid clock, committed batches; and what it drops:
+ * aborted and unfinished batches.  A reopened store writes as a new actor. */
 #include "testutil.h"
 #include "lmdbutil.h"
 
 /* Everything a store holds comes back after close and reopen: states
- * (siblings, tombstones, contexts, foreign actors), keyspace configs,
- * the actor, the counter and the hybrid clock. */
+ * (siblings, tombstones, contexts, foreign actors), keyspace configs and
+ * the hybrid clock.  The reopened handle writes as a new actor of node s0,
+ * its counter starting at 1. */
 static void st_round_trip(void **state)
 {
     const char *dir = *state;
     const char *keys[] = { "a", "b", "c", "m", "x" };
     const char *kss[] = { "carts", "carts", "carts", "carts", "prefs" };
     unsigned char *before[5], *after;
-    size_t blen[5], alen, i;
+    size_t blen[5], alen, i, n;
     uint64_t now = 1000, now1 = 50;
     vv_db *db, *s1;
     vv_ks_config cfg;
@@ -54,7 +55,8 @@ static void st_round_trip(void **state)
 
     now = 10;                     /* the wall clock went backwards */
     db = tu_open_dir("s0", dir, &now);
-    assert_string_equal(vv_db_actor(db), actor);
+    assert_string_not_equal(vv_db_actor(db), actor);
+    assert_memory_equal(vv_db_actor(db), "s0.", 3);
     for (i = 0; i < 5; i++) {
         after = tu_export(db, kss[i], keys[i], &alen);
         assert_non_null(after);
@@ -87,17 +89,25 @@ static void st_round_trip(void **state)
     assert_int_equal(st1.tombstones, st0.tombstones);
     assert_memory_equal(st1.siblings, st0.siblings, sizeof st0.siblings);
     assert_true(st1.bytes > 0);
-    /* the counter goes on, and time does not go backwards */
+    /* a new actor's first dot, and time does not go backwards */
     assert_int_equal(vv_put(db, "carts", "a", 1, "bacon", 5, NULL, &ctx),
                      VV_OK);
-    assert_int_equal(vv_clock_get(ctx, actor, strlen(actor)), 9);
+    assert_int_equal(vv_clock_get(ctx, actor, strlen(actor)), 2);
+    assert_int_equal(vv_clock_get(ctx, vv_db_actor(db),
+                                  strlen(vv_db_actor(db))), 1);
     vv_clock_free(ctx);
     assert_int_equal(vv_get(db, "carts", "a", 1, &r), VV_OK);
     assert_int_equal(vv_read_count(r), 3);
-    for (i = 0; i < 3; i++) {
+    for (i = 0, n = 0; i < 3; i++) {
         const vv_sibling *x = vv_read_sibling(r, i);
-        if (x->counter == 9) assert_true(x->timestamp >= 6001);
+        if (x->actor_len == strlen(vv_db_actor(db)) &&
+            !memcmp(x->actor, vv_db_actor(db), x->actor_len)) {
+            assert_int_equal(x->counter, 1);
+            assert_true(x->timestamp >= 6001);
+            n++;
+        }
     }
+    assert_int_equal(n, 1);
     vv_read_free(r);
     vv_db_close(db);
 

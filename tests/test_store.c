@@ -1,4 +1,5 @@
 /* test_store.c - sibling sets, contexts, deletes, export/merge, the seeds. */
+#include <unistd.h>
 #include "testutil.h"
 #include "vv_int.h"
 #include "plainvv.h"
@@ -426,6 +427,82 @@ static void test_sibling_limits(void **st)
     vv_db_close(db);
 }
 
+/* Send stderr to a new temporary file (its name in path, a buffer of
+ * at least 32 bytes); returns the descriptor to give back to
+ * stderr_lines. */
+static int stderr_to_file(char *path)
+{
+    int fd, saved;
+    snprintf(path, 32, "/tmp/vv-stderr-XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    saved = dup(2);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(fd, 2), 2);
+    close(fd);
+    return saved;
+}
+
+/* Put stderr back (saved from stderr_to_file) and count the lines that
+ * went to the file at path (removed). */
+static size_t stderr_lines(int saved, const char *path)
+{
+    FILE *f;
+    size_t n = 0;
+    int c;
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    while ((c = getc(f)) != EOF) n += c == '\n';
+    fclose(f);
+    unlink(path);
+    return n;
+}
+
+/* Over warn_siblings a key logs one line when a write or merge takes it
+ * over, none while it stays over, and one again when it came back and
+ * goes over again; each change that leaves it over counts a warning. */
+static void test_sibling_warnings(void **st)
+{
+    vv_db *db = tu_open("s0", NULL), *other = tu_open("s1", NULL);
+    vv_ks_config cfg;
+    vv_stats s;
+    vv_clock *ctx;
+    char path[32];
+    int i, saved;
+    (void)st;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.warn_siblings = 5;
+    cfg.max_siblings = 2000;
+    assert_int_equal(vv_keyspace(db, "ks", &cfg), VV_OK);
+    saved = stderr_to_file(path);
+    for (i = 0; i < 1000; i++)
+        assert_int_equal(vv_put(db, "ks", "k", 1, "x", 1, NULL, NULL), VV_OK);
+    assert_int_equal(stderr_lines(saved, path), 1);
+    assert_int_equal(vv_stats_get(db, "ks", &s), VV_OK);
+    assert_int_equal(s.warnings, 995);           /* puts 6 to 1000 */
+    assert_int_equal(s.warned_keys, 1);
+    ctx = tu_context(db, "ks", "k");             /* back to one sibling */
+    saved = stderr_to_file(path);
+    assert_int_equal(vv_put(db, "ks", "k", 1, "y", 1, ctx, NULL), VV_OK);
+    for (i = 0; i < 5; i++)                      /* 6: over again */
+        assert_int_equal(vv_put(db, "ks", "k", 1, "x", 1, NULL, NULL), VV_OK);
+    for (i = 0; i < 5; i++)                      /* m: 5, then a merge */
+        assert_int_equal(vv_put(db, "ks", "m", 1, "x", 1, NULL, NULL), VV_OK);
+    assert_int_equal(vv_put(other, "ks", "m", 1, "o", 1, NULL, NULL), VV_OK);
+    assert_true(tu_copy(other, db, "ks", "m"));
+    assert_int_equal(stderr_lines(saved, path), 2);
+    vv_clock_free(ctx);
+    assert_int_equal(vv_stats_get(db, NULL, &s), VV_OK);
+    assert_int_equal(s.warnings, 997);
+    assert_int_equal(s.warned_keys, 3);
+    vv_db_close(db);
+    vv_db_close(other);
+}
+
 static int echo_resolver(void *ud, const char *ks, const void *key, size_t klen,
                          const vv_sibling *s, size_t n, void **out,
                          size_t *outn, char **err)
@@ -752,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_keyspaces_isolated),
         cmocka_unit_test(test_keys_and_stats),
         cmocka_unit_test(test_sibling_limits),
+        cmocka_unit_test(test_sibling_warnings),
         cmocka_unit_test(test_custom_resolver_and_writeback),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_export_merge_errors),

@@ -250,6 +250,36 @@ static inline int tu_cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Actor names numbered in the order first seen, for tu_dot. */
+#define TU_ACTORS 64
+typedef struct tu_actors {
+    char name[TU_ACTORS][64];
+    size_t n;
+} tu_actors;
+
+/* The number of actor in t (added when new), from 0. */
+static inline size_t tu_actor(tu_actors *t, const char *actor, size_t len)
+{
+    size_t i;
+    assert_true(len < sizeof t->name[0]);
+    for (i = 0; i < t->n; i++)
+        if (strlen(t->name[i]) == len && !memcmp(t->name[i], actor, len))
+            return i;
+    assert_true(t->n < TU_ACTORS);
+    memcpy(t->name[t->n], actor, len);
+    t->name[t->n][len] = 0;
+    return t->n++;
+}
+
+/* A dot (actor, counter) as one number, for tu_repeated: the actor's
+ * number in t above the 32 bits of the counter. */
+static inline uint64_t tu_dot(tu_actors *t, const char *actor, size_t len,
+                              uint64_t counter)
+{
+    assert_true(counter < (uint64_t)1 << 32);
+    return (uint64_t)(tu_actor(t, actor, len) + 1) << 32 | counter;
+}
+
 /* Sort v; a value found twice in it, 0 when all differ. */
 static inline uint64_t tu_repeated(uint64_t *v, size_t n)
 {

@@ -267,12 +267,14 @@ describe("sibling limits", function()
     eq(st.max_siblings, 5)
     eq(st.siblings, { 0, 0, 0, 0, 1, 0, 0, 0 })      -- one key, 5-8
     eq(st.warnings, 2)
+    eq(st.warned_keys, 1)                            -- one crossing, logged
     -- a merge is never refused: a sixth concurrent version still arrives
     local other = vv.open { node = "s1" }
     other:put("lim", "k", 6)
     db:merge("lim", "k", other:export("lim", "k"))
     eq(#db:get("lim", "k").values, 6)
     eq(db:stats("lim").warnings, 3)
+    eq(db:stats("lim").warned_keys, 1)               -- it stayed over
     -- a write with the read's context collapses them
     db:put("lim", "k", 21, db:get("lim", "k").context)
     st = db:stats("lim")
