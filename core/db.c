@@ -101,9 +101,15 @@ int vvi_txn_begin(vv_db *db, int write)
     db->txn = write ? 2 : 1;
     db->txn_no++;
     if (db->durable) {
-        /* another process may have moved the counters or added actors */
+        /* another process may have moved the counters or added actors;
+         * a read of a snapshot whose actors the table already matches
+         * (nothing committed since, nothing added here) skips the look */
+        size_t snap = write ? 0 : vvi_lmdb_snapshot(db->h);
         if (write && (rc = node_load(db, 0)) && rc != VV_ENOTFOUND) goto fail;
-        if ((rc = vvi_actors_load(db))) goto fail;
+        if (!snap || snap != db->actors_snap || db->act.na != db->na_stored) {
+            if ((rc = vvi_actors_load(db))) goto fail;
+            db->actors_snap = snap;
+        }
     }
     return VV_OK;
 fail:

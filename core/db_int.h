@@ -64,6 +64,8 @@ struct vv_db {
     vv_script_fn scripts;        /* attaches recorded resolver scripts */
     vvi_actors act;              /* the actor table */
     uint32_t na_stored;          /* actors recorded (durable stores) */
+    size_t actors_snap;          /* lmdb: read snapshot whose actor record
+                                    the table matches (0: none) */
     kspace *ks, *ks_last;
     uint32_t next_ks;
     char err[512];

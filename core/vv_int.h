@@ -164,6 +164,9 @@ int vvi_mem_open(void **h, const vvi_backend **ops);
 /* path: directory (created if missing).  *err gets a malloc'd message. */
 int vvi_lmdb_open(const vv_options *o, void **h, const vvi_backend **ops,
                   char **err);
+/* The snapshot the LMDB store's open read transaction sees (LMDB's txn
+ * id; 0 when none is open).  Two reads with one id see the same bytes. */
+size_t vvi_lmdb_snapshot(void *h);
 
 /* ---- error messages on a store ------------------------------------- */
 int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
