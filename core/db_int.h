@@ -19,6 +19,8 @@
 typedef struct vvi_actors {
     char **an;                   /* names (not NUL-terminated) */
     uint8_t *al;                 /* their lengths */
+    uint8_t *nl;                 /* their node part's: up to the last '.'
+                                    (the whole name without one) */
     uint32_t na, capa;
     uint32_t *slots;             /* number + 1; 0 is empty */
     size_t nslots;
