@@ -174,6 +174,20 @@ static double best_ns(op_fn fn, void *ud, int iters, int samples)
     return best;
 }
 
+/* best_ns for n operations at once, their samples taken in turn, so that
+ * each sees the quiet moments of the whole run: best[i] for fn[i]. */
+static void best_ns_all(const op_fn *fn, int n, void *ud, int iters,
+                        int samples, double *best)
+{
+    int i, k;
+    for (i = 0; i < n; i++) best[i] = 1e30;
+    for (k = 0; k < samples; k++)
+        for (i = 0; i < n; i++) {
+            double t = best_ns(fn[i], ud, iters, 1);
+            if (t < best[i]) best[i] = t;
+        }
+}
+
 /* The baseline: a clock as a plain sorted array of (name, length,
  * counter), walked with a memcmp-based name compare per step (vv's walk
  * before its entries kept order keys); a merge writes into a ready array. */
@@ -322,9 +336,10 @@ static void bench_clocks(void)
     static const char *why_small =
         "call and setup costs dominate a few steps; machine noise";
     static const char *why_big =
-        "a step costs ~30 instructions (3 key words, length, counter)";
+        "a step costs ~30 instructions (3 key words, length, counter); "
+        "or a loaded machine (see the baseline)";
     size_t s, i;
-    printf("\nclock operations, best of 200 short samples; baseline: a plain "
+    printf("\nclock operations, best of 1000 short samples; baseline: a plain "
            "sorted array of\n(name, length, counter) walked with a memcmp "
            "name compare per step (vv's walk\nbefore order keys), merging "
            "into a ready array; names 'node-NNN.abcdefgh';\nvv merges "
@@ -337,7 +352,7 @@ static void bench_clocks(void)
         clk_case c;
         char (*names)[32] = malloc(n * sizeof *names);
         int it = (int)(8000 / n) + 4;
-        double restore, vv, base, g;
+        double t[7], vv, g;
         c.n = n;
         c.pa = malloc(n * sizeof *c.pa);
         c.pb = malloc(n * sizeof *c.pb);
@@ -364,21 +379,22 @@ static void bench_clocks(void)
         if (vv_clock_copy(c.a, &c.da) || vv_clock_copy(c.b, &c.db))
             die("copy", VV_ENOMEM);
         g = n == 128 ? 250 : 0;
-        vv = best_ns(op_vv_compare, &c, it, 200);
-        base = best_ns(op_plain_compare, &c, it, 200);
-        clk_row(n, "compare (a after b)", vv, base, g,
+        {
+            static const op_fn ops[] = { op_vv_compare, op_plain_compare,
+                                         op_vv_merge0, op_plain_merge0,
+                                         op_vv_restore, op_vv_merge1,
+                                         op_plain_merge1 };
+            best_ns_all(ops, 7, &c, it, 1000, t);
+        }
+        clk_row(n, "compare (a after b)", t[0], t[1], g,
                 n == 128 ? why_big : why_small);
         g = n == 128 ? 400 : 0;
-        vv = best_ns(op_vv_merge0, &c, it, 200);
-        base = best_ns(op_plain_merge0, &c, it, 200);
-        clk_row(n, "merge b into a (no rise)", vv, base, g,
+        clk_row(n, "merge b into a (no rise)", t[2], t[3], g,
                 n == 128 ? why_big : why_small);
-        restore = best_ns(op_vv_restore, &c, it, 200);
-        vv = best_ns(op_vv_merge1, &c, it, 200) - restore;
-        base = best_ns(op_plain_merge1, &c, it, 200);
-        clk_row(n, "merge a into b (all rise)", vv < 0 ? 0 : vv, base, g,
-                n == 128 ? "two walks: the first finds no new node, the "
-                "second raises in place" : why_small);
+        vv = t[5] - t[4];
+        clk_row(n, "merge a into b (all rise)", vv < 0 ? 0 : vv, t[6], g,
+                n == 128 ? "past the first 32 entries, two walks: one "
+                "finds no new node, one raises in place" : why_small);
         if (vv_clock_compare(c.db, c.a) != VV_EQUAL) die("merge result", VV_EINVAL);
         vv_clock_free(c.a);
         vv_clock_free(c.b);
@@ -530,16 +546,18 @@ static void bench_keyops(void)
     printf("\nper-key operations (no map): vv on in-memory states against the "
            "Erlang reference\nimplementation of DVVSet (dvvset.erl) measured "
            "on this kind of machine for the\nsame work (constants: %.0f, "
-           "%.0f, %.0f ns); best of 200 short samples;\nratio: reference / "
+           "%.0f, %.0f ns); best of 1500 short samples;\nratio: reference / "
            "vv\n", REF_UPDATE_NS, REF_JOIN_NS, REF_VALUES_NS);
     printf("%-44s %11s %11s %8s  %-7s %s\n", "operation", "vv", "reference",
            "ratio", "goal", "");
-    key_row("update: 1 sibling, 3-node context (write)",
-            best_ns(op_key_write, &c, 2000, 200), REF_UPDATE_NS);
-    key_row("join: 3 nodes, 2 siblings each (merge)",
-            best_ns(op_key_join, &c, 2000, 200), REF_JOIN_NS);
-    key_row("values: 2 siblings, read order",
-            best_ns(op_key_values, &c, 2000, 200), REF_VALUES_NS);
+    {
+        static const op_fn ops[] = { op_key_write, op_key_join, op_key_values };
+        double t[3];
+        best_ns_all(ops, 3, &c, 1000, 1500, t);
+        key_row("update: 1 sibling, 3-node context (write)", t[0], REF_UPDATE_NS);
+        key_row("join: 3 nodes, 2 siblings each (merge)", t[1], REF_JOIN_NS);
+        key_row("values: 2 siblings, read order", t[2], REF_VALUES_NS);
+    }
     vvi_state_free(&c.w);
     vvi_actors_free(&c.act);
 }
