@@ -212,7 +212,6 @@ int  vvi_export_check(const void *state, size_t len, int full,
 int  vvi_key_merge(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                    const void *state, size_t len, int *changed);
 
-#endif /* VV_INT_H */
 
 /* ---- per-key state: dotted version vectors (dvv.c) ------------------- */
 /* Actors are numbered per store (the actor table in actors.c); a state
@@ -265,3 +264,5 @@ size_t   vvi_state_live(const vvi_state *s);
  * (room for s->nv).  Returns how many. */
 size_t   vvi_state_values(const vvi_state *s, char *const *an,
                           const uint8_t *al, const vvi_ver **out);
+
+#endif /* VV_INT_H */
