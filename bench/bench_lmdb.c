@@ -185,9 +185,13 @@ static double raw_puts(raw *r, long from, long n, int batch)
     return now_s() - t0;
 }
 
+static volatile unsigned char raw_sink;
+
 /* Warm reads, each in its own (renewed) read transaction as an
- * application serving single requests would do; one_txn: all in one. */
-static double raw_gets(raw *r, long nkeys, long from, long n, int one_txn)
+ * application serving single requests would do; one_txn: all in one;
+ * copy: each value copied out, as a read handing out its bytes does. */
+static double raw_gets(raw *r, long nkeys, long from, long n, int one_txn,
+                       int copy)
 {
     char key[32];
     long i;
@@ -203,6 +207,11 @@ static double raw_gets(raw *r, long nkeys, long from, long n, int one_txn)
         if (!one_txn && i > from) mdb_check(mdb_txn_renew(r->rtxn), "renew");
         mdb_check(mdb_get(r->rtxn, r->dbi, &k, &v), "get");
         if (v.mv_size != VLEN) die("raw get", "value");
+        if (copy) {
+            unsigned char buf[VLEN];
+            memcpy(buf, v.mv_data, VLEN);
+            raw_sink ^= buf[i % VLEN];
+        }
         if (!one_txn) mdb_txn_reset(r->rtxn);
     }
     if (one_txn) mdb_txn_reset(r->rtxn);
@@ -213,10 +222,10 @@ static double raw_gets(raw *r, long nkeys, long from, long n, int one_txn)
 /* One row: rates of vv and raw LMDB, their ratio (raw / vv: how many
  * times slower vv is), and with a goal (max > 0: ratio at most max)
  * whether it is met; why says what bounds the figure when it is not. */
-static void row_ratio(const char *what, double vv, double rw,
-                      const char *unit, double ratio, double max,
-                      const char *why)
+static void row(const char *what, double vv, double rw, const char *unit,
+                double max, const char *why)
 {
+    double ratio = vv > 0 ? rw / vv : 0.0;
     char goal[16] = "";
     if (max > 0) snprintf(goal, sizeof goal, "<= %.1fx", max);
     printf("%-42s %11.0f %11.0f %-7s %6.2fx  %-8s %s%s\n", what, vv, rw, unit,
@@ -225,43 +234,14 @@ static void row_ratio(const char *what, double vv, double rw,
     fflush(stdout);
 }
 
-static void row(const char *what, double vv, double rw, const char *unit,
-                double max, const char *why)
+static int cmp_double(const void *a, const void *b)
 {
-    row_ratio(what, vv, rw, unit, vv > 0 ? rw / vv : 0.0, max, why);
-}
-
-/* Batch times of vv and of the baseline taken back to back (same keys,
- * same moment). */
-typedef struct pair {
-    double vv, base;
-} pair;
-
-static int cmp_pair(const void *a, const void *b)
-{
-    double x = ((const pair *)a)->vv + ((const pair *)a)->base;
-    double y = ((const pair *)b)->vv + ((const pair *)b)->base;
+    double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-/* vv's time over the baseline's in the quietest tenth of n pairs (least
- * time for both together): load from elsewhere on a shared machine slows
- * both of a pair, and a pair slowed less is nearer what each costs.
- * Sorts the pairs. */
-static double quiet_ratio(pair *p, int n)
-{
-    double a = 0, b = 0;
-    int i, k = n / 10 > 0 ? n / 10 : n;
-    qsort(p, (size_t)n, sizeof *p, cmp_pair);
-    for (i = 0; i < k; i++) {
-        a += p[i].vv;
-        b += p[i].base;
-    }
-    return b > 0 ? a / b : 0;
-}
-
 /* VV_BENCH_ONLY=puts,gets,load runs only those (VV_BENCH_DUMP=1 also
- * prints each gets batch's times on stderr). */
+ * prints each gets batch's time on stderr: way, round, seconds). */
 static int wanted(const char *section)
 {
     const char *e = getenv("VV_BENCH_ONLY");
@@ -296,7 +276,7 @@ int main(void)
     long nload = scale && atol(scale) > 0 ? atol(scale) : 1000000L;
     long nput = 100000L, nsingle = 200, nget = 100;
     char d1[4096], d2[4096];
-    double tv, tr, gv = 1e30, gr = 1e30, g1 = 1e30;
+    double tv, tr;
     vv_db *db;
     raw r;
     int k;
@@ -326,50 +306,51 @@ int main(void)
             "puts/s", 0, "");
     }
 
-    /* warm gets over nput keys, each get its own read transaction: pairs
-     * of batches of nget gets of the same keys, vv and raw back to back
-     * (which goes first alternates), so both see the same load from
-     * elsewhere on the machine; the ratio is over the quietest tenth of
-     * the pairs (quiet_ratio), the rates are the best batches' */
+    /* warm gets over nput keys, each get its own read transaction: each
+     * way of reading runs a phase of nput gets (one pass over the keys,
+     * the cache its own as in an application), phases in turn, ROUNDS of
+     * them; a phase is timed in batches of nget gets and each way's figure
+     * is its tenth-quickest batch, so load from elsewhere on the machine
+     * and the phase's first batches (the cache the other store left) fall
+     * out */
     if (wanted("gets")) {
-        enum { PAIRS = 3000 };
-        static pair q1[PAIRS], q2[PAIRS];
+        /* the ways: vv, raw, raw all in one read txn, raw copying values */
+        enum { ROUNDS = 8, WAYS = 4 };
+        long nb = nput / nget, m;
+        double *t = malloc((size_t)(WAYS * ROUNDS * nb) * sizeof *t), q[WAYS];
+        int w;
+        if (!t) die("gets", "out of memory");
         db = vv_open_dir(fresh(d1, sizeof d1, "g-vv"), 1);
         vv_puts(db, 0, nput, BATCH, NULL, 0);
         raw_open(&r, fresh(d2, sizeof d2, "g-raw"), 1);
         raw_puts(&r, 0, nput, BATCH);
-        vv_gets(db, nput, 0, nput);              /* warm up */
-        raw_gets(&r, nput, 0, nput, 0);
-        for (k = 0; k < PAIRS; k++) {
-            long from = k * nget;
-            double a, b, c;
-            if (k % 2) {
-                a = vv_gets(db, nput, from, nget);
-                b = raw_gets(&r, nput, from, nget, 0);
-            } else {
-                b = raw_gets(&r, nput, from, nget, 0);
-                a = vv_gets(db, nput, from, nget);
-            }
-            c = raw_gets(&r, nput, from + PAIRS * nget, nget, 1);
-            q1[k].vv = q2[k].vv = a;
-            q1[k].base = b;
-            q2[k].base = c;
-            if (getenv("VV_BENCH_DUMP"))         /* the batches, for study */
-                fprintf(stderr, "%g %g %g\n", a, b, c);
-            if (a < gv) gv = a;
-            if (b < gr) gr = b;
-            if (c < g1) g1 = c;
+        for (k = 0; k < ROUNDS; k++)
+            for (w = 0; w < WAYS; w++)
+                for (m = 0; m < nb; m++) {
+                    long from = m * nget;
+                    double *x = &t[(w * ROUNDS + k) * nb + m];
+                    *x = w == 0 ? vv_gets(db, nput, from, nget)
+                       : raw_gets(&r, nput, from, nget, w == 2, w == 3);
+                    if (getenv("VV_BENCH_DUMP"))     /* for study */
+                        fprintf(stderr, "%d %d %g\n", w, k, *x);
+                }
+        for (w = 0; w < WAYS; w++) {
+            double *x = &t[w * ROUNDS * nb];
+            qsort(x, (size_t)(ROUNDS * nb), sizeof *x, cmp_double);
+            q[w] = x[ROUNDS * nb / 10] / nget;       /* s per get */
         }
-        printf("  gets: %d pairs of %ld-get batches, vv and raw back to "
-               "back; ratio: vv/raw time\n  in the quietest tenth of the "
-               "pairs; rates: the best batches\n", PAIRS, nget);
-        row_ratio("gets, warm (one read txn each)", nget / gv, nget / gr,
-                  "gets/s", quiet_ratio(q1, PAIRS), 1.3, "the read's own work "
-                  "(decode, result block, keyspace lookup) beside LMDB's");
-        row_ratio("gets, warm (raw: all in one read txn)", nget / gv,
-                  nget / g1, "gets/s", quiet_ratio(q2, PAIRS), 0, "");
-        printf("%-42s %11.0f %11.0f %-7s\n", "  best batches, ns per get",
-               gv / nget * 1e9, gr / nget * 1e9, "ns");
+        printf("  gets: %d rounds of a %ld-get phase per way; each way's "
+               "tenth-quickest %ld-get batch\n", ROUNDS, nput, nget);
+        row("gets, warm (one read txn each)", 1 / q[0], 1 / q[1], "gets/s",
+            1.3, "the read's own work (decode, result block, keyspace "
+            "lookup) and the value's bytes, beside LMDB's");
+        row("gets, warm (raw: all in one read txn)", 1 / q[0], 1 / q[2],
+            "gets/s", 0, "");
+        row("gets, warm (raw: each value copied out)", 1 / q[0], 1 / q[3],
+            "gets/s", 0, "");
+        printf("%-42s %11.0f %11.0f %-7s\n", "  the first, ns per get",
+               q[0] * 1e9, q[1] * 1e9, "ns");
+        free(t);
         raw_close(&r);
         vv_db_close(db);
     }
