@@ -50,12 +50,15 @@ int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
     if (t->na == t->capa) {
         uint32_t cap = t->capa ? t->capa * 2 : 16;
         char **an = vvi_realloc(t->an, cap * sizeof *an);
-        uint8_t *al;
+        uint8_t *al, *nl;
         if (!an) return VV_ENOMEM;
         t->an = an;
         al = vvi_realloc(t->al, cap * sizeof *al);
         if (!al) return VV_ENOMEM;
         t->al = al;
+        nl = vvi_realloc(t->nl, cap * sizeof *nl);
+        if (!nl) return VV_ENOMEM;
+        t->nl = nl;
         t->capa = cap;
     }
     if ((t->na + 1) * 2 > t->nslots &&
@@ -65,6 +68,11 @@ int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
     memcpy(copy, name, len);
     t->an[t->na] = copy;
     t->al[t->na] = (uint8_t)len;
+    {   /* the node part: before the last '.', all of it without one */
+        size_t k = len;
+        while (k > 0 && name[k - 1] != '.') k--;
+        t->nl[t->na] = (uint8_t)(k > 0 ? k - 1 : len);
+    }
     {
         size_t j = (size_t)name_hash(name, len) & (t->nslots - 1);
         while (t->slots[j]) j = (j + 1) & (t->nslots - 1);
@@ -91,6 +99,7 @@ void vvi_actors_free(vvi_actors *t)
     while (t->na > 0) vvi_free(t->an[--t->na]);
     vvi_free(t->an);
     vvi_free(t->al);
+    vvi_free(t->nl);
     vvi_free(t->slots);
     memset(t, 0, sizeof *t);
 }

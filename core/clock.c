@@ -290,21 +290,30 @@ int vv_clock_tick(vv_clock *c, const char *node, size_t len)
     return vv_clock_set(c, node, len, n + 1);
 }
 
-/* Pointwise max.  A first walk finds the nodes c lacks and whether any
- * counter of c must rise.  With no new node the maxima are taken in
- * place; otherwise the union is built in one new array, leaving c
- * unchanged on failure. */
+#define MERGE_UNDO 32        /* counters a merge raises before it knows */
+
+/* Pointwise max.  The entries both clocks hold in the same places at the
+ * start (often all of them) take their maxima at once, their old counters
+ * kept.  A walk over the rest finds the nodes c lacks and whether any
+ * counter of c must rise.  With no new node the rest of the maxima are
+ * taken in place; otherwise the union is built in one new array, and c
+ * is as it was should that fail. */
 int vv_clock_merge(vv_clock *c, const vv_clock *o)
 {
-    size_t i, j, extra = 0, ours = 0, k = 0;
+    size_t i, j, extra = 0, ours = 0, k = 0, m, done = 0;
     vvi_centry *res, *x, *xend, *rise = NULL;
     const vvi_centry *y, *yend, *rise_o = NULL;
     unsigned char *isnew;
+    uint64_t undo[MERGE_UNDO];
     if (!c || !o) return VV_EINVAL;
-    x = c->e;
-    xend = x + c->n;
-    y = o->e;
-    yend = y + o->n;
+    m = c->n < o->n ? c->n : o->n;
+    if (m > MERGE_UNDO) m = MERGE_UNDO;
+    for (x = c->e, y = o->e; done < m && cent_eq(x, y); done++, x++, y++) {
+        undo[done] = x->n;
+        if (y->n > x->n) x->n = y->n;
+    }
+    xend = c->e + c->n;
+    yend = o->e + o->n;
     while (x != xend && y != yend) {             /* count new nodes */
         if (cent_eq(x, y)) {
             if (y->n > x->n && !rise) { rise = x; rise_o = y; }
@@ -329,7 +338,10 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
     }
     /* one block: the entries, then a flag per entry for "name is new" */
     res = vvi_malloc((c->n + extra) * (sizeof *res + 1));
-    if (!res) return VV_ENOMEM;
+    if (!res) {
+        for (i = 0; i < done; i++) c->e[i].n = undo[i];
+        return VV_ENOMEM;
+    }
     isnew = (unsigned char *)(res + c->n + extra);
     for (i = 0, j = 0; i < c->n || j < o->n; k++) {
         int r = i == c->n ? 1 : j == o->n ? -1 : cent_cmp(&c->e[i], &o->e[j]);
@@ -344,6 +356,7 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
                 cent_set(&res[k], o->e[j].heap, o->e[j].len, o->e[j].n)) {
                 while (k-- > 0) if (isnew[k]) cent_free(&res[k]);
                 vvi_free(res);                   /* c still owns its names */
+                for (i = 0; i < done; i++) c->e[i].n = undo[i];
                 return VV_ENOMEM;
             }
             j++;

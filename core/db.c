@@ -168,10 +168,15 @@ int vvi_txn_begin(vv_db *db, int write)
     db->txn_no++;
     if (db->durable) {
         /* another process may have moved the clock, added actors or
-         * changed keyspace configs */
+         * changed keyspace configs; a read of a snapshot already looked
+         * at (nothing committed since, nothing added here) skips it */
+        size_t snap = write ? 0 : vvi_lmdb_snapshot(db->h);
         if (write && (rc = node_load(db, 0)) && rc != VV_ENOTFOUND) goto fail;
-        if ((rc = vvi_actors_load(db)) || (rc = vvi_ks_refresh(db)))
-            goto fail;
+        if (!snap || snap != db->actors_snap || db->act.na != db->na_stored) {
+            if ((rc = vvi_actors_load(db)) || (rc = vvi_ks_refresh(db)))
+                goto fail;
+            db->actors_snap = snap;
+        }
     }
     if (write && (rc = self_record(db))) goto fail;
     return VV_OK;

@@ -20,6 +20,8 @@
 typedef struct vvi_actors {
     char **an;                   /* names (not NUL-terminated) */
     uint8_t *al;                 /* their lengths */
+    uint8_t *nl;                 /* their node part's: up to the last '.'
+                                    (the whole name without one) */
     uint32_t na, capa;
     uint32_t *slots;             /* number + 1; 0 is empty */
     size_t nslots;
@@ -79,6 +81,8 @@ struct vv_db {
     int ksgen_bumped;            /* the open write txn changed a config */
     vvi_actors act;              /* the actor table */
     uint32_t na_stored;          /* actors recorded (durable stores) */
+    size_t actors_snap;          /* lmdb: read snapshot whose actor record
+                                    the table matches (0: none) */
     kspace *ks, *ks_last;
     uint32_t next_ks;
     char err[512];

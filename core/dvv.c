@@ -160,6 +160,16 @@ static inline const unsigned char *get_varint(const unsigned char *p,
         *out = *p;
         return p + 1;
     }
+    if (end - p >= 10) {                     /* all 10 at hand: no bounds */
+        do {
+            c = *p++;
+            v |= (uint64_t)(c & 0x7f) << shift;
+            shift += 7;
+        } while ((c & 0x80) && shift < 70);
+        if ((c & 0x80) || (shift == 70 && c > 1) || c == 0) return NULL;
+        *out = v;
+        return p;
+    }
     do {
         if (p == end || shift > 63) return NULL;
         c = *p++;
@@ -183,7 +193,7 @@ int vvi_state_decode(vvi_state *s, const void *buf, size_t n)
     if (n == 0 || *p++ != STATE_FORMAT) return VV_ECORRUPT;
     if (!(p = get_varint(p, end, &cnt)) || cnt > (uint64_t)(end - p) / 2)
         return VV_ECORRUPT;                  /* each entry: 2 bytes or more */
-    if (state_reserve(s, (size_t)cnt, 0)) return VV_ENOMEM;
+    if (cnt > VVI_ICTX && state_reserve(s, (size_t)cnt, 0)) return VV_ENOMEM;
     for (i = 0; i < cnt; i++) {
         vvi_ent *e = &s->ctx[i];
         if (!(p = get_varint(p, end, &a)) || !(p = get_varint(p, end, &c)))
@@ -195,7 +205,10 @@ int vvi_state_decode(vvi_state *s, const void *buf, size_t n)
     s->nctx = (size_t)cnt;
     if (!(p = get_varint(p, end, &cnt)) || cnt > (uint64_t)(end - p) / 4)
         goto bad;                            /* each version: 4 or more */
-    if (state_reserve(s, 0, (size_t)cnt)) { vvi_state_free(s); return VV_ENOMEM; }
+    if (cnt > VVI_IVER && state_reserve(s, 0, (size_t)cnt)) {
+        vvi_state_free(s);
+        return VV_ENOMEM;
+    }
     for (i = 0; i < cnt; i++) {
         vvi_ver *v = &s->v[i];
         if (!(p = get_varint(p, end, &a)) || !(p = get_varint(p, end, &v->n)) ||

@@ -164,15 +164,12 @@ int vvi_hist_note(vv_db *db, kspace *k, const void *key, size_t klen,
 /* Set d to actor number a1 - 1 (none when a1 is 0) and counter n. */
 static int hist_dot(const vv_db *db, uint64_t a1, uint64_t n, vv_dot *d)
 {
-    size_t k;
     memset(d, 0, sizeof *d);
     if (a1 == 0) return VV_OK;
     if (a1 > db->act.na) return VV_ECORRUPT;
     d->actor = db->act.an[a1 - 1];
     d->actor_len = db->act.al[a1 - 1];
-    d->node_len = d->actor_len;
-    for (k = d->actor_len; k > 0; k--)
-        if (d->actor[k - 1] == '.') { d->node_len = k - 1; break; }
+    d->node_len = db->act.nl[a1 - 1];
     d->counter = n;
     return VV_OK;
 }

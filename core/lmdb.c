@@ -136,6 +136,14 @@ static int lm_begin(void *h, int write)
     return VV_OK;
 }
 
+/* The snapshot the open read transaction sees: its LMDB txn id, kept by
+ * lm_begin (0 for none or a write transaction). */
+size_t vvi_lmdb_snapshot(void *h)
+{
+    lm *l = h;
+    return l->txn && !l->write ? l->snap : 0;
+}
+
 /* Commit: durable when this returns VV_OK (unless no_sync). */
 static int lm_commit(void *h)
 {

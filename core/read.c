@@ -182,9 +182,7 @@ static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
         sb->actor = (const char *)p;
         sb->actor_len = db->act.al[v->a];
         p += sb->actor_len;
-        sb->node_len = sb->actor_len;
-        for (k = sb->actor_len; k > 0; k--)
-            if (sb->actor[k - 1] == '.') { sb->node_len = k - 1; break; }
+        sb->node_len = db->act.nl[v->a];
         sb->counter = v->n;
         sb->timestamp = v->ts;
     }

@@ -183,6 +183,9 @@ int vvi_mem_open(void **h, const vvi_backend **ops);
 /* path: directory (created if missing).  *err gets a malloc'd message. */
 int vvi_lmdb_open(const vv_options *o, void **h, const vvi_backend **ops,
                   char **err);
+/* The snapshot the LMDB store's open read transaction sees (LMDB's txn
+ * id; 0 when none is open).  Two reads with one id see the same bytes. */
+size_t vvi_lmdb_snapshot(void *h);
 
 /* ---- error messages on a store ------------------------------------- */
 int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
@@ -239,7 +242,6 @@ int  vvi_export_check(const void *state, size_t len, int full,
 int  vvi_key_merge(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                    const void *state, size_t len, int *changed);
 
-#endif /* VV_INT_H */
 
 /* ---- per-key state: dotted version vectors (dvv.c) ------------------- */
 /* Actors are numbered per store (the actor table in actors.c); a state
@@ -292,3 +294,5 @@ size_t   vvi_state_live(const vvi_state *s);
  * (room for s->nv).  Returns how many. */
 size_t   vvi_state_values(const vvi_state *s, char *const *an,
                           const uint8_t *al, const vvi_ver **out);
+
+#endif /* VV_INT_H */

@@ -417,6 +417,50 @@ static void test_binary_order_tails(void **st)
     assert_int_equal(vv_clock_decode(buf, n, &c), VV_ECORRUPT);
 }
 
+/* A merge that raised counters before it found a node to add, and then
+ * runs out of memory, leaves the clock as it was. */
+static void test_merge_failure_undo(void **st)
+{
+    static const char *const cases[][2] = {
+        { "{a:1, b:1, c:1}", "{a:5, b:5, c:5, d:1}" },
+        { "{a:1, b:9, c:1}", "{a:5, b:5, c:5, zz:1}" },
+        { "{a:1, c:1}", "{a:2, b:1, c:2}" },
+        { "{m:1}", "{a:1, m:2}" },
+    };
+    size_t i;
+    (void)st;
+    for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+        vv_clock *a = tu_clock(cases[i][0]), *b = tu_clock(cases[i][1]);
+        vv_clock *before;
+        assert_int_equal(vv_clock_copy(a, &before), VV_OK);
+        vvi_fail_alloc_after(1);
+        assert_int_equal(vv_clock_merge(a, b), VV_ENOMEM);
+        vvi_fail_alloc_after(0);
+        assert_int_equal(vv_clock_compare(a, before), VV_EQUAL);
+        assert_int_equal(vv_clock_merge(a, b), VV_OK);
+        assert_int_equal(vv_clock_compare(a, b) & VV_BEFORE, 0);
+        assert_int_equal(vv_clock_size(a), vv_clock_size(before) + 1);
+        vv_clock_free(a);
+        vv_clock_free(b);
+        vv_clock_free(before);
+    }
+    {   /* a long name on the new node: its copy is what fails */
+        char name[40];
+        vv_clock *a = tu_clock("{a:1, b:1}"), *b = tu_clock("{a:3, b:3}");
+        vv_clock *before;
+        memset(name, 'z', sizeof name);
+        assert_int_equal(vv_clock_set(b, name, sizeof name, 4), VV_OK);
+        assert_int_equal(vv_clock_copy(a, &before), VV_OK);
+        vvi_fail_alloc_after(2);                 /* the array, then the name */
+        assert_int_equal(vv_clock_merge(a, b), VV_ENOMEM);
+        vvi_fail_alloc_after(0);
+        assert_int_equal(vv_clock_compare(a, before), VV_EQUAL);
+        vv_clock_free(a);
+        vv_clock_free(b);
+        vv_clock_free(before);
+    }
+}
+
 static void test_alloc_failures(void **st)
 {
     int i;
@@ -459,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_text_roundtrip_random),
         cmocka_unit_test(test_order_model),
         cmocka_unit_test(test_binary_order_tails),
+        cmocka_unit_test(test_merge_failure_undo),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests_name("clock", tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* test_dvv.c - one key's state (core/dvv.c): writes, joins, the read
- * order and the stored form, each against a plain model. */
+ * order (with the actor table's node parts) and the stored form, each
+ * against a plain model. */
 #include "testutil.h"
-#include "vv_int.h"
+#include "db_int.h"
 
 #define NACT 10               /* actors 0..9: contexts outgrow the inline 6 */
 #define MAXV 8                /* versions: outgrow the inline 3 */
@@ -342,6 +343,26 @@ static void test_values_order(void **st)
     }
 }
 
+/* The actor table keeps each name's node part: up to its last '.'. */
+static void test_actor_node_part(void **st)
+{
+    static const struct { const char *name; int node; } cases[] = {
+        { "s0.abcdefgh", 2 }, { "a.b.c", 3 }, { "abc", 3 }, { ".x", 0 },
+        { "x.", 1 }, { ".", 0 }, { "a..", 2 },
+    };
+    vvi_actors t;
+    size_t i;
+    (void)st;
+    memset(&t, 0, sizeof t);
+    for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint32_t a;
+        assert_int_equal(vvi_actor_intern(&t, cases[i].name,
+                                          strlen(cases[i].name), &a), VV_OK);
+        assert_int_equal(t.nl[a], cases[i].node);
+    }
+    vvi_actors_free(&t);
+}
+
 /* ---- the stored form ------------------------------------------------------ */
 /* The decoder as it read states before (through the bounded reader), to
  * hold the one-pass decoder to the same verdicts. */
@@ -507,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_merge_alloc_failure),
         cmocka_unit_test(test_write_model),
         cmocka_unit_test(test_values_order),
+        cmocka_unit_test(test_actor_node_part),
         cmocka_unit_test(test_decode_roundtrip_and_mutations),
         cmocka_unit_test(test_decode_bad_counts),
     };

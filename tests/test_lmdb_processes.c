@@ -179,6 +179,37 @@ static void st_actors_two_processes(void **state)
     vv_db_close(s2);
 }
 
+/* A store that only reads, its actor table checked against a snapshot
+ * already (reads of an unchanged store skip the actor record), still
+ * learns the actor another process added before it reads a state that
+ * refers to it. */
+static void st_actors_seen_by_reads(void **state)
+{
+    const char *dir = *state;
+    vv_db *db = tu_open_dir("s0", dir, NULL), *s1 = tu_open("s1", NULL);
+    char a1[64], got[64];
+    merge_arg m;
+    int i;
+    snprintf(a1, sizeof a1, "%s", vv_db_actor(s1));
+    tu_put(s1, "ks", "a", "from s1", NULL);
+    tu_put(db, "ks", "own", "x", NULL);
+    for (i = 0; i < 3; i++) {                /* the same snapshot again */
+        st_actor_of(db, "own", got, sizeof got);
+        assert_string_equal(got, vv_db_actor(db));
+    }
+    m.dir = dir;
+    m.from = s1;
+    assert_int_equal(lu_child(merge_child, &m), 0);
+    for (i = 0; i < 3; i++) {
+        st_actor_of(db, "a", got, sizeof got);
+        assert_string_equal(got, a1);
+        st_actor_of(db, "own", got, sizeof got);
+        assert_string_equal(got, vv_db_actor(db));
+    }
+    vv_db_close(db);
+    vv_db_close(s1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +218,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(st_keyspaces_two_processes,
                                         lu_setup_dir, lu_teardown_dir),
         cmocka_unit_test_setup_teardown(st_actors_two_processes, lu_setup_dir,
+                                        lu_teardown_dir),
+        cmocka_unit_test_setup_teardown(st_actors_seen_by_reads, lu_setup_dir,
                                         lu_teardown_dir),
     };
     return cmocka_run_group_tests_name("lmdb_processes", tests, NULL, NULL);
