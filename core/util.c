@@ -121,12 +121,15 @@ void vvi_buf_byte(vvi_buf *b, unsigned c)
 /* LEB128: 7 bits a byte, low first, high bit = more. */
 void vvi_buf_varint_slow(vvi_buf *b, uint64_t v)
 {
-    if (vvi_buf_reserve(b, 10)) return;
+    unsigned char *p;
+    if (b->cap - b->len < 10 && vvi_buf_reserve(b, 10)) return;
+    p = b->p + b->len;                  /* a local cursor: no reloads */
     while (v >= 0x80) {
-        b->p[b->len++] = (unsigned char)(v | 0x80);
+        *p++ = (unsigned char)(v | 0x80);
         v >>= 7;
     }
-    b->p[b->len++] = (unsigned char)v;
+    *p++ = (unsigned char)v;
+    b->len = (size_t)(p - b->p);
 }
 
 void vvi_buf_u64le(vvi_buf *b, uint64_t v)
