@@ -348,7 +348,8 @@ static void bench_clocks(void)
         vv_clock_new(&c.b);
         c.da = c.db = NULL;
         for (i = 0; i < n; i++) {
-            int l = snprintf(names[i], sizeof names[i], "node-%03zu.abcdefgh", i);
+            int l = snprintf(names[i], sizeof names[i], "node-%03zu.abcdefgh",
+                             i);
             vv_clock_set(c.a, names[i], (size_t)l, (uint64_t)(i + 10));
             vv_clock_set(c.b, names[i], (size_t)l, (uint64_t)(i + 5));
         }
@@ -382,7 +383,8 @@ static void bench_clocks(void)
         clk_row(n, "merge a into b (all rise)", vv < 0 ? 0 : vv, t[6], g,
                 n == 128 ? "past the first 32 entries, two walks: one "
                 "finds no new node, one raises in place" : why_small);
-        if (vv_clock_compare(c.db, c.a) != VV_EQUAL) die("merge result", VV_EINVAL);
+        if (vv_clock_compare(c.db, c.a) != VV_EQUAL)
+            die("merge result", VV_EINVAL);
         vv_clock_free(c.a);
         vv_clock_free(c.b);
         vv_clock_free(c.da);
@@ -495,14 +497,16 @@ static void key_row(const char *op, double vv, double ref)
 
 static void bench_keyops(void)
 {
-    static const char *names[] = { "s1.abcdefgh", "s2.bcdefghi", "s3.cdefghij" };
+    static const char *names[] = { "s1.abcdefgh", "s2.bcdefghi",
+                                   "s3.cdefghij" };
     key_case c;
     vvi_ver d[2];
     uint32_t a;
     int i;
     memset(&c, 0, sizeof c);
     for (i = 0; i < 3; i++)
-        if (vvi_actor_intern(&c.act, names[i], strlen(names[i]), &a)) die("actor", VV_ENOMEM);
+        if (vvi_actor_intern(&c.act, names[i], strlen(names[i]), &a))
+            die("actor", VV_ENOMEM);
     d[0] = mkver(0, 1, "value");
     mkstate(&c.w, 1, 5, 7, d, 1);
     c.wn = 1;
@@ -541,7 +545,8 @@ static void bench_keyops(void)
         static const op_fn ops[] = { op_key_write, op_key_join, op_key_values };
         double t[3];
         best_ns_all(ops, 3, &c, 1000, 1500, t);
-        key_row("update: 1 sibling, 3-node context (write)", t[0], REF_UPDATE_NS);
+        key_row("update: 1 sibling, 3-node context (write)", t[0],
+                REF_UPDATE_NS);
         key_row("join: 3 nodes, 2 siblings each (merge)", t[1], REF_JOIN_NS);
         key_row("values: 2 siblings, read order", t[2], REF_VALUES_NS);
     }

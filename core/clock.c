@@ -94,7 +94,8 @@ static inline int cent_cmp(const vvi_centry *a, const vvi_centry *b)
 /* Do two entries carry the same name?  One branch for most pairs. */
 static inline int cent_eq(const vvi_centry *a, const vvi_centry *b)
 {
-    uint64_t d = (key_raw(a, 0) ^ key_raw(b, 0)) | (key_raw(a, 1) ^ key_raw(b, 1))
+    uint64_t d = (key_raw(a, 0) ^ key_raw(b, 0))
+               | (key_raw(a, 1) ^ key_raw(b, 1))
                | (key_raw(a, 2) ^ key_raw(b, 2)) | (a->len ^ b->len);
     return !d && (a->len <= VVI_KEY || cent_tail(a, b) == 0);
 }
@@ -325,7 +326,7 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
     extra += (size_t)(yend - y);
     if (extra == 0) {                            /* o's nodes are all in c */
         if (!rise) return VV_OK;
-        if (!ours) {                             /* o's entries line up with c's */
+        if (!ours) {                     /* o's entries line up with c's */
             for (x = rise, y = rise_o; y < yend; y++, x++)
                 if (y->n > x->n) x->n = y->n;
             return VV_OK;

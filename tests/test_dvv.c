@@ -9,7 +9,7 @@
 
 static const char *const vals[] = { "", "a", "bb", "ccc", "shared", "zz" };
 
-/* ---- the model: plain arrays and the obvious loops ------------------- */
+/* ---- the model: plain arrays and the obvious loops ----------------------- */
 typedef struct mstate {
     uint64_t ctx[NACT];       /* counter per actor, 0: absent */
     vvi_ver v[2 * MAXV];
@@ -108,7 +108,8 @@ static void to_state(const mstate *m, vvi_state *s)
     vvi_state_init(s);
     for (i = 0; i < NACT; i++)
         assert_int_equal(vvi_ctx_max(s, (uint32_t)i, m->ctx[i]), VV_OK);
-    for (i = 0; i < m->nv; i++) assert_int_equal(vvi_state_add(s, &m->v[i]), VV_OK);
+    for (i = 0; i < m->nv; i++)
+        assert_int_equal(vvi_state_add(s, &m->v[i]), VV_OK);
 }
 
 static void assert_same_ver(const vvi_ver *x, const vvi_ver *y)
@@ -137,7 +138,7 @@ static void assert_state(const vvi_state *s, const mstate *m)
     for (i = 0; i < m->nv; i++) assert_same_ver(&s->v[i], &m->v[i]);
 }
 
-/* ---- joins ------------------------------------------------------------- */
+/* ---- joins --------------------------------------------------------------- */
 static void test_merge_model(void **st)
 {
     unsigned seed = 4242;
@@ -264,7 +265,7 @@ static void test_merge_alloc_failure(void **st)
     assert_true(fails > 0);
 }
 
-/* ---- writes ------------------------------------------------------------ */
+/* ---- writes -------------------------------------------------------------- */
 static void test_write_model(void **st)
 {
     unsigned seed = 99;
@@ -363,7 +364,7 @@ static void test_actor_node_part(void **st)
     vvi_actors_free(&t);
 }
 
-/* ---- the stored form ------------------------------------------------------ */
+/* ---- the stored form ----------------------------------------------------- */
 /* The decoder as it read states before (through the bounded reader), to
  * hold the one-pass decoder to the same verdicts. */
 static int ref_decode(vvi_state *s, const void *p, size_t n)
@@ -428,7 +429,8 @@ static void test_decode_roundtrip_and_mutations(void **st)
         int k;
         rand_state(&seed, &m);
         to_state(&m, &s);
-        if (rand_r(&seed) % 2) s.seq = (uint64_t)rand_r(&seed) << (rand_r(&seed) % 30);
+        if (rand_r(&seed) % 2)
+            s.seq = (uint64_t)rand_r(&seed) << (rand_r(&seed) % 30);
         if (rand_r(&seed) % 4 == 0 && s.nv) s.v[0].ts = UINT64_MAX;
         vvi_buf_init(&b);
         vvi_state_encode(&s, &b);
@@ -444,11 +446,19 @@ static void test_decode_roundtrip_and_mutations(void **st)
             int rd, rr;
             memcpy(buf, b.p, n);
             switch (rand_r(&seed) % 4) {
-            case 0: n = (size_t)rand_r(&seed) % (n + 1); break;
-            case 1: buf[rand_r(&seed) % n] ^= (unsigned char)(1 + rand_r(&seed) % 255); break;
-            case 2: buf[rand_r(&seed) % n] = (unsigned char)(0x80 | rand_r(&seed)); break;
-            default:
-                for (j = 0; j < 3; j++) buf[rand_r(&seed) % n] = (unsigned char)rand_r(&seed);
+            case 0:                              /* cut short */
+                n = (size_t)rand_r(&seed) % (n + 1);
+                break;
+            case 1:                              /* one byte changed */
+                j = (size_t)rand_r(&seed) % n;
+                buf[j] ^= (unsigned char)(1 + rand_r(&seed) % 255);
+                break;
+            case 2:                              /* a varint continued */
+                buf[rand_r(&seed) % n] = (unsigned char)(0x80 | rand_r(&seed));
+                break;
+            default:                             /* three random bytes */
+                for (j = 0; j < 3; j++)
+                    buf[rand_r(&seed) % n] = (unsigned char)rand_r(&seed);
             }
             rd = vvi_state_decode(&d, buf, n);
             rr = ref_decode(&r, buf, n);
@@ -506,8 +516,10 @@ static void test_decode_bad_counts(void **st)
     assert_int_equal(s.v[0].ts, UINT64_MAX);
     vvi_state_free(&s);
     vvi_fail_alloc_after(1);                     /* any allocation fails */
-    assert_int_equal(vvi_state_decode(&s, huge_ctx, sizeof huge_ctx), VV_ECORRUPT);
-    assert_int_equal(vvi_state_decode(&s, huge_ver, sizeof huge_ver), VV_ECORRUPT);
+    assert_int_equal(vvi_state_decode(&s, huge_ctx, sizeof huge_ctx),
+                     VV_ECORRUPT);
+    assert_int_equal(vvi_state_decode(&s, huge_ver, sizeof huge_ver),
+                     VV_ECORRUPT);
     vvi_fail_alloc_after(0);
     assert_int_equal(vvi_state_decode(&s, format, sizeof format), VV_ECORRUPT);
     assert_int_equal(vvi_state_decode(&s, "", 0), VV_ECORRUPT);
