@@ -11,6 +11,7 @@
 #include <string.h>
 #include "lvv.h"
 #include "ltools.h"
+#include "resolver.h"
 
 int luaopen_vv(lua_State *L);
 
@@ -185,5 +186,6 @@ int luaopen_vv(lua_State *L)
     lua_pushliteral(L, "vv");
     lua_setfield(L, -2, "_NAME");
     vvl_open_tools(L);              /* vv.dot, vv.check_resolver, ... */
+    vvl_resolver_host(L);           /* can sandboxes count their bytes? */
     return 1;
 }
