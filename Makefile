@@ -106,6 +106,13 @@ hosts: deps-all
 	@for h in $(HOSTS); do \
 	  if pkg-config --exists $$h; then $(MAKE) --no-print-directory host H=$$h; \
 	  else echo "vv: $$h not installed, skipped"; fi; done
+	@$(MAKE) --no-print-directory $(TNT_LUA)
+# The Tarantool integration: require "vv.tarantool" next to the LuaJIT
+# module (Tarantool's LuaJIT loads build/luajit/vv.so).
+TNT_LUA = $(B)/luajit/vv/tarantool.lua
+$(TNT_LUA): lua/tarantool/vv/tarantool.lua
+	@mkdir -p $(@D)
+	cp lua/tarantool/vv/tarantool.lua $@
 H ?= lua5.4
 HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,$(MOD_SRC) $(LLIB_SRC)) \
        $(B)/$(H)/gen/tools_lua.o
