@@ -28,6 +28,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 B=${B:-build}
 BUILD=$(cd "$B" 2>/dev/null && pwd) || { echo "cluster.sh: no $B" >&2; exit 1; }
 DIR=${VVT_DIR:-/tmp/vv-tarantool}
+case $DIR in /*) ;; *) DIR=$(pwd)/$DIR ;; esac
 WAIT=${VVT_WAIT:-60}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
@@ -105,6 +106,16 @@ wait_mesh() {
     tarantool "$HERE/ctl.lua" mesh "$(port0)" "$(n_of)" "$WAIT"
 }
 
+# pids of processes working in the set's directories (an instance whose
+# pid file is gone, e.g. one a cut-short restart left behind)
+strays() {
+    for c in /proc/[0-9]*/cwd; do
+        case $(readlink "$c" 2>/dev/null) in
+        "$DIR"/i[0-9]*) p=${c#/proc/}; echo "${p%/cwd}" ;;
+        esac
+    done
+}
+
 stop_all() {
     n=$(n_of); i=1
     while [ $i -le "$n" ]; do
@@ -118,6 +129,7 @@ stop_all() {
         alive $i && kill -KILL "$(pid_of $i)" 2>/dev/null
         i=$((i + 1))
     done
+    for p in $(strays); do kill -KILL "$p" 2>/dev/null; done
     return 0
 }
 

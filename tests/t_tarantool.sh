@@ -22,7 +22,9 @@ root=$(pwd)
 dir=$(mktemp -d "${TMPDIR:-/tmp}/vv_tarantool_test.XXXXXX") || exit 1
 export VVT_DIR="$dir/set" VVT_ROOT="$root" B
 export VVT_INIT="$root/tests/tarantool/init.lua"
+drv=""
 cleanup() {
+    [ -n "$drv" ] && kill "$drv" 2>/dev/null
     sh tarantool/cluster.sh stop >/dev/null 2>&1
     rm -rf "$dir"
 }
@@ -43,9 +45,14 @@ fi
 export VVT_PORT
 VVT_PORT=$(cat "$VVT_DIR/port")
 
-out=$(CLUSTER="sh $root/tarantool/cluster.sh" timeout 120 \
-      tarantool tests/tarantool/model.lua 2>&1)
+# in the background, so that a signal to this script ends it at once
+CLUSTER="sh $root/tarantool/cluster.sh" timeout 120 \
+    tarantool tests/tarantool/model.lua > "$dir/driver.out" 2>&1 &
+drv=$!
+wait "$drv"
 rc=$?
+drv=""
+out=$(cat "$dir/driver.out")
 printf '%s\n' "$out" | sed -n 's/^ok - \(.*\)/\1/p' > "$dir/ok.txt"
 printf '%s\n' "$out" | sed -n 's/^not ok - \(.*\)/\1/p' > "$dir/notok.txt"
 while IFS= read -r line; do ok "$line"; done < "$dir/ok.txt"
