@@ -5,6 +5,7 @@
 #   make demo       run the examples
 #   make bench      the benchmarks (ratios measured in the same run)
 #   make hosts      build/lua5.1, lua5.3, lua5.4, luajit modules
+#   make tarantool-demo  the seed stories on three Tarantool instances
 #   make install PREFIX=/usr/local
 #
 # Missing Debian packages are installed by tools/deps.sh (one list).
@@ -55,7 +56,7 @@ BENCHES  = $(patsubst bench/%.c,$(B)/%,$(sort $(wildcard bench/*.c)))
 HOSTS    = lua5.1 lua5.3 lua5.4 luajit
 
 .PHONY: all deps deps-all check demo bench hosts install clean fuzz \
-        module install-module
+        module install-module tarantool-module tarantool-demo
 .DEFAULT_GOAL := all
 all: deps $(B)/libvv.a $(B)/libvv.so $(B)/vv.so $(B)/vv
 
@@ -152,8 +153,19 @@ bench: all $(BENCHES)
 
 $(B)/embed: examples/embed.c $(B)/libvv.a
 	$(CC) $(CFLAGS) -Icore -Ilua -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
-demo: deps-all all $(B)/embed
+demo: deps-all all $(B)/embed tarantool-module
 	@sh examples/run.sh
+
+# ---- Tarantool (docs/tarantool.md) -------------------------------------
+# The module for Tarantool's LuaJIT, and require "vv.tarantool" next to it.
+tarantool-module: deps-all
+	@if pkg-config --exists luajit; then \
+	  $(MAKE) --no-print-directory host H=luajit && \
+	  $(MAKE) --no-print-directory $(TNT_LUA); \
+	else echo "vv: luajit not installed, the Tarantool module skipped"; fi
+# The seed stories on three local Tarantool instances.
+tarantool-demo: tarantool-module
+	@sh examples/tarantool/demo.sh
 
 # ---- fuzzing with libFuzzer (clang) ----------------------------------
 fuzz: deps $(GEN)/tools_lua.c

@@ -26,6 +26,7 @@ drv=""
 cleanup() {
     [ -n "$drv" ] && kill "$drv" 2>/dev/null
     sh tarantool/cluster.sh stop >/dev/null 2>&1
+    VVT_DIR="$dir/demo" sh tarantool/cluster.sh stop >/dev/null 2>&1
     rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -67,12 +68,33 @@ if [ "$rc" -ne 0 ] || [ "$n" -lt 14 ]; then
 fi
 
 sh tarantool/cluster.sh stop >/dev/null 2>&1
+
+# the demo (make tarantool-demo): the seed stories on a set of its own
+T_PREFIX="tarantool demo "
+VVT_DIR="$dir/demo" timeout 120 sh examples/tarantool/demo.sh \
+    > "$dir/demo.out" 2>&1 &
+drv=$!
+wait "$drv"
+rc=$?
+drv=""
+sed -n 's/^ok - \(.*\)/\1/p' "$dir/demo.out" > "$dir/ok.txt"
+sed -n 's/^not ok - \(.*\)/\1/p' "$dir/demo.out" > "$dir/notok.txt"
+while IFS= read -r line; do ok "$line"; done < "$dir/ok.txt"
+while IFS= read -r line; do bad "$line"; done < "$dir/notok.txt"
+n=$(wc -l < "$dir/ok.txt")
+if [ "$rc" -ne 0 ] || [ "$n" -lt 17 ]; then
+    bad "the demo ended with status $rc after $n checks" "$(cat "$dir/demo.out")"
+fi
+VVT_DIR="$dir/demo" sh tarantool/cluster.sh stop >/dev/null 2>&1
+T_PREFIX="tarantool "
 left=""
-for i in 1 2 3; do
-    p=$(cat "$VVT_DIR/i$i/tarantool.pid" 2>/dev/null)
-    [ -n "$p" ] && kill -0 "$p" 2>/dev/null &&
-        [ "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -c1)" != Z ] &&
-        left="$left $i"
+for d in "$VVT_DIR" "$dir/demo"; do
+    for i in 1 2 3; do
+        p=$(cat "$d/i$i/tarantool.pid" 2>/dev/null)
+        [ -n "$p" ] && kill -0 "$p" 2>/dev/null &&
+            [ "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -c1)" != Z ] &&
+            left="$left $d/i$i"
+    done
 done
 if [ -z "$left" ]; then ok "left no instance behind ($(($(date +%s) - t0)) s)"
 else bad "instances left running:$left"; fi

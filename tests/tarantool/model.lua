@@ -24,6 +24,7 @@ local clock = require "clock"
 local popen = require "popen"
 
 io.stdout:setvbuf("no")
+require("log").level(1)     -- no "connection refused" lines while 2 is down
 local PORT0 = assert(tonumber(os.getenv("VVT_PORT")), "VVT_PORT")
 local DIR = assert(os.getenv("VVT_DIR"), "VVT_DIR")
 local CLUSTER = assert(os.getenv("CLUSTER"), "CLUSTER")
