@@ -56,7 +56,7 @@ BENCHES  = $(patsubst bench/%.c,$(B)/%,$(sort $(wildcard bench/*.c)))
 HOSTS    = lua5.1 lua5.3 lua5.4 luajit
 
 .PHONY: all deps deps-all check demo bench hosts install clean fuzz \
-        module install-module tarantool-module tarantool-demo
+        module install-module tarantool-module tarantool-demo bench-tarantool
 .DEFAULT_GOAL := all
 all: deps $(B)/libvv.a $(B)/libvv.so $(B)/vv.so $(B)/vv
 
@@ -148,8 +148,10 @@ check: deps-all all $(TESTS) $(BENCHES) $(B)/embed
 # ---- benchmarks, examples --------------------------------------------
 $(B)/bench_%: bench/bench_%.c $(B)/libvv.a
 	$(CC) $(CFLAGS) $(LUA_CF) -Icore -Ilua -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
-bench: all $(BENCHES)
+bench: all $(BENCHES) tarantool-module
 	@sh bench/run.sh $(BENCHES)
+bench-tarantool: tarantool-module
+	@sh bench/bench_tarantool.sh
 
 $(B)/embed: examples/embed.c $(B)/libvv.a
 	$(CC) $(CFLAGS) -Icore -Ilua -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)

@@ -12,4 +12,6 @@ for s in bench/*.lua; do
     echo
     LUA_CPATH="${B:-build}/?.so" lua5.4 "$s" || { echo "bench: $s failed"; status=1; }
 done
+echo
+sh bench/bench_tarantool.sh || { echo "bench: bench_tarantool.sh failed"; status=1; }
 exit $status

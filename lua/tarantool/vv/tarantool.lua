@@ -200,7 +200,8 @@ end
 local Store = {}
 Store.__index = Store
 
--- Run fn inside a box transaction (the caller's, when one is open).
+-- Run fn(...) inside a box transaction (the caller's, when one is open);
+-- on an error, roll back (a transaction of our own) and raise it.
 local function in_txn(fn, ...)
   if box.is_in_txn() then return fn(...) end
   box.begin()
@@ -211,15 +212,6 @@ local function in_txn(fn, ...)
   end
   box.commit()
   return a, b
-end
-
--- Replace the row of ks/key with state, as this module's own write.
-local function own_replace(self, ks, key, state)
-  local rec = self._rec
-  rec.own = true
-  local ok, err = pcall(self._space.replace, self._space, { ks, key, state })
-  rec.own = false
-  if not ok then error(err, 0) end
 end
 
 -- Raise the message of a failed call as vv does: "fn: why" (a message
@@ -236,18 +228,39 @@ local function stored(self, ks, key)
   return t and t[3]
 end
 
--- The write of put and delete: the stored state, written onto, replaced.
+-- Replace the row of ks/key with state, as this module's own write: the
+-- trigger lets it pass (the caller resets rec.own when this raises).
+local function own_replace(self, ks, key, state)
+  local rec = self._rec
+  rec.own = true
+  self._space:replace { ks, key, state }
+  rec.own = false
+end
+
+-- The write of put and delete: read the stored state, write onto it,
+-- replace the row; no yield in between (memtx reads and writes do not
+-- yield inside a transaction).
+local function do_write(self, ks, key, value, ctx, tomb)
+  local st = stored(self, ks, key)
+  local new, c
+  if tomb then new, c = self._db:delete_state(ks, key, st, ctx)
+  else new, c = self._db:put_state(ks, key, st, value, ctx) end
+  own_replace(self, ks, key, new)
+  return c
+end
+
+-- put and delete: do_write inside a transaction of its own unless the
+-- caller has one open (db:batch, box.begin).
 local function write(self, fn, ks, key, value, ctx, tomb)
-  local function op()
-    local st = stored(self, ks, key)
-    local new, c
-    if tomb then new, c = self._db:delete_state(ks, key, st, ctx)
-    else new, c = self._db:put_state(ks, key, st, value, ctx) end
-    own_replace(self, ks, key, new)
-    return c
+  local mine = not box.is_in_txn()
+  if mine then box.begin() end
+  local ok, c = pcall(do_write, self, ks, key, value, ctx, tomb)
+  if not ok then
+    self._rec.own = false
+    if mine then box.rollback() end
+    fail(fn, c)
   end
-  local ok, c = pcall(in_txn, op)
-  if not ok then fail(fn, c) end
+  if mine then box.commit() end
   return c
 end
 
@@ -274,18 +287,23 @@ function Store:export(ks, key)
   return stored(self, ks, key)
 end
 
+-- The merge of db:merge: check the state, merge it with the stored one.
+local function do_merge(self, ks, key, state)
+  local k, why = vv.state_key(state)
+  if k == nil then error(why, 0) end
+  if k ~= key then error("state belongs to another key", 0) end
+  local st = stored(self, ks, key)
+  own_replace(self, ks, key, st and vv.merge_states(st, state) or state)
+  return true
+end
+
 --- db:merge(ks, key, state) -> true; a bad state raises, nothing changes.
 function Store:merge(ks, key, state)
-  local function op()
-    local k, why = vv.state_key(state)
-    if k == nil then error(why, 0) end
-    if k ~= key then error("state belongs to another key", 0) end
-    local st = stored(self, ks, key)
-    own_replace(self, ks, key, st and vv.merge_states(st, state) or state)
-    return true
+  local ok, err = pcall(in_txn, do_merge, self, ks, key, state)
+  if not ok then
+    self._rec.own = false
+    fail("merge", err)
   end
-  local ok, err = pcall(in_txn, op)
-  if not ok then fail("merge", err) end
   return true
 end
 
