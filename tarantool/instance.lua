@@ -11,6 +11,9 @@
 --   VVT_INIT   optional: a Lua file run once the store is open (keyspace
 --              configs, helpers); it sees the globals VVT and DB
 --   VVT_RTIMEOUT  replication_timeout (default 0.5 s)
+--   VVT_QUORUM replication_connect_quorum of this start (default: N on a
+--              first start, 0 on a restart); a restart with a quorum
+--              waits in box.cfg until it has caught up with its peers
 -- After start: the global DB is this instance's vv store
 -- (vvt.open{node = "t<ID>", space = "vv"}), and a console listens on
 -- VVT_DIR/i<ID>/admin.sock.
@@ -41,6 +44,7 @@ for i = 1, N do peers[i] = "vv:vv@127.0.0.1:" .. (PORT + i - 1) end
 -- (the others join it), so box.cfg waits for every peer; a restart on a
 -- directory with a snapshot waits for none (peers are found later)
 local fresh = #fio.glob(fio.pathjoin(dir, "*.snap")) == 0
+local quorum = tonumber(os.getenv("VVT_QUORUM")) or (fresh and N or 0)
 box.cfg {
   listen = "127.0.0.1:" .. (PORT + ID - 1),
   work_dir = dir,
@@ -50,14 +54,14 @@ box.cfg {
   memtx_memory = 64 * 1024 * 1024,
   feedback_enabled = false,
   replication = peers,
-  replication_connect_quorum = fresh and N or 0,
-  replication_connect_timeout = fresh and 30 or 1,
+  replication_connect_quorum = quorum,
+  replication_connect_timeout = quorum > 0 and 30 or 1,
   replication_timeout = tonumber(os.getenv("VVT_RTIMEOUT")) or 0.5,
   replication_sync_timeout = 5,
   read_only = false,
 }
 -- later reconfigurations (a cut and its repair) must not wait for peers
-if fresh then
+if quorum > 0 then
   box.cfg { replication_connect_quorum = 0, replication_connect_timeout = 1 }
 end
 

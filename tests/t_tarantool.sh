@@ -59,7 +59,7 @@ printf '%s\n' "$out" | sed -n 's/^not ok - \(.*\)/\1/p' > "$dir/notok.txt"
 while IFS= read -r line; do ok "$line"; done < "$dir/ok.txt"
 while IFS= read -r line; do bad "$line"; done < "$dir/notok.txt"
 n=$(wc -l < "$dir/ok.txt")
-if [ "$rc" -ne 0 ] || [ "$n" -lt 14 ]; then
+if [ "$rc" -ne 0 ] || [ "$n" -lt 15 ]; then
     bad "the driver ended with status $rc after $n checks" "$out"
     for i in 1 2 3; do
         grep -E ' (E|W|F)> ' "$VVT_DIR/i$i/tarantool.log" 2>/dev/null |
