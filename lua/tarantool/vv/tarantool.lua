@@ -214,10 +214,17 @@ local function in_txn(fn, ...)
   return a, b
 end
 
--- Raise the message of a failed call as vv does: "fn: why" (a message
--- from the vv call underneath loses its own function name).
+-- Raise the message of a failed call as vv.open's store does: "fn: why",
+-- or "bad argument #n to 'fn' (...)" numbered as fn's arguments (the
+-- *_state call underneath has the state as its third).
 local function fail(fn, err)
   err = tostring(err):gsub("^[^:\n]*:%d+: ", "")
+  local n, rest = err:match("^bad argument #(%d+) to '[%w_]+_state'(.*)$")
+  if n then
+    n = tonumber(n)
+    error(string.format("bad argument #%d to '%s'%s", n > 3 and n - 1 or n,
+                        fn, rest), 0)
+  end
   err = err:gsub("^[%w_]+_state: ", "")
   error(fn .. ": " .. err, 0)
 end
