@@ -1,10 +1,12 @@
 #!/bin/sh
-# t_tarantool.sh - vv on a Tarantool replica set: three instances of
-# tarantool/cluster.sh on 127.0.0.1, driven by tests/tarantool/model.lua
+# t_tarantool.sh - vv on Tarantool: require "vv.tarantool" on one
+# instance (tests/tarantool/solo.lua); then three instances of
+# tarantool/cluster.sh on 127.0.0.1 driven by tests/tarantool/model.lua
 # (concurrent writes through all three, a replication cut, a SIGKILL and
 # restart, checked against a model of causality; a resolver script; bad
-# states refused).  Turns its "ok - " lines into cmocka-style lines.
-# Every instance and directory it made is gone when it ends.
+# states refused; rows replicated during box.cfg merged); then the demo.
+# Turns their "ok - " lines into cmocka-style lines.  Every instance and
+# directory it made is gone when it ends.
 B=${B:-build}
 T_PREFIX="tarantool "
 . tests/lib.sh
@@ -33,6 +35,24 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 t0=$(date +%s)
+# one instance: the store's calls, their errors, the trigger on raw writes
+mkdir -p "$dir/solo"
+B=$(cd "$B" && pwd) timeout 60 tarantool tests/tarantool/solo.lua \
+    "$dir/solo" > "$dir/solo.out" 2>&1 &
+drv=$!
+wait "$drv"
+rc=$?
+drv=""
+T_PREFIX="tarantool solo "
+sed -n 's/^ok - \(.*\)/\1/p' "$dir/solo.out" > "$dir/ok.txt"
+sed -n 's/^not ok - \(.*\)/\1/p' "$dir/solo.out" > "$dir/notok.txt"
+while IFS= read -r line; do ok "$line"; done < "$dir/ok.txt"
+while IFS= read -r line; do bad "$line"; done < "$dir/notok.txt"
+if [ "$rc" -ne 0 ] || [ "$(wc -l < "$dir/ok.txt")" -lt 18 ]; then
+    bad "the one-instance script ended with status $rc" "$(cat "$dir/solo.out")"
+fi
+T_PREFIX="tarantool "
+
 if out=$(sh tarantool/cluster.sh start 3 2>&1); then
     ok "three instances in a full mesh ($(printf '%s' "$out" | tail -1))"
 else
