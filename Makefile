@@ -5,6 +5,7 @@
 #   make demo       run the examples
 #   make bench      the benchmarks (ratios measured in the same run)
 #   make hosts      build/lua5.1, lua5.3, lua5.4, luajit modules
+#   make tarantool-demo  the seed stories on three Tarantool instances
 #   make install PREFIX=/usr/local
 #
 # Missing Debian packages are installed by tools/deps.sh (one list).
@@ -55,7 +56,7 @@ BENCHES  = $(patsubst bench/%.c,$(B)/%,$(sort $(wildcard bench/*.c)))
 HOSTS    = lua5.1 lua5.3 lua5.4 luajit
 
 .PHONY: all deps deps-all check demo bench hosts install clean fuzz \
-        module install-module
+        module install-module tarantool-module tarantool-demo bench-tarantool
 .DEFAULT_GOAL := all
 all: deps $(B)/libvv.a $(B)/libvv.so $(B)/vv.so $(B)/vv
 
@@ -106,6 +107,13 @@ hosts: deps-all
 	@for h in $(HOSTS); do \
 	  if pkg-config --exists $$h; then $(MAKE) --no-print-directory host H=$$h; \
 	  else echo "vv: $$h not installed, skipped"; fi; done
+	@$(MAKE) --no-print-directory $(TNT_LUA)
+# The Tarantool integration: require "vv.tarantool" next to the LuaJIT
+# module (Tarantool's LuaJIT loads build/luajit/vv.so).
+TNT_LUA = $(B)/luajit/vv/tarantool.lua
+$(TNT_LUA): lua/tarantool/vv/tarantool.lua
+	@mkdir -p $(@D)
+	cp lua/tarantool/vv/tarantool.lua $@
 H ?= lua5.4
 HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,$(MOD_SRC) $(LLIB_SRC)) \
        $(B)/$(H)/gen/tools_lua.o
@@ -140,13 +148,26 @@ check: deps-all all $(TESTS) $(BENCHES) $(B)/embed
 # ---- benchmarks, examples --------------------------------------------
 $(B)/bench_%: bench/bench_%.c bench/benchutil.h $(B)/libvv.a
 	$(CC) $(CFLAGS) $(LUA_CF) -Icore -Ilua -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
-bench: all hosts $(BENCHES)
+bench: all hosts $(BENCHES) tarantool-module
 	@sh bench/run.sh $(BENCHES)
+bench-tarantool: tarantool-module
+	@sh bench/bench_tarantool.sh
 
 $(B)/embed: examples/embed.c $(B)/libvv.a
 	$(CC) $(CFLAGS) -Icore -Ilua -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
-demo: deps-all all $(B)/embed
+demo: deps-all all $(B)/embed tarantool-module
 	@sh examples/run.sh
+
+# ---- Tarantool (docs/tarantool.md) -------------------------------------
+# The module for Tarantool's LuaJIT, and require "vv.tarantool" next to it.
+tarantool-module: deps-all
+	@if pkg-config --exists luajit; then \
+	  $(MAKE) --no-print-directory host H=luajit && \
+	  $(MAKE) --no-print-directory $(TNT_LUA); \
+	else echo "vv: luajit not installed, the Tarantool module skipped"; fi
+# The seed stories on three local Tarantool instances.
+tarantool-demo: tarantool-module
+	@sh examples/tarantool/demo.sh
 
 # ---- fuzzing with libFuzzer (clang) ----------------------------------
 fuzz: deps $(GEN)/tools_lua.c

@@ -17,4 +17,6 @@ for s in bench/*.lua; do
             { echo "bench: $s (LuaJIT) failed"; status=1; }
     fi
 done
+echo
+sh bench/bench_tarantool.sh || { echo "bench: bench_tarantool.sh failed"; status=1; }
 exit $status

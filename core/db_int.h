@@ -1,6 +1,7 @@
 /* db_int.h - the store handle, its actor table and keyspaces, shared by
  * the files that make up a store (db.c, actors.c, keyspace.c, log.c,
- * write.c, read.c, export.c, history.c, stats.c).  Not installed. */
+ * write.c, read.c, export.c, history.c, stats.c, state.c).  Not
+ * installed. */
 #ifndef VV_DB_INT_H
 #define VV_DB_INT_H
 
@@ -141,10 +142,76 @@ int  vvi_log_change(vv_db *db, kspace *k, const void *key, size_t klen,
  * logs the change that takes a key over warn_siblings. */
 int  vvi_limits(vv_db *db, kspace *k, const void *key, size_t klen,
                 size_t before, const vvi_state *s, int refuse);
+/* Apply a put (tomb 0) or a delete of value to state s of key: the new
+ * version *v takes db's next dot and a timestamp that never goes
+ * backwards, replaces the versions cc covers, and the sibling limits are
+ * checked (over max_siblings: VV_ELIMIT).  db's counter and clock are
+ * not moved: the caller does (db->counter = v->n, db->last_ts = v->ts)
+ * once it keeps the state.  On failure s is half-updated: discard it. */
+int  vvi_write_apply(vv_db *db, kspace *k, const void *key, size_t klen,
+                     vvi_state *s, const vvi_ent *cc, size_t ncc,
+                     const void *value, size_t vlen, int tomb, vvi_ver *v);
+/* Map a caller's context onto db's actor numbers (sorted), adding new
+ * names; refuses (VV_EINVAL) a context claiming dots of db's own actor
+ * it never gave out.  Uses stack[nstack] when it fits: free *out only
+ * when it is not stack. */
+int  vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
+                 vvi_ent **out, size_t *n);
+/* Fill the empty clock c with state s's context (actor names, sorted). */
+int  vvi_ctx_fill(vv_db *db, const vvi_state *s, vv_clock *c);
 
 /* ---- reads (read.c) ------------------------------------------------- */
 /* Order of versions: actor name, then counter. */
 int  vvi_sib_cmp(const vv_db *db, const vvi_ver *x, const vvi_ver *y);
+/* The same order for versions whose actors act numbers. */
+int  vvi_ver_order(const vvi_actors *act, const vvi_ver *x, const vvi_ver *y);
+/* Build the read of state s (actors numbered by act) into *out (a new
+ * read when NULL, else reused), and give it a value the way keyspace k
+ * resolves key.  Copies what it needs: s and its bytes may go
+ * afterwards.  No live version (or s NULL): VV_ENOTFOUND, and a reused
+ * read is left empty. */
+int  vvi_read_state(const vvi_actors *act, kspace *k, const vvi_state *s,
+                    const void *key, size_t klen, vv_read **out);
+
+/* ---- exported states (export.c) -------------------------------------- */
+/* An exported state, parsed and checked; names, key and values borrow
+ * from the exported bytes. */
+typedef struct vvi_xent { const char *name; size_t len; uint64_t n; } vvi_xent;
+typedef struct vvi_xver {
+    const char *name; size_t len;
+    uint64_t n, ts;
+    int tomb;
+    const unsigned char *val; size_t vlen;
+} vvi_xver;
+typedef struct vvi_xstate {
+    const void *key;             /* the key the state names */
+    size_t klen;
+    vvi_xent *ctx;               /* the context, in name order */
+    size_t nctx;
+    vvi_xver *v;                 /* the versions, in (name, counter) order */
+    size_t nv;
+    uint64_t maxts;              /* the greatest version timestamp */
+} vvi_xstate;
+
+/* Parse and check every byte of an exported state into *x (release it
+ * with vvi_xstate_free, also after a failure).  Unless anykey, it must
+ * be a state of key.  VV_ECORRUPT, VV_EVERSION, VV_EFOREIGN, VV_ENOMEM. */
+int  vvi_export_parse(const void *state, size_t len, const void *key,
+                      size_t klen, int anykey, vvi_xstate *x);
+void vvi_xstate_free(vvi_xstate *x);
+/* Build o (empty) from x, numbering its actors in act (names added). */
+int  vvi_xstate_load(vvi_actors *act, const vvi_xstate *x, vvi_state *o);
+/* Append the export of state s of key (actors numbered by act) to b. */
+int  vvi_state_export(const vvi_actors *act, const vvi_state *s,
+                      const void *key, size_t klen, vvi_buf *b);
+/* VV_ECORRUPT with a message when state o (db's actor numbers) claims
+ * dots of db's own actor that db never gave out. */
+int  vvi_claims_ok(vv_db *db, const vvi_state *o);
+/* The hybrid clock: db->last_ts follows maxts unless it is too far ahead
+ * of the wall clock (TS_AHEAD_MAX). */
+void vvi_clock_follow(vv_db *db, uint64_t maxts);
+/* Set db's message for a state vvi_export_parse refused with rc. */
+int  vvi_export_fail(vv_db *db, int rc, const void *state, size_t len);
 
 /* ---- causal history (history.c) ------------------------------------- */
 /* What a change does to a key, gathered before the state changes. */

@@ -5,9 +5,10 @@
 /* Layout: "VVS", format byte, varint klen, key, varint nctx, nctx x (str
  * actor, varint n) in name order, varint nv, nv x (str actor, varint n,
  * varint ts, varint len<<1|tomb, bytes) in (name, n) order, xxh64 (8 LE). */
-/* Append the export of state s of key to b. */
-static int state_export(vv_db *db, const vvi_state *s, const void *key,
-                        size_t klen, vvi_buf *b)
+/* Append the export of state s of key to b; s numbers actors as act
+ * does. */
+int vvi_state_export(const vvi_actors *act, const vvi_state *s,
+                     const void *key, size_t klen, vvi_buf *b)
 {
     size_t i, j, start = b->len;
     uint32_t *order = vvi_malloc((s->nctx + 1) * sizeof *order);
@@ -17,14 +18,14 @@ static int state_export(vv_db *db, const vvi_state *s, const void *key,
     else {
         for (i = 0; i < s->nctx; i++) {
             uint32_t t = (uint32_t)i;
-            for (j = i; j > 0 && vvi_actor_cmp(&db->act, s->ctx[order[j - 1]].a,
+            for (j = i; j > 0 && vvi_actor_cmp(act, s->ctx[order[j - 1]].a,
                                                s->ctx[t].a) > 0; j--)
                 order[j] = order[j - 1];
             order[j] = t;
         }
         for (i = 0; i < s->nv; i++) {
             const vvi_ver *t = &s->v[i];
-            for (j = i; j > 0 && vvi_sib_cmp(db, vs[j - 1], t) > 0; j--)
+            for (j = i; j > 0 && vvi_ver_order(act, vs[j - 1], t) > 0; j--)
                 vs[j] = vs[j - 1];
             vs[j] = t;
         }
@@ -35,14 +36,14 @@ static int state_export(vv_db *db, const vvi_state *s, const void *key,
         vvi_buf_varint(b, s->nctx);
         for (i = 0; i < s->nctx; i++) {
             uint32_t a = s->ctx[order[i]].a;
-            vvi_buf_varint(b, db->act.al[a]);
-            vvi_buf_add(b, db->act.an[a], db->act.al[a]);
+            vvi_buf_varint(b, act->al[a]);
+            vvi_buf_add(b, act->an[a], act->al[a]);
             vvi_buf_varint(b, s->ctx[order[i]].n);
         }
         vvi_buf_varint(b, s->nv);
         for (i = 0; i < s->nv; i++) {
-            vvi_buf_varint(b, db->act.al[vs[i]->a]);
-            vvi_buf_add(b, db->act.an[vs[i]->a], db->act.al[vs[i]->a]);
+            vvi_buf_varint(b, act->al[vs[i]->a]);
+            vvi_buf_add(b, act->an[vs[i]->a], act->al[vs[i]->a]);
             vvi_buf_varint(b, vs[i]->n);
             vvi_buf_varint(b, vs[i]->ts);
             vvi_buf_varint(b, (uint64_t)vs[i]->len << 1 |
@@ -75,7 +76,7 @@ int vv_export(vv_db *db, const char *ksname, const void *key, size_t klen,
     rc = vvi_ks_get(db, ksname, 0, &k);
     if (rc == VV_OK) rc = vvi_key_load(db, k, key, klen, &s, &found);
     if (rc == VV_OK && !found) rc = VV_ENOTFOUND;
-    if (rc == VV_OK) rc = state_export(db, &s, key, klen, &b);
+    if (rc == VV_OK) rc = vvi_state_export(&db->act, &s, key, klen, &b);
     vvi_state_free(&s);
     rc = vvi_txn_end(db, rc);
     if (rc) { vvi_buf_free(&b); return rc; }
@@ -84,26 +85,27 @@ int vv_export(vv_db *db, const char *ksname, const void *key, size_t klen,
     return VV_OK;
 }
 
-/* A parsed export: names borrowed from the bytes. */
-typedef struct imp_ent { const char *name; size_t len; uint64_t n; } imp_ent;
-typedef struct imp_ver {
-    const char *name; size_t len;
-    uint64_t n, ts;
-    int tomb;
-    const unsigned char *val; size_t vlen;
-} imp_ver;
+void vvi_xstate_free(vvi_xstate *x)
+{
+    vvi_free(x->ctx);
+    vvi_free(x->v);
+    x->ctx = NULL;
+    x->v = NULL;
+    x->nctx = x->nv = 0;
+}
 
-/* Check everything about an exported state before anything is changed. */
-static int import_parse(const void *state, size_t len, const void *key,
-                        size_t klen, imp_ent **ctx, size_t *nctx,
-                        imp_ver **vers, size_t *nv, uint64_t *maxts)
+/* Check everything about an exported state before anything is changed:
+ * magic, format, checksum, every field, the order of names and dots, and
+ * that each version's dot is inside the context.  Unless anykey, the
+ * state must be of key (VV_EFOREIGN otherwise, found before the body is
+ * parsed). */
+int vvi_export_parse(const void *state, size_t len, const void *key,
+                     size_t klen, int anykey, vvi_xstate *x)
 {
     vvi_rd r;
     const unsigned char *p = state, *kp;
     uint64_t n, i, kl;
-    *ctx = NULL;
-    *vers = NULL;
-    *maxts = 0;
+    memset(x, 0, sizeof *x);
     if (!state || len < 3 + 1 + 8) return VV_ECORRUPT;
     if (memcmp(p, EXPORT_MAGIC, 3) != 0) return VV_ECORRUPT;
     if (p[3] != EXPORT_FORMAT) return VV_EVERSION;
@@ -112,29 +114,34 @@ static int import_parse(const void *state, size_t len, const void *key,
     kl = vvi_rd_varint(&r);
     kp = vvi_rd_bytes(&r, (size_t)kl);
     if (r.err) return VV_ECORRUPT;
-    if (kl != klen || (klen && memcmp(kp, key, klen) != 0)) return VV_EFOREIGN;
+    if (!anykey && (kl != klen || (klen && memcmp(kp, key, klen) != 0)))
+        return VV_EFOREIGN;
+    x->key = kp;
+    x->klen = (size_t)kl;
     n = vvi_rd_varint(&r);
     if (r.err || n > len) return VV_ECORRUPT;
-    *nctx = (size_t)n;
-    if (!(*ctx = vvi_malloc((size_t)(n ? n : 1) * sizeof **ctx))) return VV_ENOMEM;
+    x->nctx = (size_t)n;
+    if (!(x->ctx = vvi_malloc((size_t)(n ? n : 1) * sizeof *x->ctx)))
+        return VV_ENOMEM;
     for (i = 0; i < n; i++) {
-        imp_ent *e = &(*ctx)[i];
+        vvi_xent *e = &x->ctx[i];
         e->len = (size_t)vvi_rd_varint(&r);
         e->name = (const char *)vvi_rd_bytes(&r, e->len);
         e->n = vvi_rd_varint(&r);
         if (r.err || e->len < 1 || e->len > VV_NODE_MAX || e->n == 0) goto bad;
-        if (i && vvi_node_cmp((*ctx)[i - 1].name, (*ctx)[i - 1].len, e->name, e->len) >= 0)
+        if (i && vvi_node_cmp(x->ctx[i - 1].name, x->ctx[i - 1].len, e->name,
+                              e->len) >= 0)
             goto bad;
     }
     n = vvi_rd_varint(&r);
     if (r.err || n > len) goto bad;
-    *nv = (size_t)n;
-    if (!(*vers = vvi_malloc((size_t)(n ? n : 1) * sizeof **vers))) {
-        vvi_free(*ctx); *ctx = NULL;
+    x->nv = (size_t)n;
+    if (!(x->v = vvi_malloc((size_t)(n ? n : 1) * sizeof *x->v))) {
+        vvi_xstate_free(x);
         return VV_ENOMEM;
     }
     for (i = 0; i < n; i++) {
-        imp_ver *v = &(*vers)[i];
+        vvi_xver *v = &x->v[i];
         uint64_t lt, seen = 0;
         size_t j;
         int c;
@@ -150,59 +157,81 @@ static int import_parse(const void *state, size_t len, const void *key,
         v->val = vvi_rd_bytes(&r, v->vlen);
         if (r.err) goto bad;
         if (i) {
-            c = vvi_node_cmp((*vers)[i - 1].name, (*vers)[i - 1].len, v->name, v->len);
-            if (c > 0 || (c == 0 && (*vers)[i - 1].n >= v->n)) goto bad;
+            c = vvi_node_cmp(x->v[i - 1].name, x->v[i - 1].len, v->name, v->len);
+            if (c > 0 || (c == 0 && x->v[i - 1].n >= v->n)) goto bad;
         }
-        for (j = 0; j < *nctx; j++)              /* its dot is in the context */
-            if (vvi_node_cmp((*ctx)[j].name, (*ctx)[j].len, v->name, v->len) == 0)
-                seen = (*ctx)[j].n;
+        for (j = 0; j < x->nctx; j++)            /* its dot is in the context */
+            if (vvi_node_cmp(x->ctx[j].name, x->ctx[j].len, v->name, v->len) == 0)
+                seen = x->ctx[j].n;
         if (v->n > seen) goto bad;
-        if (v->ts > *maxts) *maxts = v->ts;
+        if (v->ts > x->maxts) x->maxts = v->ts;
     }
     if (r.p != r.end) goto bad;
     return VV_OK;
 bad:
-    vvi_free(*ctx);
-    vvi_free(*vers);
-    *ctx = NULL;
-    *vers = NULL;
+    vvi_xstate_free(x);
     return VV_ECORRUPT;
+}
+
+/* Build o (empty) from a parsed export, numbering its actors in act (new
+ * names are added).  Values borrow from the exported bytes. */
+int vvi_xstate_load(vvi_actors *act, const vvi_xstate *x, vvi_state *o)
+{
+    size_t i;
+    int rc = VV_OK;
+    for (i = 0; i < x->nctx && !rc; i++) {
+        uint32_t a;
+        if (!(rc = vvi_actor_intern(act, x->ctx[i].name, x->ctx[i].len, &a)))
+            rc = vvi_ctx_max(o, a, x->ctx[i].n);
+    }
+    for (i = 0; i < x->nv && !rc; i++) {
+        vvi_ver v;
+        if ((rc = vvi_actor_intern(act, x->v[i].name, x->v[i].len, &v.a))) break;
+        v.n = x->v[i].n;
+        v.ts = x->v[i].ts;
+        v.tomb = x->v[i].tomb;
+        v.val = x->v[i].val;
+        v.len = x->v[i].vlen;
+        rc = vvi_state_add(o, &v);
+    }
+    return rc;
+}
+
+/* Does state o (actors numbered as db's) claim dots of db's own actor
+ * that db never gave out?  Such a state was forged, or made by another
+ * store that took this actor's name. */
+int vvi_claims_ok(vv_db *db, const vvi_state *o)
+{
+    if (vvi_ctx_get(o->ctx, o->nctx, db->self) > db->counter)
+        return vvi_fail(db, VV_ECORRUPT, "state claims dots of this store "
+                        "(%s) that it never gave out", db->actor);
+    return VV_OK;
+}
+
+/* The hybrid clock: follow a remote timestamp that is not too far ahead. */
+void vvi_clock_follow(vv_db *db, uint64_t maxts)
+{
+    uint64_t now = db->now(db->now_ud);
+    if (maxts > db->last_ts && maxts <= now + TS_AHEAD_MAX) db->last_ts = maxts;
 }
 
 /* Merge a parsed export into key inside the open write transaction.  A
  * state that changes nothing is not stored again (nor logged). */
 static int merge_in(vv_db *db, kspace *k, const void *key, size_t klen,
-                    const imp_ent *ictx, size_t nctx, const imp_ver *iv,
-                    size_t nv, uint64_t maxts, int *changed)
+                    const vvi_xstate *x, int *changed)
 {
     vvi_state s, o;
     vvi_hnote hist = { NULL, 0, NULL, 0 };
-    size_t i, before;
+    size_t before;
     int rc = VV_OK, found;
     *changed = 0;
     vvi_state_init(&s);
     vvi_state_init(&o);
-    for (i = 0; i < nctx && !rc; i++) {
-        uint32_t a;
-        if (!(rc = vvi_actor_intern(&db->act, ictx[i].name, ictx[i].len, &a)))
-            rc = vvi_ctx_max(&o, a, ictx[i].n);
-    }
-    for (i = 0; i < nv && !rc; i++) {
-        vvi_ver v;
-        if ((rc = vvi_actor_intern(&db->act, iv[i].name, iv[i].len, &v.a))) break;
-        v.n = iv[i].n;
-        v.ts = iv[i].ts;
-        v.tomb = iv[i].tomb;
-        v.val = iv[i].val;
-        v.len = iv[i].vlen;
-        rc = vvi_state_add(&o, &v);
-    }
-    if (rc) { vvi_fail(db, rc, "%s", vv_strerror(rc)); goto out; }
-    if (vvi_ctx_get(o.ctx, o.nctx, db->self) > db->counter) {
-        rc = vvi_fail(db, VV_ECORRUPT, "state claims dots of this store (%s) "
-                      "that it never gave out", db->actor);
+    if ((rc = vvi_xstate_load(&db->act, x, &o))) {
+        vvi_fail(db, rc, "%s", vv_strerror(rc));
         goto out;
     }
+    if ((rc = vvi_claims_ok(db, &o))) goto out;
     if ((rc = vvi_key_load(db, k, key, klen, &s, &found))) goto out;
     before = vvi_state_live(&s);
     if (k->cfg.history && (rc = vvi_hist_gather(&s, o.ctx, o.nctx, &o, &hist))) {
@@ -230,10 +259,7 @@ static int merge_in(vv_db *db, kspace *k, const void *key, size_t klen,
         if ((rc = vvi_key_store(db, k, key, klen, &s))) goto out;
         if ((rc = vvi_hist_note(db, k, key, klen, &hist, NULL))) goto out;
     }
-    {   /* hybrid clock: follow remote clocks that are not too far ahead */
-        uint64_t now = db->now(db->now_ud);
-        if (maxts > db->last_ts && maxts <= now + TS_AHEAD_MAX) db->last_ts = maxts;
-    }
+    vvi_clock_follow(db, x->maxts);
 out:
     vvi_hist_free(&hist);
     vvi_state_free(&s);
@@ -241,30 +267,34 @@ out:
     return rc;
 }
 
-int vv_merge(vv_db *db, const char *ksname, const void *key, size_t klen,
-             const void *state, size_t len)
+/* Record on db why an exported state was refused (rc from
+ * vvi_export_parse). */
+int vvi_export_fail(vv_db *db, int rc, const void *state, size_t len)
 {
-    imp_ent *ictx = NULL;
-    imp_ver *iv = NULL;
-    size_t nctx = 0, nv = 0;
-    uint64_t maxts;
-    kspace *k;
-    int rc, changed;
-    if (!db) return VV_EINVAL;
-    db->err[0] = 0;
-    if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
-    rc = import_parse(state, len, key, klen, &ictx, &nctx, &iv, &nv, &maxts);
     if (rc == VV_EFOREIGN)
         return vvi_fail(db, rc, "state belongs to another key");
     if (rc == VV_EVERSION)
         return vvi_fail(db, rc, "state format %d is not one this build reads",
                         len > 3 ? ((const unsigned char *)state)[3] : 0);
-    if (rc) return vvi_fail(db, rc, "state is corrupt or truncated");
-    if ((rc = vvi_txn_begin(db, 1))) { vvi_free(ictx); vvi_free(iv); return rc; }
+    if (rc == VV_ENOMEM) return vvi_fail(db, rc, "out of memory");
+    return vvi_fail(db, rc, "state is corrupt or truncated");
+}
+
+int vv_merge(vv_db *db, const char *ksname, const void *key, size_t klen,
+             const void *state, size_t len)
+{
+    vvi_xstate x;
+    kspace *k;
+    int rc, changed;
+    if (!db) return VV_EINVAL;
+    db->err[0] = 0;
+    if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
+    rc = vvi_export_parse(state, len, key, klen, 0, &x);
+    if (rc) return vvi_export_fail(db, rc, state, len);
+    if ((rc = vvi_txn_begin(db, 1))) { vvi_xstate_free(&x); return rc; }
     if ((rc = vvi_ks_get(db, ksname, 1, &k)) == VV_OK)
-        rc = merge_in(db, k, key, klen, ictx, nctx, iv, nv, maxts, &changed);
-    vvi_free(ictx);
-    vvi_free(iv);
+        rc = merge_in(db, k, key, klen, &x, &changed);
+    vvi_xstate_free(&x);
     return vvi_txn_end(db, rc);
 }
 
@@ -275,7 +305,7 @@ int vvi_key_export(vv_db *db, vvi_ks *k, const void *key, size_t klen,
     int rc, found;
     rc = vvi_key_load(db, k, key, klen, &s, &found);
     if (rc == VV_OK && !found) rc = VV_ENOTFOUND;
-    if (rc == VV_OK) rc = state_export(db, &s, key, klen, out);
+    if (rc == VV_OK) rc = vvi_state_export(&db->act, &s, key, klen, out);
     vvi_state_free(&s);
     return rc;
 }
@@ -283,10 +313,8 @@ int vvi_key_export(vv_db *db, vvi_ks *k, const void *key, size_t klen,
 int vvi_export_check(const void *state, size_t len, int full,
                      const void **key, size_t *klen)
 {
-    imp_ent *ictx;
-    imp_ver *iv;
-    size_t nctx, nv;
-    uint64_t maxts, kl;
+    vvi_xstate x;
+    uint64_t kl;
     vvi_rd r;
     const unsigned char *kp;
     int rc;
@@ -298,11 +326,8 @@ int vvi_export_check(const void *state, size_t len, int full,
     kp = vvi_rd_bytes(&r, (size_t)kl);
     if (r.err) return VV_ECORRUPT;
     if (full) {
-        rc = import_parse(state, len, kp, (size_t)kl, &ictx, &nctx, &iv, &nv,
-                          &maxts);
-        if (rc) return rc;
-        vvi_free(ictx);
-        vvi_free(iv);
+        if ((rc = vvi_export_parse(state, len, NULL, 0, 1, &x))) return rc;
+        vvi_xstate_free(&x);
     }
     *key = kp;
     *klen = (size_t)kl;
@@ -312,18 +337,13 @@ int vvi_export_check(const void *state, size_t len, int full,
 int vvi_key_merge(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                   const void *state, size_t len, int *changed)
 {
-    imp_ent *ictx = NULL;
-    imp_ver *iv = NULL;
-    size_t nctx = 0, nv = 0;
-    uint64_t maxts;
+    vvi_xstate x;
     int rc;
     *changed = 0;
     if ((rc = vvi_key_ok(db, key, klen))) return rc;
-    rc = import_parse(state, len, key, klen, &ictx, &nctx, &iv, &nv, &maxts);
+    rc = vvi_export_parse(state, len, key, klen, 0, &x);
     if (rc) return vvi_fail(db, rc, "state is corrupt or truncated");
-    rc = merge_in(db, k, key, klen, ictx, nctx, iv, nv, maxts, changed);
-    vvi_free(ictx);
-    vvi_free(iv);
+    rc = merge_in(db, k, key, klen, &x, changed);
+    vvi_xstate_free(&x);
     return rc;
 }
-

@@ -130,24 +130,32 @@ static int read_room(vv_read **r, size_t need)
 /* Order of siblings: actor name, then counter. */
 int vvi_sib_cmp(const vv_db *db, const vvi_ver *x, const vvi_ver *y)
 {
-    int c = x->a == y->a ? 0 : vvi_actor_cmp(&db->act, x->a, y->a);
+    return vvi_ver_order(&db->act, x, y);
+}
+
+/* The same order for versions whose actors act numbers. */
+int vvi_ver_order(const vvi_actors *act, const vvi_ver *x, const vvi_ver *y)
+{
+    int c = x->a == y->a ? 0 : vvi_actor_cmp(act, x->a, y->a);
     if (c) return c;
     return x->n < y->n ? -1 : x->n > y->n;
 }
 
 /* Build the read from a state (inside the transaction: copies bytes)
  * into *out (a new read when NULL, else reused).  Its block holds the
- * sibling array, the context and their bytes. */
-static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
+ * sibling array, the context and their bytes.  act numbers the state's
+ * actors (the store's table, or a detached state's own). */
+static int read_build(const vvi_actors *act, const vvi_state *s,
+                      vv_read **out)
 {
     vv_read *r;
     size_t i, j, k, bytes = 0, n = 0;
     const vvi_ver *stack[16], **live = stack;
     unsigned char *p;
     if (s->nv > 16 && !(live = vvi_malloc(s->nv * sizeof *live))) return VV_ENOMEM;
-    n = vvi_state_values(s, db->act.an, db->act.al, live);
-    for (i = 0; i < n; i++) bytes += live[i]->len + db->act.al[live[i]->a];
-    for (i = 0; i < s->nctx; i++) bytes += db->act.al[s->ctx[i].a];
+    n = vvi_state_values(s, act->an, act->al, live);
+    for (i = 0; i < n; i++) bytes += live[i]->len + act->al[live[i]->a];
+    for (i = 0; i < s->nctx; i++) bytes += act->al[s->ctx[i].a];
     if (read_room(out, n * sizeof *r->s + s->nctx * sizeof *r->rc + bytes)) {
         if (live != stack) vvi_free(live);
         return VV_ENOMEM;
@@ -161,9 +169,9 @@ static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
     for (i = 0; i < s->nctx; i++) {              /* context, in name order */
         uint32_t a = s->ctx[i].a;
         rctx t;
-        memcpy(p, db->act.an[a], db->act.al[a]);
+        memcpy(p, act->an[a], act->al[a]);
         t.name = (const char *)p;
-        t.len = db->act.al[a];
+        t.len = act->al[a];
         t.n = s->ctx[i].n;
         p += t.len;
         for (k = i; k > 0 && vvi_node_cmp(r->rc[k - 1].name, r->rc[k - 1].len,
@@ -178,11 +186,11 @@ static int read_build(vv_db *db, const vvi_state *s, vv_read **out)
         sb->value = p;
         sb->len = v->len;
         p += v->len;
-        memcpy(p, db->act.an[v->a], db->act.al[v->a]);
+        memcpy(p, act->an[v->a], act->al[v->a]);
         sb->actor = (const char *)p;
-        sb->actor_len = db->act.al[v->a];
+        sb->actor_len = act->al[v->a];
         p += sb->actor_len;
-        sb->node_len = db->act.nl[v->a];
+        sb->node_len = act->nl[v->a];
         sb->counter = v->n;
         sb->timestamp = v->ts;
     }
@@ -204,8 +212,7 @@ static size_t lww_pick(const vv_read *r)
     return best;
 }
 
-static void read_resolve(vv_db *db, kspace *k, const void *key, size_t klen,
-                         vv_read *r)
+static void read_resolve(kspace *k, const void *key, size_t klen, vv_read *r)
 {
     if (r->n == 1) {
         r->value = r->s[0].value;
@@ -246,7 +253,6 @@ static void read_resolve(vv_db *db, kspace *k, const void *key, size_t klen,
             }
             r->error = err;
         }
-        (void)db;
         return;
     }
     default:
@@ -281,7 +287,7 @@ int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
     rc = vvi_ks_get(db, ksname, 0, &k);
     if (rc == VV_OK) rc = vvi_key_load(db, k, key, klen, &s, &found);
     if (rc == VV_OK && (!found || vvi_state_live(&s) == 0)) rc = VV_ENOTFOUND;
-    if (rc == VV_OK && (rc = read_build(db, &s, out)))
+    if (rc == VV_OK && (rc = read_build(&db->act, &s, out)))
         vvi_fail(db, rc, "out of memory");
     vvi_state_free(&s);
     rc = vvi_txn_end(db, rc);
@@ -289,7 +295,7 @@ int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
         if (*out) read_reset(*out);
         return rc;
     }
-    read_resolve(db, k, key, klen, *out);
+    read_resolve(k, key, klen, *out);
     if (k->cfg.writeback && (*out)->n > 1 && (*out)->vrc == VV_OK) {
         vv_clock *after = NULL;                  /* best effort: a read stays a read */
         if (vv_read_context(*out) &&
@@ -303,3 +309,16 @@ int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
     return VV_OK;
 }
 
+/* A read of a state that no store holds (state.c): built and resolved
+ * at once, since nothing borrows from a transaction.  Only tombstones
+ * (or s NULL): VV_ENOTFOUND, and a reused read is left empty. */
+int vvi_read_state(const vvi_actors *act, kspace *k, const vvi_state *s,
+                   const void *key, size_t klen, vv_read **out)
+{
+    int rc;
+    if (*out) read_reset(*out);
+    if (!s || vvi_state_live(s) == 0) return VV_ENOTFOUND;
+    if ((rc = read_build(act, s, out))) return rc;
+    read_resolve(k, key, klen, *out);
+    return VV_OK;
+}

@@ -319,6 +319,88 @@ int vv_stats_get(vv_db *db, const char *ks, vv_stats *out);
 /** @} */
 
 /* ------------------------------------------------------------------ */
+/** @defgroup state Detached states
+ *  A key's state as vv_export makes it (self-checking bytes) can live
+ *  outside any store: in another database's rows, a message, a file.
+ *  These calls work on such states directly, without storing them:
+ *
+ *      vv_state_merge  two states of a key -> their merge (no store)
+ *      vv_state_put    a write onto a state, with a store's identity
+ *      vv_state_get    a read of a state, through a keyspace's resolver
+ *
+ *  They give exactly what the store calls give for a key holding that
+ *  state: vv_state_merge(a, b) is the export of a store that merged a and
+ *  b; vv_state_put is vv_put/vv_delete on a key whose stored state is the
+ *  one given (dots from the store's actor and counter, timestamps never
+ *  backwards, sibling limits, context checks); vv_state_get is vv_get of
+ *  it.  Every state given is checked completely first; a refused one
+ *  changes nothing.  Outputs are canonical: equal states give equal
+ *  bytes, so replicas that merged the same writes hold the same bytes.
+ *  @{ */
+
+/** @brief Merge two exported states of the same key, without a store.
+ *  Commutative, associative and idempotent, byte for byte: merging in
+ *  any order and grouping gives the same bytes, and what a store gives
+ *  (vv_merge both into it, then vv_export).
+ *  @param[in]  a, alen   one state (from vv_export or a vv_state_* call)
+ *  @param[in]  b, blen   the other
+ *  @param[out] out, outlen  the merged state; release with vv_free
+ *  @return VV_OK; VV_ECORRUPT (either fails a check: truncated, bad
+ *  checksum, malformed), VV_EVERSION (a format this build cannot read),
+ *  VV_EFOREIGN (states of two different keys), VV_EINVAL (no out),
+ *  VV_ENOMEM.  On failure *out is NULL. */
+int vv_state_merge(const void *a, size_t alen, const void *b, size_t blen,
+                   void **out, size_t *outlen);
+
+/** @brief Check an exported state completely and find its key.
+ *  @param[out] key, klen  the key it names (borrowed from state; either
+ *  may be NULL)
+ *  @return VV_OK, VV_ECORRUPT, VV_EVERSION, VV_ENOMEM. */
+int vv_state_check(const void *state, size_t len, const void **key,
+                   size_t *klen);
+
+/** @brief Write onto a detached state as db would write onto a stored
+ *  key holding it: vv_put (tomb 0) or vv_delete (tomb 1), the result
+ *  exported instead of stored.  The new version takes db's next dot (db
+ *  counts it, as for a stored write, so no dot is ever given twice) and a
+ *  timestamp at or after both db's last one and the state's newest one
+ *  (unless that is more than 5 minutes ahead of the wall clock, as for
+ *  vv_merge); with ctx it replaces exactly the versions ctx had seen;
+ *  the keyspace's max_siblings applies (VV_ELIMIT).  Nothing is stored
+ *  under key (the keyspace is created on first use, as by vv_put).
+ *  @param[in] ks, key, klen  the keyspace (for its limits) and the key
+ *  @param[in] state, slen    the key's current state (NULL: never
+ *                            written); it must be a state of key
+ *  @param[in] value, vlen    the value (ignored for a delete)
+ *  @param[in] tomb           1 for a delete
+ *  @param[in] ctx            a read's context, or NULL (adds a sibling)
+ *  @param[out] out, outlen   the state after the write; vv_free
+ *  @param[out] newctx        (optional) its context; vv_clock_free
+ *  @return VV_OK; VV_EINVAL (bad argument, or a ctx claiming dots of db
+ *  that it never gave out), VV_ECORRUPT / VV_EVERSION / VV_EFOREIGN (the
+ *  state, also when it claims dots of db's actor that db never gave
+ *  out), VV_ELIMIT, VV_EOVERFLOW, VV_ENOMEM, a storage error (durable
+ *  stores record their counter).  vv_errmsg(db) says why. */
+int vv_state_put(vv_db *db, const char *ks, const void *key, size_t klen,
+                 const void *state, size_t slen, const void *value,
+                 size_t vlen, int tomb, const vv_clock *ctx, void **out,
+                 size_t *outlen, vv_clock **newctx);
+
+/** @brief Read a detached state as vv_get reads a stored key holding it:
+ *  the live siblings in the same order, the context, and the value as
+ *  keyspace ks resolves it (built-in or custom resolver; an unknown
+ *  keyspace reads with the default "siblings").  A keyspace's writeback
+ *  does not apply (nothing is stored).  The key is the one the state
+ *  names.  Nothing in db changes.
+ *  @param[out] out  a new read (vv_read_free), or with *out non-NULL a
+ *  read to reuse, as vv_get_reuse
+ *  @return VV_OK; VV_ENOTFOUND (only tombstones); VV_ECORRUPT /
+ *  VV_EVERSION (the state); VV_EINVAL; VV_ENOMEM. */
+int vv_state_get(vv_db *db, const char *ks, const void *state, size_t slen,
+                 vv_read **out);
+/** @} */
+
+/* ------------------------------------------------------------------ */
 /** @defgroup history Causal history (opt-in per keyspace)
  *  With vv_ks_config.history = N > 0, each write and each merge that
  *  brings a key new versions adds an entry to a list kept for that key

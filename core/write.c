@@ -94,6 +94,30 @@ static int ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out)
     return rc;
 }
 
+/* Apply a put or delete to state s (db_int.h): the version takes db's
+ * next dot and a timestamp that never goes backwards; the store's write
+ * path and writes onto detached states (state.c) share it. */
+int vvi_write_apply(vv_db *db, kspace *k, const void *key, size_t klen,
+                    vvi_state *s, const vvi_ent *cc, size_t ncc,
+                    const void *value, size_t vlen, int tomb, vvi_ver *v)
+{
+    uint64_t now;
+    size_t before = vvi_state_live(s);
+    int rc;
+    if (db->counter == UINT64_MAX)
+        return vvi_fail(db, VV_EOVERFLOW, "dot counter exhausted");
+    now = db->now(db->now_ud);
+    v->a = db->self;
+    v->n = db->counter + 1;
+    v->ts = now > db->last_ts ? now : db->last_ts;
+    v->tomb = tomb;
+    v->val = value;
+    v->len = tomb ? 0 : vlen;
+    if ((rc = vvi_state_write(s, cc, ncc, v)))
+        return vvi_fail(db, rc, "%s", vv_strerror(rc));
+    return vvi_limits(db, k, key, klen, before, s, 1);
+}
+
 /* A put or delete; the key's context afterwards goes to a new clock in
  * *newctx, or into the clock into (either may be NULL). */
 static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
@@ -106,8 +130,6 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
     size_t ncc = 0;
     vvi_ver v;
     vvi_hnote hist = { NULL, 0, NULL, 0 };
-    uint64_t now;
-    size_t before;
     int rc, found;
     if (newctx) *newctx = NULL;
     if (!db) return VV_EINVAL;
@@ -122,27 +144,13 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
         goto out;
     }
     if ((rc = vvi_key_load(db, k, key, klen, &s, &found))) goto out;
-    before = vvi_state_live(&s);
-    if (db->counter == UINT64_MAX) {
-        rc = vvi_fail(db, VV_EOVERFLOW, "dot counter exhausted");
-        goto out;
-    }
-    now = db->now(db->now_ud);
-    v.a = db->self;
-    v.n = db->counter + 1;
-    v.ts = now > db->last_ts ? now : db->last_ts;
-    v.tomb = tomb;
-    v.val = value;
-    v.len = tomb ? 0 : vlen;
     if (k->cfg.history && (rc = vvi_hist_gather(&s, cc, ncc, NULL, &hist))) {
         vvi_fail(db, rc, "out of memory");
         goto out;
     }
-    if ((rc = vvi_state_write(&s, cc, ncc, &v))) {
-        vvi_fail(db, rc, "%s", vv_strerror(rc));
+    if ((rc = vvi_write_apply(db, k, key, klen, &s, cc, ncc, value, vlen,
+                              tomb, &v)))
         goto out;
-    }
-    if ((rc = vvi_limits(db, k, key, klen, before, &s, 1))) goto out;
     if ((rc = vvi_log_change(db, k, key, klen, &s))) goto out;
     if ((rc = vvi_key_store(db, k, key, klen, &s))) goto out;
     if ((rc = vvi_hist_note(db, k, key, klen, &hist, &v))) goto out;
@@ -187,3 +195,14 @@ int vv_delete(vv_db *db, const char *ks, const void *key, size_t klen,
     return write_op(db, ks, key, klen, "", 0, 1, ctx, newctx, NULL);
 }
 
+/* Context mapping and filling for writes onto detached states (state.c). */
+int vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
+                vvi_ent **out, size_t *n)
+{
+    return ctx_map(db, c, stack, nstack, out, n);
+}
+
+int vvi_ctx_fill(vv_db *db, const vvi_state *s, vv_clock *c)
+{
+    return ctx_fill(db, s, c);
+}

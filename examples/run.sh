@@ -42,5 +42,8 @@ $LUA examples/sim.lua || status=1
 banner "examples/cluster/demo.sh (three replica processes syncing over TCP)"
 B=$B LUA=$LUA sh examples/cluster/demo.sh || status=1
 
+banner "examples/tarantool/demo.sh (the stories on three Tarantool instances)"
+B=$B sh examples/tarantool/demo.sh || status=1
+
 [ $status -eq 0 ] || echo "run.sh: an example failed" >&2
 exit $status

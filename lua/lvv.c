@@ -1,16 +1,17 @@
 /* lvv.c - the Lua module "vv": registration, boxes, vv.encode/decode. */
 
 /* Layout follows liolib/lstrlib: static clock_* and db_* functions in
- * lvv_clock.c, lvv_store.c, lvv_rw.c, lvv_sync.c and lvv_inspect.c, each
- * with its method table; this file makes the metatables and luaopen_vv
- * comes last.  Every C resource a call holds while it may raise (a read,
- * a byte buffer, memory from vv) sits in a small "vv.box" userdata first,
- * so a Lua error or a memory error never leaks it.  Version differences
- * live in compat.h. */
+ * lvv_clock.c, lvv_store.c, lvv_rw.c, lvv_sync.c, lvv_inspect.c and
+ * lvv_state.c, each with its method table; this file makes the
+ * metatables and luaopen_vv comes last.  Every C resource a call holds
+ * while it may raise (a read, a byte buffer, memory from vv) sits in a
+ * small "vv.box" userdata first, so a Lua error or a memory error never
+ * leaks it.  Version differences live in compat.h. */
 
 #include <string.h>
 #include "lvv.h"
 #include "ltools.h"
+#include "resolver.h"
 
 int luaopen_vv(lua_State *L);
 
@@ -134,7 +135,8 @@ static void fillmeta(lua_State *L, int mt, const char *name,
 int luaopen_vv(lua_State *L)
 {
     static const luaL_Reg *const store_meths[] = {
-        vvl_store_meth, vvl_rw_meth, vvl_sync_meth, vvl_inspect_meth, NULL
+        vvl_store_meth, vvl_rw_meth, vvl_sync_meth, vvl_inspect_meth,
+        vvl_state_meth, NULL
     };
     static const luaL_Reg clock_gc[] = {
         {"__gc", vvl_clock_gc},
@@ -178,10 +180,12 @@ int luaopen_vv(lua_State *L)
     setfuncs_uv(L, lua_gettop(L), vvl_clock_lib, base);
     setfuncs_uv(L, lua_gettop(L), vvl_store_lib, base);
     setfuncs_uv(L, lua_gettop(L), values_lib, base);
+    setfuncs_uv(L, lua_gettop(L), vvl_state_lib, base);
     lua_pushliteral(L, VV_VERSION);
     lua_setfield(L, -2, "_VERSION");
     lua_pushliteral(L, "vv");
     lua_setfield(L, -2, "_NAME");
     vvl_open_tools(L);              /* vv.dot, vv.check_resolver, ... */
+    vvl_resolver_host(L);           /* can sandboxes count their bytes? */
     return 1;
 }

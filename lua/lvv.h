@@ -116,5 +116,6 @@ extern const luaL_Reg vvl_store_meth[], vvl_store_metameth[], vvl_store_lib[];
 extern const luaL_Reg vvl_rw_meth[];       /* lvv_rw.c */
 extern const luaL_Reg vvl_sync_meth[];     /* lvv_sync.c */
 extern const luaL_Reg vvl_inspect_meth[];  /* lvv_inspect.c */
+extern const luaL_Reg vvl_state_meth[], vvl_state_lib[]; /* lvv_state.c */
 
 #endif /* VV_LVV_H */

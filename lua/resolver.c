@@ -13,10 +13,72 @@
 #include <string.h>
 #include "lua.h"
 #include "lauxlib.h"
+#include "lualib.h"                     /* LUA_JITLIBNAME under LuaJIT */
 #if defined(LUA_JITLIBNAME)
 #include "luajit.h"
 #endif
 #include "resolver_int.h"
+
+/* Does the host refuse states with a custom allocator?  Set once per
+ * process, before any script loads (vvl_resolver_host), or when a
+ * lua_newstate fails under LuaJIT; then every sandbox is a state the
+ * host makes, its allocator wrapped (rs_newstate). */
+static int rs_host_own;
+
+void vvl_resolver_host_alloc(int own)
+{
+    rs_host_own = own;
+}
+
+#if defined(LUA_JITLIBNAME)
+/* Protected: does this LuaJIT refuse custom allocators?  Those without
+ * GC64 on a 64-bit target do (ffi.abi("gc64") is false). */
+static int rs_probe_host(lua_State *L)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "ffi");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "abi");
+    lua_pushliteral(L, "gc64");
+    lua_call(L, 1, 1);
+    lua_pushboolean(L, sizeof(void *) == 8 && !lua_toboolean(L, -1));
+    return 1;
+}
+#endif
+
+void vvl_resolver_host(lua_State *L)
+{
+#if defined(LUA_JITLIBNAME)
+    lua_pushcfunction(L, rs_probe_host);
+    if (lua_pcall(L, 0, 1, 0) == LUA_OK && lua_toboolean(L, -1))
+        rs_host_own = 1;
+    lua_pop(L, 1);
+#else
+    (void)L;
+#endif
+}
+
+/* The sandbox's state, its bytes counted by vvl_rs_alloc: made with it,
+ * or, when the host refuses custom allocators, made by the host with its
+ * own allocator, which vvl_rs_alloc then wraps (r->inner).  NULL when
+ * the host cannot make a state. */
+static lua_State *rs_newstate(vvl_resolver *r)
+{
+    lua_State *L;
+    if (!rs_host_own) {
+        L = lua_newstate(vvl_rs_alloc, r);
+#if defined(LUA_JITLIBNAME)
+        if (!L) rs_host_own = 1;            /* LuaJIT refused: remember */
+#endif
+        if (L || !rs_host_own) return L;
+    }
+    if (!(L = luaL_newstate())) return NULL;
+    r->inner = lua_getallocf(L, &r->inner_ud);
+    r->mem_used = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024 +
+                  (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
+    lua_setallocf(L, vvl_rs_alloc, r);
+    return L;
+}
 
 /* What rs_setup needs: the resolver and the script text. */
 typedef struct rs_load {
@@ -69,6 +131,8 @@ void vvl_resolver_free(void *ud)
 {
     vvl_resolver *r = (vvl_resolver *)ud;
     if (!r) return;
+    if (r->L && r->inner)               /* the host frees its own */
+        lua_setallocf(r->L, r->inner, r->inner_ud);
     if (r->L) lua_close(r->L);
     free(r->ks);
     free(r->path);
@@ -100,10 +164,15 @@ int vvl_resolver_load(const char *ks, const char *path, const char *src,
     vvl_rs_budgets(r, cfg);
     r->ks = vvi_strndup(ks, strlen(ks));
     r->path = vvi_strndup(path, strlen(path));
-    if (r->ks) r->L = lua_newstate(vvl_rs_alloc, r);
-    if (!r->path || !r->L) {
+    if (!r->ks || !r->path) {
         vvl_resolver_free(r);
         if (err) *err = vvl_rs_errtext(ks, path, "out of memory");
+        return VV_ENOMEM;
+    }
+    if (!(r->L = rs_newstate(r))) {
+        vvl_resolver_free(r);
+        if (err) *err = vvl_rs_errtext(ks, path, "sandbox unavailable (the "
+                                       "Lua host could not make a state)");
         return VV_ENOMEM;
     }
 #if defined(LUA_JITLIBNAME)

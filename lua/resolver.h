@@ -60,6 +60,21 @@ void vvl_resolver_usage(const vvl_resolver *r, uint64_t *steps,
 /** @brief Count every instruction from now on (slower; for measuring). */
 void vvl_resolver_exact(vvl_resolver *r);
 
+/** @brief Look at the Lua host the module is loaded into (luaopen_vv
+ *  calls it).  A LuaJIT without GC64 on a 64-bit target (Tarantool 2.x
+ *  embeds one) refuses states with a custom allocator: from then on each
+ *  sandbox is made by the host (luaL_newstate) and its allocator wrapped
+ *  by the counting one, so budgets hold as elsewhere.  Knowing it up
+ *  front spares the line such a LuaJIT prints on stderr when it refuses
+ *  (without it, the first refusal switches over).  Other hosts: nothing
+ *  changes.  Process-wide. */
+void vvl_resolver_host(lua_State *L);
+
+/** @brief Make the sandboxes loaded from now on as on a host that
+ *  refuses custom allocators (own != 0), or as usual (0): for tests.
+ *  Process-wide. */
+void vvl_resolver_host_alloc(int own);
+
 /* ---- the bounded pattern matcher (lmatch.c) ------------------------ */
 
 /** Charges match steps to a budget; may raise a Lua error (it does not

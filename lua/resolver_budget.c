@@ -3,6 +3,12 @@
  *  - memory: the state's lua_Alloc counts bytes.  During a call, growth
  *    past (bytes held when the call starts + budget_memory) is refused and
  *    surfaces as a memory error; frees and shrinks always succeed.
+ *    A host that refuses states with a custom allocator (LuaJIT without
+ *    GC64 on a 64-bit target, as Tarantool 2.x embeds it: its Lua memory
+ *    must stay in the low address space, which only its own allocator
+ *    guarantees) makes the state itself (luaL_newstate); the counting
+ *    allocator then wraps the state's own one and calls it (r->inner),
+ *    so the bytes are counted and limited all the same.
  *  - instructions: a count hook adds up VM instructions every period; C
  *    functions whose work a hook cannot see charge their steps to the same
  *    meter (vvl_rs_charge).  Once the budget is spent the hook fires on
@@ -24,7 +30,8 @@ void *vvl_rs_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     void *np;
     if (ptr == NULL) osize = 0;         /* osize is a type tag then */
     if (nsize == 0) {
-        vvi_free(ptr);
+        if (r->inner) r->inner(r->inner_ud, ptr, osize, 0);
+        else vvi_free(ptr);
         r->mem_used -= osize;
         return NULL;
     }
@@ -33,7 +40,8 @@ void *vvl_rs_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         r->refused = 1;
         return NULL;
     }
-    np = vvi_realloc(ptr, nsize);
+    np = r->inner ? r->inner(r->inner_ud, ptr, osize, nsize)
+                  : vvi_realloc(ptr, nsize);
     if (np == NULL) return nsize <= osize ? ptr : NULL;
     r->mem_used = r->mem_used - osize + nsize;
     if (r->mem_used > r->mem_peak) r->mem_peak = r->mem_used;

@@ -44,6 +44,10 @@ struct vvl_resolver {
     char *ks, *path;
     char where[160];            /* where the budget ran out */
     size_t mem_start, mem_peak; /* held when the last call began; most */
+    lua_Alloc inner;            /* a state the host made (luaL_newstate):
+                                   its own allocator, which vvl_rs_alloc
+                                   counts for and calls; NULL: malloc */
+    void *inner_ud;
 };
 
 /* ---- the budgets (resolver_budget.c) --------------------------------- */

@@ -122,6 +122,59 @@ static void test_budgets(void **st)
     pair_close(&p);
 }
 
+/* Load sandboxes as on a host that refuses custom allocators; undo. */
+static int own_setup(void **st)
+{
+    (void)st;
+    vvl_resolver_host_alloc(1);
+    return 0;
+}
+
+static int own_teardown(void **st)
+{
+    (void)st;
+    vvl_resolver_host_alloc(0);
+    return 0;
+}
+
+/* A host that refuses custom allocators (LuaJIT without GC64, as in
+ * Tarantool 2.x) makes the sandbox states itself; the counting allocator
+ * wraps theirs, so every budget holds as before and bytes are counted. */
+static void test_host_allocator(void **st)
+{
+    const char *src = "return function() local t = {} for i = 1, 1000 "
+                      "do t[i] = i end return #t end";
+    vvl_resolver *r = NULL;
+    char *err = NULL;
+    size_t before, mem;
+    uint64_t steps;
+    int rc;
+    test_hostile_budget(st);
+    test_budgets(st);
+    rc = vvl_resolver_load("ks", "grow.lua", src, strlen(src), NULL, &r, &err);
+    if (rc) fprintf(stderr, "%s\n", err ? err : "?");
+    assert_int_equal(rc, VV_OK);
+    before = vvl_resolver_memory(r);
+    assert_true(before > 0);                /* the host's bytes counted */
+    vvl_resolver_exact(r);
+    {
+        vv_sibling sb[2];
+        void *out = NULL;
+        size_t n = 0;
+        memset(sb, 0, sizeof sb);
+        sb[0].value = sb[1].value = "\xc0";
+        sb[0].len = sb[1].len = 1;
+        sb[0].actor = sb[1].actor = "a.x";
+        sb[0].actor_len = sb[1].actor_len = 3;
+        assert_int_equal(vvl_resolve(r, "ks", "k", 1, sb, 2, &out, &n, &err),
+                         VV_OK);
+        free(out);
+    }
+    vvl_resolver_usage(r, &steps, &mem);
+    assert_true(mem >= 1000 * sizeof(double));  /* the table was counted */
+    vvl_resolver_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +183,8 @@ int main(void)
         cmocka_unit_test(test_hostile_close),
 #endif
         cmocka_unit_test(test_budgets),
+        cmocka_unit_test_setup_teardown(test_host_allocator, own_setup,
+                                        own_teardown),
     };
     return run_resolver_tests("resolver_budget", tests);
 }

@@ -1,0 +1,236 @@
+/* state.c - detached states: merge, write and read exported key states. */
+/*
+ * An exported state (export.c) names its actors, so it needs no store to
+ * be understood.  Each call here parses and checks the states it is given
+ * completely (vvi_export_parse), turns them into vvi_states over an actor
+ * table, and runs the very code the store runs on stored keys: the merge
+ * of dvv.c, the write step of write.c (vvi_write_apply), the reads of
+ * read.c.  The result goes out as exported bytes (always canonical: names
+ * and dots sorted, varints minimal) or as a read.
+ *
+ * Actor tables: a merge or a read uses a private one, so a store is left
+ * untouched (a durable store's table is shared with other processes and
+ * must only grow inside its write transactions).  A write numbers actors
+ * in the store's own table inside a write transaction, as vv_put does,
+ * so the store records its counter like for any other write.
+ */
+#include <string.h>
+#include "db_int.h"
+
+/* Check that a state names a key vv accepts (states from vv_export
+ * always do). */
+static int st_key_ok(const vvi_xstate *x)
+{
+    return x->klen <= VV_KEY_MAX ? VV_OK : VV_ECORRUPT;
+}
+
+/* Parse state (any key) and check its key; x is released on failure. */
+static int st_parse(const void *state, size_t len, vvi_xstate *x)
+{
+    int rc = vvi_export_parse(state, len, NULL, 0, 1, x);
+    if (rc == VV_OK) rc = st_key_ok(x);
+    if (rc) vvi_xstate_free(x);
+    return rc;
+}
+
+int vv_state_check(const void *state, size_t len, const void **key,
+                   size_t *klen)
+{
+    vvi_xstate x;
+    int rc;
+    if (key) *key = NULL;
+    if (klen) *klen = 0;
+    if ((rc = st_parse(state, len, &x))) return rc;
+    if (key) *key = x.key;
+    if (klen) *klen = x.klen;
+    vvi_xstate_free(&x);
+    return VV_OK;
+}
+
+int vv_state_merge(const void *a, size_t alen, const void *b, size_t blen,
+                   void **out, size_t *outlen)
+{
+    vvi_xstate xa, xb;
+    vvi_actors act;
+    vvi_state sa, sb;
+    vvi_buf buf;
+    int rc;
+    if (out) *out = NULL;
+    if (outlen) *outlen = 0;
+    if (!out || !outlen) return VV_EINVAL;
+    if ((rc = st_parse(a, alen, &xa))) return rc;
+    if ((rc = st_parse(b, blen, &xb))) {
+        vvi_xstate_free(&xa);
+        return rc;
+    }
+    if (xa.klen != xb.klen ||
+        (xa.klen && memcmp(xa.key, xb.key, xa.klen) != 0)) {
+        vvi_xstate_free(&xa);
+        vvi_xstate_free(&xb);
+        return VV_EFOREIGN;
+    }
+    memset(&act, 0, sizeof act);
+    vvi_state_init(&sa);
+    vvi_state_init(&sb);
+    vvi_buf_init(&buf);
+    rc = vvi_xstate_load(&act, &xa, &sa);
+    if (rc == VV_OK) rc = vvi_xstate_load(&act, &xb, &sb);
+    if (rc == VV_OK) rc = vvi_state_merge(&sa, &sb);
+    if (rc == VV_OK) rc = vvi_state_export(&act, &sa, xa.key, xa.klen, &buf);
+    vvi_state_free(&sa);
+    vvi_state_free(&sb);
+    vvi_actors_free(&act);
+    vvi_xstate_free(&xa);
+    vvi_xstate_free(&xb);
+    if (rc) {
+        vvi_buf_free(&buf);
+        return rc == VV_EINVAL ? VV_ECORRUPT : rc;
+    }
+    *out = buf.p;
+    *outlen = buf.len;
+    return VV_OK;
+}
+
+/* The write of vv_state_put inside the open write transaction: the
+ * state loaded into db's actor numbers and checked against db's counter,
+ * the hybrid clock moved past its timestamps, the write applied and the
+ * result exported into b.  *v gets the version written. */
+static int st_write(vv_db *db, kspace *k, const void *key, size_t klen,
+                    const vvi_xstate *x, const vvi_ent *cc, size_t ncc,
+                    const void *value, size_t vlen, int tomb, vvi_buf *b,
+                    vvi_state *s, vvi_ver *v)
+{
+    uint64_t ts = db->last_ts;
+    int rc;
+    if (x && (rc = vvi_xstate_load(&db->act, x, s)))
+        return vvi_fail(db, rc, "%s", vv_strerror(rc));
+    if ((rc = vvi_claims_ok(db, s))) return rc;
+    if (x) vvi_clock_follow(db, x->maxts);
+    rc = vvi_write_apply(db, k, key, klen, s, cc, ncc, value, vlen, tomb, v);
+    if (rc == VV_OK && (rc = vvi_state_export(&db->act, s, key, klen, b)))
+        vvi_fail(db, rc, "out of memory");
+    if (rc) db->last_ts = ts;                    /* no write: no move */
+    return rc;
+}
+
+int vv_state_put(vv_db *db, const char *ks, const void *key, size_t klen,
+                 const void *state, size_t slen, const void *value,
+                 size_t vlen, int tomb, const vv_clock *ctx, void **out,
+                 size_t *outlen, vv_clock **newctx)
+{
+    vvi_xstate x;
+    kspace *k;
+    vvi_state s;
+    vvi_ent stack[16], *cc = NULL;
+    size_t ncc = 0;
+    vvi_ver v;
+    vvi_buf b;
+    int rc;
+    if (out) *out = NULL;
+    if (outlen) *outlen = 0;
+    if (newctx) *newctx = NULL;
+    if (!db) return VV_EINVAL;
+    db->err[0] = 0;
+    if (!out || !outlen)
+        return vvi_fail(db, VV_EINVAL, "state_put: no place for the result");
+    if ((rc = vvi_ks_name_ok(db, ks)) || (rc = vvi_key_ok(db, key, klen)))
+        return rc;
+    if (tomb) { value = ""; vlen = 0; }
+    if (!value && vlen) return vvi_fail(db, VV_EINVAL, "value missing");
+    if (!value) value = "";
+    memset(&x, 0, sizeof x);
+    if (state || slen) {
+        rc = vvi_export_parse(state, slen, key, klen, 0, &x);
+        if (rc) {
+            vvi_xstate_free(&x);
+            return vvi_export_fail(db, rc, state, slen);
+        }
+    }
+    if ((rc = vvi_txn_begin(db, 1))) {
+        vvi_xstate_free(&x);
+        return rc;
+    }
+    vvi_state_init(&s);
+    vvi_buf_init(&b);
+    if ((rc = vvi_ks_get(db, ks, 1, &k))) goto done;
+    if ((rc = vvi_ctx_map(db, ctx, stack, 16, &cc, &ncc))) {
+        if (!db->err[0]) vvi_fail(db, rc, "context: %s", vv_strerror(rc));
+        goto done;
+    }
+    rc = st_write(db, k, key, klen, state || slen ? &x : NULL, cc, ncc,
+                  value, vlen, tomb, &b, &s, &v);
+    if (rc) goto done;
+    db->counter = v.n;
+    db->last_ts = v.ts;
+    if (newctx) {
+        if ((rc = vv_clock_new(newctx)) == VV_OK &&
+            (rc = vvi_ctx_fill(db, &s, *newctx))) {
+            vv_clock_free(*newctx);
+            *newctx = NULL;
+        }
+        if (rc) vvi_fail(db, rc, "out of memory");
+    }
+done:
+    vvi_state_free(&s);
+    if (cc != stack) vvi_free(cc);
+    vvi_xstate_free(&x);
+    rc = vvi_txn_end(db, rc);
+    if (rc) {
+        vvi_buf_free(&b);
+        if (newctx && *newctx) { vv_clock_free(*newctx); *newctx = NULL; }
+        return rc;
+    }
+    *out = b.p;
+    *outlen = b.len;
+    return VV_OK;
+}
+
+int vv_state_get(vv_db *db, const char *ks, const void *state, size_t slen,
+                 vv_read **out)
+{
+    vvi_xstate x;
+    vvi_actors act;
+    vvi_state s;
+    kspace *k = NULL, dflt;
+    int rc, made;
+    if (!db || !out) return VV_EINVAL;
+    made = *out == NULL;
+    db->err[0] = 0;
+    if ((rc = vvi_ks_name_ok(db, ks))) goto fail;
+    if ((rc = st_parse(state, slen, &x))) {
+        vvi_export_fail(db, rc, state, slen);
+        goto fail;
+    }
+    if ((rc = vvi_txn_begin(db, 0))) {
+        vvi_xstate_free(&x);
+        goto fail;
+    }
+    rc = vvi_ks_get(db, ks, 0, &k);
+    rc = vvi_txn_end(db, rc == VV_ENOTFOUND ? VV_OK : rc);
+    if (rc) {
+        vvi_xstate_free(&x);
+        goto fail;
+    }
+    if (!k) {                                    /* the defaults */
+        memset(&dflt, 0, sizeof dflt);
+        dflt.name = (char *)ks;
+        k = &dflt;
+    }
+    memset(&act, 0, sizeof act);
+    vvi_state_init(&s);
+    rc = vvi_xstate_load(&act, &x, &s);
+    if (rc == VV_OK) rc = vvi_read_state(&act, k, &s, x.key, x.klen, out);
+    if (rc && rc != VV_ENOTFOUND) vvi_fail(db, rc, "%s", vv_strerror(rc));
+    vvi_state_free(&s);
+    vvi_actors_free(&act);
+    vvi_xstate_free(&x);
+    if (rc == VV_OK) return VV_OK;
+fail:
+    if (made && *out) {
+        vv_read_free(*out);
+        *out = NULL;
+    } else if (*out) {
+        vvi_read_state(NULL, NULL, NULL, NULL, 0, out);
+    }
+    return rc;
+}

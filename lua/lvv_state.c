@@ -1,0 +1,182 @@
+/* lvv_state.c - detached states from Lua: merge, write and read states. */
+/*
+ * A key's exported state (db:export) can live outside any store, e.g. in
+ * the rows of another database.  These functions work on such states
+ * without storing them (core/vv.h, "Detached states"):
+ *
+ *   vv.merge_states(a, b)            -> the merged state (no store)
+ *   vv.state_key(state)              -> its key, or nil and why
+ *   db:put_state(ks, key, state, value [, ctx]) -> new state, context
+ *   db:delete_state(ks, key, state [, ctx])     -> new state, context
+ *   db:get_state(ks, state)          -> what db:get gives for that state
+ *
+ * A write takes db's identity (its actor and dot counter, its clock, the
+ * keyspace's codec and limits); a read goes through the keyspace's
+ * resolver.  The store keeps nothing of the key.
+ */
+#include <string.h>
+#include "lvv.h"
+
+/* Raise the message for a state refused with rc (no store involved). */
+static int st_fail(lua_State *L, const char *fn, int rc)
+{
+    switch (rc) {
+    case VV_EFOREIGN:
+        return luaL_error(L, "%s: the states belong to different keys", fn);
+    case VV_EVERSION:
+        return luaL_error(L, "%s: state format is not one this build reads",
+                          fn);
+    case VV_ENOMEM:
+        return luaL_error(L, "%s: not enough memory", fn);
+    default:
+        return luaL_error(L, "%s: state is corrupt or truncated", fn);
+    }
+}
+
+/* vv.merge_states(a, b) -> the merge of two states of one key: the bytes
+ * a store holding both would export.  Bad states raise. */
+static int lib_merge_states(lua_State *L)
+{
+    size_t alen, blen, len = 0;
+    const char *a = vvl_checkstr(L, 1, &alen);
+    const char *b = vvl_checkstr(L, 2, &blen);
+    box *x = vvl_newbox(L, BOX_MEM);
+    int rc = vv_state_merge(a, alen, b, blen, &x->p, &len);
+    if (rc) return st_fail(L, "merge_states", rc);
+    lua_pushlstring(L, (const char *)x->p, len);
+    vvl_box_release(x);
+    return 1;
+}
+
+/* vv.state_key(state) -> the key the state names, after checking all of
+ * it; nil and a message when it fails the checks. */
+static int lib_state_key(lua_State *L)
+{
+    size_t len, klen = 0;
+    const char *st = vvl_checkstr(L, 1, &len);
+    const void *key = NULL;
+    int rc = vv_state_check(st, len, &key, &klen);
+    if (rc == VV_ENOMEM) return luaL_error(L, "state_key: not enough memory");
+    if (rc) {
+        lua_pushnil(L);
+        lua_pushstring(L, rc == VV_EVERSION
+                       ? "state format is not one this build reads"
+                       : "state is corrupt or truncated");
+        return 2;
+    }
+    lua_pushlstring(L, (const char *)key, klen);
+    return 1;
+}
+
+/* Encode the value at i for keyspace ks into the store's buffer (an
+ * argument error when it cannot be stored). */
+static const vvi_buf *st_encode(lua_State *L, lstore *s, const char *ks,
+                                int i)
+{
+    char err[200];
+    int rc;
+    s->enc.len = 0;
+    s->enc.oom = 0;
+    rc = vvl_encode(L, i, vvl_ks_codec(s, ks), &s->enc, err, sizeof err);
+    if (rc == VV_ENOMEM) luaL_error(L, "not enough memory");
+    if (rc) luaL_argerror(L, i, err);
+    return &s->enc;
+}
+
+/* The write of db:put_state / db:delete_state: the state at index 4 (nil
+ * for a key never written), the value at vi (0 for a delete), the
+ * context at ci.  Returns the new state and its context. */
+static int st_write(lua_State *L, const char *fn, int vi, int ci)
+{
+    lstore *s = vvl_checkstore(L);
+    const char *ks = vvl_checkks(L, 2);
+    size_t klen, slen = 0, len = 0;
+    const char *key = vvl_checkstr(L, 3, &klen);
+    const char *st = lua_isnoneornil(L, 4) ? NULL : vvl_checkstr(L, 4, &slen);
+    const vvi_buf *b = NULL;
+    vv_clock *ctx, *nc = NULL;
+    lclock *c;
+    box *x;
+    int rc;
+    if (vi) luaL_checkany(L, vi);
+    ctx = vvl_optclock(L, ci);
+    if (vi) b = st_encode(L, s, ks, vi);
+    x = vvl_newbox(L, BOX_MEM);
+    c = vvl_newclock(L);
+    rc = vv_state_put(s->db, ks, key, klen, st, slen,
+                      b ? (const void *)b->p : "",
+                      b ? b->len : 0, vi == 0, ctx, &x->p, &len, &nc);
+    if (rc) return vvl_db_fail(L, s, fn, rc);
+    if (nc) {
+        vvi_clock_move(&c->c, nc);
+        vvl_clock_settle(L, -1, c);
+    }
+    lua_pushlstring(L, (const char *)x->p, len);
+    vvl_box_release(x);
+    lua_insert(L, -2);                          /* state, context */
+    return 2;
+}
+
+/* db:put_state(ks, key, state, value [, context]) -> new state, context:
+ * db:put on a key whose state is `state` (nil: never written), the
+ * result returned instead of stored. */
+static int db_put_state(lua_State *L)
+{
+    return st_write(L, "put_state", 5, 6);
+}
+
+/* db:delete_state(ks, key, state [, context]) -> new state, context. */
+static int db_delete_state(lua_State *L)
+{
+    return st_write(L, "delete_state", 0, 5);
+}
+
+/* db:get_state(ks, state) -> what db:get gives for a key holding state
+ * (nil when it holds only deletes).  A keyspace's writeback does not
+ * apply: there is no stored key to write back to. */
+static int db_get_state(lua_State *L)
+{
+    lstore *s = vvl_checkstore(L);
+    const char *ks = vvl_checkks(L, 2);
+    size_t slen, klen = 0;
+    const char *st = vvl_checkstr(L, 3, &slen);
+    const void *key = NULL;
+    lstore nowb;
+    box *x;
+    int rc;
+    lua_settop(L, 3);
+    x = vvl_newbox(L, BOX_READ);                /* 4 */
+    rc = vv_state_get(s->db, ks, st, slen, (vv_read **)&x->p);
+    if (rc == VV_ENOTFOUND) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (rc) return vvl_db_fail(L, s, "get_state", rc);
+    vvi_export_check(st, slen, 0, &key, &klen); /* checked: just its key */
+    lua_pushlstring(L, (const char *)key, klen); /* 5: the key */
+    /* vvl_push_read writes a host function's result back when the
+     * keyspace asks for it and the store is open: here it must not */
+    nowb = *s;
+    nowb.db = NULL;
+    vvl_push_read(L, &nowb, (const vv_read *)x->p, ks, vvl_ks_codec(s, ks),
+                  5);
+    vvl_box_release(x);
+    return 1;
+}
+
+/* ---- registration ---------------------------------------------------- */
+
+/* Store methods of this file. */
+const luaL_Reg vvl_state_meth[] = {
+    {"put_state", db_put_state},
+    {"delete_state", db_delete_state},
+    {"get_state", db_get_state},
+    {NULL, NULL}
+};
+
+/* Module functions of this file. */
+const luaL_Reg vvl_state_lib[] = {
+    {"merge_states", lib_merge_states},
+    {"state_key", lib_state_key},
+    {NULL, NULL}
+};

@@ -1,0 +1,389 @@
+-- vv/tarantool.lua - vv replicas on Tarantool: per-key states in a box
+-- space, merged by a before_replace trigger when replication brings them.
+--
+--   local vvt = require "vv.tarantool"
+--   vvt.prepare { space = "vv" }           -- before box.cfg (recommended)
+--   box.cfg { ... }
+--   local db = vvt.open { node = "t1", space = "vv" }
+--   db:keyspace("carts", { resolver = "/abs/path/scripts/union.lua" })
+--   db:put("carts", "alice", { "apple" })
+--   local r = db:get("carts", "alice")     -- value, values, siblings, context
+--
+-- Each instance is one vv replica.  The state of each key (vv's exported
+-- bytes) is a row {ks, key, state} of a memtx space; Tarantool's WAL,
+-- snapshots and replication carry it.  A write reads the row, writes onto
+-- the state with the instance's identity (db:put_state: a fresh vv actor
+-- each process start, so no dot is ever given twice) and replaces the
+-- row, with no yield in between.  When replication brings a row, the
+-- space's before_replace trigger merges it with the local one
+-- (vv.merge_states), so concurrent writes become siblings and every
+-- instance converges to the same bytes.  docs/tarantool.md explains the
+-- rules the trigger keeps and why.
+local vv = require "vv"
+local log = require "log"
+local fiber = require "fiber"
+
+local M = { _NAME = "vv.tarantool", _VERSION = vv._VERSION }
+
+local DEFAULT_SPACE = "vv"
+
+-- Per space name: { trigger = fn, own = bool, stats = {...} }.  `own` is
+-- set while this module replaces a row it has just written onto the
+-- stored state (nothing to merge or check: the trigger lets it pass).
+local spaces = {}
+local prepared = {}
+
+-- The record of space `name`, made on first use.
+local function space_rec(name)
+  local rec = spaces[name]
+  if rec == nil then
+    rec = { own = false, stats = { merged = 0, refused = 0, written = 0,
+                                   replicated = 0, passed = 0 } }
+    spaces[name] = rec
+  end
+  return rec
+end
+
+-- A short printable form of a key for log lines.
+local function show(s)
+  s = tostring(s)
+  if #s > 60 then s = s:sub(1, 60) .. "..." end
+  return (s:gsub("[%c\128-\255]", "?"))
+end
+
+-- Does row t hold a state vv accepts, of its own key?  (nil, why) if not.
+local function valid(t)
+  local st = t[3]
+  if type(st) ~= "string" then
+    return nil, "the state field is a " .. type(st) .. ", not a string"
+  end
+  local key, why = vv.state_key(st)
+  if key == nil then return nil, why end
+  if key ~= t[2] then
+    return nil, "it is the state of another key (" .. show(key) .. ")"
+  end
+  return true
+end
+
+-- What the trigger does with one request, as (action, tuple): "keep"
+-- (let the request through as it is), "tuple" (store this tuple), "old"
+-- (keep the stored row; for an insert with no row: store nothing).
+local function decide(rec, name, old, new)
+  local from = box.session.type() == "applier" and "replication"
+               or "a local write"
+  if new == nil then                             -- a delete request
+    if old ~= nil and valid(old) then
+      rec.stats.refused = rec.stats.refused + 1
+      log.warn("vv: space '%s' key {%s, %s}: refused a row delete from %s "
+               .. "(vv keeps deletes as tombstones: use db:delete)", name,
+               show(old[1]), show(old[2]), from)
+      return "old"
+    end
+    return "keep"
+  end
+  local ok, why = valid(new)
+  if not ok then
+    rec.stats.refused = rec.stats.refused + 1
+    log.error("vv: space '%s' key {%s, %s}: refused a state from %s: %s; "
+              .. "the local state stays", name, show(new[1]), show(new[2]),
+              from, tostring(why))
+    return "old"
+  end
+  if from == "replication" then
+    rec.stats.replicated = rec.stats.replicated + 1
+  end
+  if old == nil or not valid(old) then
+    -- nothing (valid) here yet: take the new state as it is
+    return "tuple", box.tuple.new { new[1], new[2], new[3] }
+  end
+  local merged = vv.merge_states(old[3], new[3])
+  if merged ~= old[3] and merged ~= new[3] then
+    rec.stats.merged = rec.stats.merged + 1
+  end
+  -- always a fresh tuple, even when it equals old: returning old would
+  -- turn the row into a NOP, which is relayed as such and so would never
+  -- reach an instance that hears of it only through this one
+  return "tuple", box.tuple.new { new[1], new[2], merged }
+end
+
+-- The before_replace trigger of space `name`.  It never yields (vv's C
+-- calls do not) and never raises: an error in a before_replace trigger
+-- stops the replication of every upstream that sends the row.
+local function make_trigger(name)
+  local rec = space_rec(name)
+  return function(old, new)
+    if rec.own then
+      rec.stats.written = rec.stats.written + 1
+      return
+    end
+    -- recovery of the local WAL and snapshot: rows are final states
+    if box.info.status == "loading" and box.session.type() ~= "applier" then
+      rec.stats.passed = rec.stats.passed + 1
+      return
+    end
+    local ok, action, tuple = pcall(decide, rec, name, old, new)
+    if not ok then
+      rec.stats.refused = rec.stats.refused + 1
+      pcall(log.error, "vv: space '%s': the merge failed (%s); the local "
+            .. "row stays", name, tostring(action))
+      return old
+    end
+    if action == "tuple" then return tuple end
+    if action == "old" then return old end
+  end
+end
+
+-- Put the trigger on space `name` unless it is there already.
+local function install(name)
+  local s = box.space[name]
+  if s == nil then return false end
+  local rec = space_rec(name)
+  if rec.trigger == nil then rec.trigger = make_trigger(name) end
+  for _, f in ipairs(s:before_replace()) do
+    if f == rec.trigger then return true end
+  end
+  s:before_replace(rec.trigger)
+  log.info("vv: merge trigger installed on space '%s' (status %s)", name,
+           box.info.status)
+  return true
+end
+
+-- Is box.cfg done (box.cfg is a function before, a table after)?
+local function configured()
+  return type(box.cfg) ~= "function"
+end
+
+--- vvt.prepare{space = "vv"}: before box.cfg.  Installs the merge trigger
+-- as soon as the space exists while box.cfg runs (from the snapshot, or
+-- when a joining instance receives it), so that rows replicated during
+-- box.cfg are merged too, not just replaced.
+function M.prepare(opts)
+  opts = opts or {}
+  local name = opts.space or DEFAULT_SPACE
+  if configured() then
+    error("vvt.prepare: call it before box.cfg (vvt.open installs the "
+          .. "trigger after box.cfg)", 2)
+  end
+  if prepared[name] then return end
+  prepared[name] = true
+  box.ctl.on_schema_init(function()
+    box.space._space:on_replace(function(_, new)
+      if new ~= nil and new[3] == name then
+        box.on_commit(function() pcall(install, name) end)
+      end
+    end)
+  end)
+end
+
+--- vvt.schema{space = "vv"}: create the space (memtx, primary index on ks,
+-- key) if it does not exist, and put the trigger on it.  Run it in one
+-- place for the whole replica set: inside box.once on the instance that
+-- bootstraps (before the replication user is created), or on one
+-- instance of a running set; two instances creating the same space
+-- before they hear of each other conflict in _space and stop replicating.
+function M.schema(opts)
+  opts = opts or {}
+  local name = opts.space or DEFAULT_SPACE
+  if box.space[name] == nil then
+    local s = box.schema.space.create(name, {
+      engine = "memtx", if_not_exists = true,
+      format = { { "ks", "string" }, { "key", "string" },
+                 { "state", "string" } } })
+    s:create_index("pk", { parts = { "ks", "key" }, if_not_exists = true })
+  end
+  install(name)
+  return box.space[name]
+end
+
+-- ---- the store handle ------------------------------------------------
+
+local Store = {}
+Store.__index = Store
+
+-- Run fn(...) inside a box transaction (the caller's, when one is open);
+-- on an error, roll back (a transaction of our own) and raise it.
+local function in_txn(fn, ...)
+  if box.is_in_txn() then return fn(...) end
+  box.begin()
+  local ok, a, b = pcall(fn, ...)
+  if not ok then
+    box.rollback()
+    error(a, 0)
+  end
+  box.commit()
+  return a, b
+end
+
+-- Raise the message of a failed call as vv.open's store does: "fn: why",
+-- or "bad argument #n to 'fn' (...)" numbered as fn's arguments (the
+-- *_state call underneath has the state as its third).
+local function fail(fn, err)
+  err = tostring(err):gsub("^[^:\n]*:%d+: ", "")
+  local n, rest = err:match("^bad argument #(%d+) to '[%w_]+_state'(.*)$")
+  if n then
+    n = tonumber(n)
+    error(string.format("bad argument #%d to '%s'%s", n > 3 and n - 1 or n,
+                        fn, rest), 0)
+  end
+  err = err:gsub("^[%w_]+_state: ", "")
+  error(fn .. ": " .. err, 0)
+end
+
+-- The stored state of ks/key (nil when the key was never written).
+local function stored(self, ks, key)
+  local t = self._space:get { ks, key }
+  return t and t[3]
+end
+
+-- Replace the row of ks/key with state, as this module's own write: the
+-- trigger lets it pass (the caller resets rec.own when this raises).
+local function own_replace(self, ks, key, state)
+  local rec = self._rec
+  rec.own = true
+  self._space:replace { ks, key, state }
+  rec.own = false
+end
+
+-- The write of put and delete: read the stored state, write onto it,
+-- replace the row; no yield in between (memtx reads and writes do not
+-- yield inside a transaction).
+local function do_write(self, ks, key, value, ctx, tomb)
+  local st = stored(self, ks, key)
+  local new, c
+  if tomb then new, c = self._db:delete_state(ks, key, st, ctx)
+  else new, c = self._db:put_state(ks, key, st, value, ctx) end
+  own_replace(self, ks, key, new)
+  return c
+end
+
+-- put and delete: do_write inside a transaction of its own unless the
+-- caller has one open (db:batch, box.begin).
+local function write(self, fn, ks, key, value, ctx, tomb)
+  local mine = not box.is_in_txn()
+  if mine then box.begin() end
+  local ok, c = pcall(do_write, self, ks, key, value, ctx, tomb)
+  if not ok then
+    self._rec.own = false
+    if mine then box.rollback() end
+    fail(fn, c)
+  end
+  if mine then box.commit() end
+  return c
+end
+
+--- db:put(ks, key, value [, context]) -> the key's new context.
+function Store:put(ks, key, value, ctx)
+  return write(self, "put", ks, key, value, ctx, false)
+end
+
+--- db:delete(ks, key [, context]) -> the key's new context.
+function Store:delete(ks, key, ctx)
+  return write(self, "delete", ks, key, nil, ctx, true)
+end
+
+--- db:get(ks, key) -> nil when absent or deleted, else the read
+-- {value, values, siblings, context, error} as vv's db:get gives it.
+function Store:get(ks, key)
+  local st = stored(self, ks, key)
+  if st == nil then return nil end
+  return self._db:get_state(ks, st)
+end
+
+--- db:export(ks, key) -> the key's state (nil when never written).
+function Store:export(ks, key)
+  return stored(self, ks, key)
+end
+
+-- The merge of db:merge: check the state, merge it with the stored one.
+local function do_merge(self, ks, key, state)
+  local k, why = vv.state_key(state)
+  if k == nil then error(why, 0) end
+  if k ~= key then error("state belongs to another key", 0) end
+  local st = stored(self, ks, key)
+  own_replace(self, ks, key, st and vv.merge_states(st, state) or state)
+  return true
+end
+
+--- db:merge(ks, key, state) -> true; a bad state raises, nothing changes.
+function Store:merge(ks, key, state)
+  local ok, err = pcall(in_txn, do_merge, self, ks, key, state)
+  if not ok then
+    self._rec.own = false
+    fail("merge", err)
+  end
+  return true
+end
+
+--- db:keyspace(ks, opts): the keyspace's resolver and limits, as for
+-- vv.open (kept in this process: configure every instance alike).
+function Store:keyspace(ks, opts)
+  return self._db:keyspace(ks, opts)
+end
+
+--- db:batch(fn, ...): fn's writes in one box transaction.
+function Store:batch(fn, ...)
+  return in_txn(fn, ...)
+end
+
+--- db:actor() -> this instance's vv actor (node plus incarnation).
+function Store:actor() return self._db:actor() end
+
+--- db:space() -> the box space holding the states.
+function Store:space() return self._space end
+
+--- db:close(): release the vv store (the space and trigger stay).
+function Store:close()
+  self._db:close()
+end
+
+--- vvt.open{node = "t1", space = "vv"} -> a store handle with vv.open's
+-- put/get/delete/keyspace/export/merge.  After box.cfg.  Creates the
+-- space when missing (see vvt.schema for where to do that in a set) or,
+-- on a read-only instance, waits up to `timeout` seconds (default 10)
+-- for it to arrive by replication; installs the merge trigger.
+function M.open(opts)
+  if type(opts) ~= "table" then error("vvt.open: options table expected", 2) end
+  if type(opts.node) ~= "string" or opts.node == "" then
+    error("vvt.open: option 'node' (this replica's name) is required", 2)
+  end
+  if not configured() then error("vvt.open: call box.cfg first", 2) end
+  local name = opts.space or DEFAULT_SPACE
+  if box.space[name] == nil and not box.info.ro then
+    box.once("vv.tarantool:" .. name, M.schema, { space = name })
+  end
+  local waited = 0                      -- created elsewhere: on its way?
+  while box.space[name] == nil and waited < (opts.timeout or 10) do
+    fiber.sleep(0.05)
+    waited = waited + 0.05
+  end
+  local s = box.space[name]
+  if s == nil then
+    error("vvt.open: space '" .. name .. "' does not exist", 2)
+  end
+  if s.engine ~= "memtx" then
+    error("vvt.open: space '" .. name .. "' must be memtx (a vinyl read "
+          .. "may yield between reading and writing a state)", 2)
+  end
+  install(name)
+  if not prepared[name] and box.cfg.replication ~= nil and
+     #box.cfg.replication > 0 then
+    log.warn("vv: vvt.prepare{space = '%s'} was not called before box.cfg: "
+             .. "rows replicated while box.cfg ran were applied unmerged",
+             name)
+  end
+  local db = vv.open { node = opts.node }
+  return setmetatable({ _db = db, _space = s, _rec = space_rec(name),
+                        _name = name }, Store)
+end
+
+--- vvt.stats([space]) -> counters of the space's trigger: merged (rows
+-- that brought concurrent versions), refused, written (own writes),
+-- replicated (rows that came by replication), passed (recovery rows).
+function M.stats(name)
+  local st = space_rec(name or DEFAULT_SPACE).stats
+  local out = {}
+  for k, v in pairs(st) do out[k] = v end
+  return out
+end
+
+return M

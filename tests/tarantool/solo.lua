@@ -1,0 +1,132 @@
+-- solo.lua - require "vv.tarantool" on one instance (run by
+-- tests/t_tarantool.sh with tarantool; box.cfg in a temporary directory):
+-- the store contract's calls, their errors, batches, and the trigger on
+-- local raw writes.  Prints "ok - ..." / "not ok - ..."; the directory is
+-- the first argument.
+package.cpath = os.getenv("B") .. "/luajit/?.so;" .. package.cpath
+package.path = os.getenv("B") .. "/luajit/?.lua;" .. package.path
+io.stdout:setvbuf("no")
+local vv = require "vv"
+local vvt = require "vv.tarantool"
+local dir = assert(arg[1], "a directory")
+local failed = 0
+
+local function ok(cond, what, detail)
+  print((cond and "ok - " or "not ok - ") .. what)
+  if not cond then
+    failed = failed + 1
+    if detail then print("    " .. tostring(detail)) end
+  end
+end
+
+-- Does fn(...) raise a message containing text?
+local function raises(text, fn, ...)
+  local good, err = pcall(fn, ...)
+  return not good and tostring(err):find(text, 1, true) ~= nil, err
+end
+
+ok(raises("option 'node'", vvt.open, {}) and
+   raises("call box.cfg first", vvt.open, { node = "x" }),
+   "vvt.open wants a node, and box.cfg first")
+vvt.prepare { space = "vv" }
+box.cfg { work_dir = dir, log = "tarantool.log", memtx_memory = 32 * 2 ^ 20,
+          feedback_enabled = false }
+ok(raises("before box.cfg", vvt.prepare, { space = "other" }),
+   "vvt.prepare after box.cfg raises")
+
+local db = vvt.open { node = "solo" }
+ok(box.space.vv ~= nil and #box.space.vv:before_replace() == 1,
+   "vvt.open creates the space and puts the trigger on it")
+vvt.open { node = "solo2" }:close()
+ok(#box.space.vv:before_replace() == 1, "a second open adds no trigger")
+
+-- the contract's calls, as vv.open's store answers them
+local ref = vv.open { node = "ref" }
+local c1 = db:put("carts", "alice", { "eggs" })
+ref:put("carts", "alice", { "milk" })
+ok(db:merge("carts", "alice", ref:export("carts", "alice")) == true,
+   "merge of another replica's state")
+local r = db:get("carts", "alice")
+ok(#r.siblings == 2 and r.value == nil and #r.values == 2 and
+   r.siblings[1].node == "ref" and r.siblings[2].node == "solo",
+   "concurrent versions are siblings, in actor order")
+db:put("carts", "alice", { "eggs", "bacon" }, c1)
+r = db:get("carts", "alice")
+local vals = {}
+for i, v in ipairs(r.values) do vals[i] = table.concat(v, ",") end
+table.sort(vals)
+ok(table.concat(vals, " | ") == "eggs,bacon | milk",
+   "a put with a context replaces what it saw: eggs,bacon | milk",
+   table.concat(vals, " | "))
+ok(db:export("carts", "alice") == box.space.vv:get { "carts", "alice" }[3] and
+   vv.state_key(db:export("carts", "alice")) == "alice",
+   "export is the row's state")
+db:delete("carts", "alice", r.context)
+ok(db:get("carts", "alice") == nil and db:export("carts", "alice") ~= nil,
+   "delete leaves a tombstone: get gives nil, the row stays")
+ok(db:get("carts", "nobody") == nil and db:export("carts", "nobody") == nil,
+   "an unknown key reads nil")
+db:keyspace("u", { resolver = os.getenv("VVT_ROOT") .. "/scripts/union.lua" })
+db:put("u", "k", { "a" })
+db:merge("u", "k", (function()
+  local o = vv.open { node = "o" }
+  o:put("u", "k", { "b" })
+  return o:export("u", "k")
+end)())
+local u = db:get("u", "k").value
+table.sort(u)
+ok(table.concat(u, ",") == "a,b", "a resolver script resolves")
+
+-- errors: as vv.open's, nothing changes
+local before = db:export("carts", "alice")
+ok(raises("bad argument #4 to 'put' (clock expected", db.put, db, "carts",
+          "alice", "v", "nope") and
+   raises("bad argument #3 to 'delete' (clock expected", db.delete, db,
+          "carts", "alice", 42) and
+   raises("bad argument #3 to 'put' (cannot encode a function", db.put, db,
+          "carts", "alice", function() end),
+   "bad arguments raise, numbered as put's and delete's")
+ok(raises("merge: state is corrupt or truncated", db.merge, db, "carts",
+          "alice", "junk") and
+   raises("merge: state belongs to another key", db.merge, db, "carts",
+          "bob", before) and
+   db:export("carts", "alice") == before,
+   "bad states raise in merge, the stored state unchanged")
+local claim = vv.clock(string.format("{%s:99}", db:actor()))
+ok(raises("only given out", db.put, db, "carts", "alice", "v", claim),
+   "a context claiming this instance's dots it never gave out raises")
+
+-- batches are box transactions
+db:batch(function()
+  db:put("b", "1", 1)
+  db:put("b", "2", 2)
+end)
+local good = pcall(db.batch, db, function()
+  db:put("b", "3", 3)
+  error("boom")
+end)
+ok(db:get("b", "1").value == 1 and db:get("b", "2").value == 2 and
+   not good and db:get("b", "3") == nil,
+   "db:batch commits together, or rolls back on an error")
+
+-- the trigger on local raw writes
+local row = box.space.vv:get { "b", "1" }[3]
+box.space.vv:replace { "b", "1", "junk" }
+box.space.vv:replace { "b", "1", db:export("b", "2") }
+box.space.vv:insert { "b", "new", "junk" }
+box.space.vv:delete { "b", "1" }
+ok(box.space.vv:get { "b", "1" }[3] == row and
+   box.space.vv:get { "b", "new" } == nil,
+   "raw writes of bad bytes, of another key's state and raw deletes are "
+   .. "refused")
+local st = vvt.stats()
+ok(st.refused == 4 and st.written > 0, "the trigger counts them",
+   require("json").encode(st))
+
+-- vinyl spaces are refused
+box.schema.space.create("vin", { engine = "vinyl", format = {
+  { "ks", "string" }, { "key", "string" }, { "state", "string" } } })
+box.space.vin:create_index("pk", { parts = { "ks", "key" } })
+ok(raises("must be memtx", vvt.open, { node = "x", space = "vin" }),
+   "a vinyl space is refused")
+os.exit(failed == 0 and 0 or 1)
