@@ -143,6 +143,21 @@ static int self_record(vv_db *db)
     return VV_OK;
 }
 
+/* (Tests only, vv_int.h.)  The name is put in the actor table by the
+ * next write transaction, as a fresh actor's is. */
+int vvi_db_twin(vv_db *db, const vv_db *of)
+{
+    char *name;
+    if (db->txn || db->batch || db->self_ok) return VV_EBUSY;
+    if (!(name = vvi_strndup(of->actor, of->actor_len))) return VV_ENOMEM;
+    vvi_free(db->actor);
+    db->actor = name;
+    db->actor_len = of->actor_len;
+    db->counter = of->counter;
+    db->last_ts = of->last_ts;
+    return VV_OK;
+}
+
 /* A write transaction was abandoned: forget the actors and keyspaces it
  * added (our own actor too, when it was added there). */
 static void txn_forget(vv_db *db)

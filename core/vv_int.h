@@ -14,6 +14,11 @@ void  vvi_free(void *p);
 char *vvi_strndup(const char *s, size_t n);
 /* Test hook: make the nth allocation from now fail (0: never). */
 void  vvi_fail_alloc_after(long n);
+/* Test hook: make db write as of's actor, from of's counter and clock on,
+ * so that two handles of one identity can be compared (a stored and a
+ * detached write path).  Never for real use: two handles giving out one
+ * actor's dots is the very reuse fresh actors prevent (db.c). */
+int   vvi_db_twin(vv_db *db, const vv_db *of);
 
 /* Internal invariant check; compiles away unless VV_DEBUG. */
 #ifdef VV_DEBUG

@@ -263,7 +263,8 @@ static void st_clone_dir(const char *from, const char *to)
 
 /* Two handles on one replica identity: durable stores in two directories
  * holding the same files, both with the clock *now and keyspace "ks"
- * limited to 5 siblings. */
+ * limited to 5 siblings; db[1] made to write as db[0]'s actor (each
+ * handle takes a fresh actor of its own otherwise). */
 static void st_twins(char *dirs[2], vv_db *db[2], uint64_t *now)
 {
     vv_ks_config cfg;
@@ -281,6 +282,8 @@ static void st_twins(char *dirs[2], vv_db *db[2], uint64_t *now)
     st_clone_dir(dirs[0], dirs[1]);
     db[0] = tu_open_dir("me", dirs[0], now);
     db[1] = tu_open_dir("me", dirs[1], now);
+    assert_string_not_equal(vv_db_actor(db[0]), vv_db_actor(db[1]));
+    assert_int_equal(vvi_db_twin(db[1], db[0]), VV_OK);
     assert_string_equal(vv_db_actor(db[0]), vv_db_actor(db[1]));
 }
 
@@ -484,13 +487,16 @@ static void test_put_refuses(void **st)
                                   NULL, &got.p, &got.n, NULL), VV_EINVAL);
     assert_int_equal(vv_state_put(db[1], "ks", "k", 1, NULL, 0, NULL, 3, 0,
                                   NULL, &got.p, &got.n, NULL), VV_EINVAL);
-    /* the counter survives a reopen: no dot is given twice */
+    /* a reopened handle writes as a new actor: no dot is given twice */
+    snprintf(text, sizeof text, "%s", vv_db_actor(db[1]));
     vv_db_close(db[1]);
     db[1] = tu_open_dir("me", dirs[1], &now);
+    assert_string_not_equal(vv_db_actor(db[1]), text);
     assert_int_equal(vv_state_put(db[1], "ks", "k", 1, NULL, 0, "v", 1, 0,
                                   NULL, &got.p, &got.n, &c), VV_OK);
     assert_int_equal(vv_clock_get(c, vv_db_actor(db[1]),
-                                  strlen(vv_db_actor(db[1]))), 2);
+                                  strlen(vv_db_actor(db[1]))), 1);
+    assert_int_equal(vv_clock_get(c, text, strlen(text)), 0);
     vv_clock_free(c);
     vv_free(got.p);
     vv_free(s.p);
