@@ -102,6 +102,13 @@ void vvl_ks_local(lua_State *L, int store, const char *ks);
 /* Do the keyspace settings at i hold a host function resolver? */
 int vvl_has_fn(lua_State *L, int i);
 
+/* ---- writes (lvv_rw.c) ------------------------------------------------ */
+/* Encode the value at i for keyspace ks into the store's buffer; an
+ * encoding failure is an argument error on i (or, with what, an error
+ * saying what gave the value). */
+const vvi_buf *vvl_encode_arg(lua_State *L, lstore *s, const char *ks,
+                              int i, const char *what);
+
 /* ---- read results (lvv_read.c) --------------------------------------- */
 /* Push what db:get gives for read r of keyspace ks (the key is at index
  * key, the store at index 1). */

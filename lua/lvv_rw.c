@@ -9,8 +9,8 @@
  * encoding failure is an argument error on i (or, with what, an error
  * saying what gave the value).  The buffer belongs to the store, so an
  * error raised on the way leaks nothing. */
-static const vvi_buf *encode_arg(lua_State *L, lstore *s, const char *ks,
-                                 int i, const char *what)
+const vvi_buf *vvl_encode_arg(lua_State *L, lstore *s, const char *ks,
+                              int i, const char *what)
 {
     char err[200];
     int rc;
@@ -36,7 +36,7 @@ static int db_put(lua_State *L)
     int rc;
     luaL_checkany(L, 4);
     ctx = vvl_optclock(L, 5);
-    b = encode_arg(L, s, ks, 4, NULL);
+    b = vvl_encode_arg(L, s, ks, 4, NULL);
     nc = vvl_newclock(L);
     rc = vvi_write(s->db, ks, key, klen, b->p, b->len, 0, ctx, &nc->c);
     vvl_clock_settle(L, -1, nc);
@@ -152,7 +152,7 @@ static int db_update(lua_State *L)
     lua_call(L, 1, 1);                          /* top: its result */
     if (lua_isnil(L, -1)) return 1;
     if (s->db == NULL) return luaL_error(L, "update: the store was closed");
-    b = encode_arg(L, s, ks, lua_gettop(L),
+    b = vvl_encode_arg(L, s, ks, lua_gettop(L),
                    "update: the function's result cannot be stored");
     rc = vvi_write(s->db, ks, key, klen, b->p, b->len, 0, ctx, NULL);
     if (rc) return vvl_db_fail(L, s, "update", rc);

@@ -68,21 +68,6 @@ static int lib_state_key(lua_State *L)
     return 1;
 }
 
-/* Encode the value at i for keyspace ks into the store's buffer (an
- * argument error when it cannot be stored). */
-static const vvi_buf *st_encode(lua_State *L, lstore *s, const char *ks,
-                                int i)
-{
-    char err[200];
-    int rc;
-    s->enc.len = 0;
-    s->enc.oom = 0;
-    rc = vvl_encode(L, i, vvl_ks_codec(s, ks), &s->enc, err, sizeof err);
-    if (rc == VV_ENOMEM) luaL_error(L, "not enough memory");
-    if (rc) luaL_argerror(L, i, err);
-    return &s->enc;
-}
-
 /* The write of db:put_state / db:delete_state: the state at index 4 (nil
  * for a key never written), the value at vi (0 for a delete), the
  * context at ci.  Returns the new state and its context. */
@@ -100,7 +85,7 @@ static int st_write(lua_State *L, const char *fn, int vi, int ci)
     int rc;
     if (vi) luaL_checkany(L, vi);
     ctx = vvl_optclock(L, ci);
-    if (vi) b = st_encode(L, s, ks, vi);
+    if (vi) b = vvl_encode_arg(L, s, ks, vi, NULL);
     x = vvl_newbox(L, BOX_MEM);
     c = vvl_newclock(L);
     rc = vv_state_put(s->db, ks, key, klen, st, slen,
