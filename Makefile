@@ -148,7 +148,9 @@ check: deps-all all $(TESTS) $(BENCHES) $(B)/embed
 # ---- benchmarks, examples --------------------------------------------
 $(B)/bench_%: bench/bench_%.c bench/benchutil.h $(B)/libvv.a
 	$(CC) $(CFLAGS) $(LUA_CF) -Icore -Ilua -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
-bench: all hosts $(BENCHES) tarantool-module
+bench: all $(BENCHES)
+	@echo "vv: building the Lua hosts' modules for the benchmarks"
+	@$(MAKE) -s --no-print-directory hosts tarantool-module
 	@sh bench/run.sh $(BENCHES)
 bench-tarantool: tarantool-module
 	@sh bench/bench_tarantool.sh

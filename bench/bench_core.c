@@ -43,6 +43,9 @@ static void bench_put_get(void)
     void *h;
     const vvi_backend *be;
     double t0, vput = 1e30, vget = 1e30, bput = 1e30, bget = 1e30;
+    double vgetr = 1e30, bgetr = 1e30;
+    vv_read *reuse = NULL;
+    static unsigned char vbuf[256];
     int rc;
 
     /* every key gets a 3-node context: written at s1 and s2, merged */
@@ -114,12 +117,42 @@ static void bench_put_get(void)
         }
         t0 = (now_s() - t0) / n * 1e9;
         if (t0 < bget) bget = t0;
+        t0 = now_s();                            /* one read for the loop */
+        for (i = 0; i < n; i++) {
+            int kl = snprintf(key, sizeof key, "user:%08d", i);
+            if ((rc = vv_get_reuse(db, "ks", key, (size_t)kl, &reuse)))
+                die("get", rc);
+        }
+        t0 = (now_s() - t0) / n * 1e9;
+        if (t0 < vgetr) vgetr = t0;
+        t0 = now_s();                            /* one buffer for the loop */
+        for (i = 0; i < n; i++) {
+            int kl = snprintf(key, sizeof key, "user:%08d", i);
+            const void *v;
+            size_t vl;
+            be->begin(h, 0);
+            if ((rc = be->get(h, 1, key, (size_t)kl, &v, &vl))) die("map get", rc);
+            if (vl > sizeof vbuf) die("map get", VV_ELIMIT);
+            memcpy(vbuf, v, vl);
+            be->abort(h);
+        }
+        t0 = (now_s() - t0) / n * 1e9;
+        if (t0 < bgetr) bgetr = t0;
     }
+    vv_read_free(reuse);
     printf("\n%d keys, best of 3 rounds; baseline: the same in-memory map, "
            "same key/value bytes, no versioning\n", n);
     printf("%-40s %17s %17s %7s  %s\n", "operation", "vv", "baseline", "ratio", "goal");
-    row("put with context (3-node clock)", vput, bput, "ns/op", "<= 2.0");
-    row("get (one sibling)", vget, bget, "ns/op", "<= 2.0");
+    row("put with context (3-node clock)", vput, bput, "ns/op",
+        vput <= 1.5 * bput ? "<= 1.5  ok" : "<= 1.5  missed: the state is "
+        "decoded, written, encoded and stored, its change logged and a new "
+        "context clock made: more cache lines than the map's one value");
+    row("get (one sibling)", vget, bget, "ns/op",
+        vget <= 1.5 * bget ? "<= 1.5  ok" : "<= 1.5  missed: decoding the "
+        "state and building the read (a block with the value, actor, "
+        "context) beside the map's lookup and copy");
+    row("get into a reused read (vv_get_reuse)", vgetr, bgetr, "ns/op",
+        "(printed; baseline copies into a reused buffer)");
     {   /* metadata bytes per key: stored state minus the value */
         const void *p;
         size_t len;
