@@ -159,11 +159,11 @@ int  vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
                  vvi_ent **out, size_t *n);
 /* Fill the empty clock c with state s's context (actor names, sorted). */
 int  vvi_ctx_fill(vv_db *db, const vvi_state *s, vv_clock *c);
+/* State s's context as a new clock in *out (NULL on failure). */
+int  vvi_ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out);
 
 /* ---- reads (read.c) ------------------------------------------------- */
-/* Order of versions: actor name, then counter. */
-int  vvi_sib_cmp(const vv_db *db, const vvi_ver *x, const vvi_ver *y);
-/* The same order for versions whose actors act numbers. */
+/* Order of versions (actors numbered by act): actor name, then counter. */
 int  vvi_ver_order(const vvi_actors *act, const vvi_ver *x, const vvi_ver *y);
 /* Build the read of state s (actors numbered by act) into *out (a new
  * read when NULL, else reused), and give it a value the way keyspace k
@@ -172,6 +172,8 @@ int  vvi_ver_order(const vvi_actors *act, const vvi_ver *x, const vvi_ver *y);
  * read is left empty. */
 int  vvi_read_state(const vvi_actors *act, kspace *k, const vvi_state *s,
                     const void *key, size_t klen, vv_read **out);
+/* Empty a read for reuse: what it held goes, its memory stays. */
+void vvi_read_reset(vv_read *r);
 
 /* ---- exported states (export.c) -------------------------------------- */
 /* An exported state, parsed and checked; names, key and values borrow

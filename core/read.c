@@ -69,8 +69,8 @@ int vv_read_value(const vv_read *r, const void **value, size_t *len)
     return r->vrc;
 }
 
-/* Empty a read for reuse: what the last read held goes, the block stays. */
-static void read_reset(vv_read *r)
+/* Empty a read for reuse (db_int.h): the block stays. */
+void vvi_read_reset(vv_read *r)
 {
     vv_clock_free(r->ctx);
     vvi_free(r->owned);
@@ -87,7 +87,7 @@ static void read_reset(vv_read *r)
 void vv_read_free(vv_read *r)
 {
     if (!r) return;
-    read_reset(r);
+    vvi_read_reset(r);
     if (r->blk != (unsigned char *)(r + 1)) vvi_free(r->blk);
     vvi_free(r);
 }
@@ -128,12 +128,6 @@ static int read_room(vv_read **r, size_t need)
 }
 
 /* Order of siblings: actor name, then counter. */
-int vvi_sib_cmp(const vv_db *db, const vvi_ver *x, const vvi_ver *y)
-{
-    return vvi_ver_order(&db->act, x, y);
-}
-
-/* The same order for versions whose actors act numbers. */
 int vvi_ver_order(const vvi_actors *act, const vvi_ver *x, const vvi_ver *y)
 {
     int c = x->a == y->a ? 0 : vvi_actor_cmp(act, x->a, y->a);
@@ -279,7 +273,7 @@ int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
     vvi_state s;
     int rc, found = 0;
     if (!db || !out) return VV_EINVAL;
-    if (*out) read_reset(*out);
+    if (*out) vvi_read_reset(*out);
     db->err[0] = 0;
     if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
     if ((rc = vvi_txn_begin(db, 0))) return rc;
@@ -292,7 +286,7 @@ int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
     vvi_state_free(&s);
     rc = vvi_txn_end(db, rc);
     if (rc) {
-        if (*out) read_reset(*out);
+        if (*out) vvi_read_reset(*out);
         return rc;
     }
     read_resolve(k, key, klen, *out);
@@ -316,7 +310,7 @@ int vvi_read_state(const vvi_actors *act, kspace *k, const vvi_state *s,
                    const void *key, size_t klen, vv_read **out)
 {
     int rc;
-    if (*out) read_reset(*out);
+    if (*out) vvi_read_reset(*out);
     if (!s || vvi_state_live(s) == 0) return VV_ENOTFOUND;
     if ((rc = read_build(act, s, out))) return rc;
     read_resolve(k, key, klen, *out);

@@ -162,14 +162,8 @@ int vv_state_put(vv_db *db, const char *ks, const void *key, size_t klen,
     if (rc) goto done;
     db->counter = v.n;
     db->last_ts = v.ts;
-    if (newctx) {
-        if ((rc = vv_clock_new(newctx)) == VV_OK &&
-            (rc = vvi_ctx_fill(db, &s, *newctx))) {
-            vv_clock_free(*newctx);
-            *newctx = NULL;
-        }
-        if (rc) vvi_fail(db, rc, "out of memory");
-    }
+    if (newctx && (rc = vvi_ctx_clock(db, &s, newctx)))
+        vvi_fail(db, rc, "out of memory");
 done:
     vvi_state_free(&s);
     if (cc != stack) vvi_free(cc);
@@ -230,7 +224,7 @@ fail:
         vv_read_free(*out);
         *out = NULL;
     } else if (*out) {
-        vvi_read_state(NULL, NULL, NULL, NULL, 0, out);
+        vvi_read_reset(*out);
     }
     return rc;
 }

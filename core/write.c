@@ -30,10 +30,9 @@ int vvi_limits(vv_db *db, kspace *k, const void *key, size_t klen,
     return VV_OK;
 }
 
-/* Map a caller's context onto actor numbers (sorted), interning names.
- * Uses stack[nstack] when it fits; free *out only when it is not stack. */
-static int ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
-                   vvi_ent **out, size_t *n)
+/* Map a caller's context onto actor numbers (db_int.h). */
+int vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
+                vvi_ent **out, size_t *n)
 {
     size_t i, k;
     vvi_ent *e;
@@ -65,7 +64,7 @@ static int ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
 }
 
 /* Fill the empty clock c with the key's context (actor names, sorted). */
-static int ctx_fill(vv_db *db, const vvi_state *s, vv_clock *c)
+int vvi_ctx_fill(vv_db *db, const vvi_state *s, vv_clock *c)
 {
     size_t i, k;
     int rc;
@@ -83,11 +82,11 @@ static int ctx_fill(vv_db *db, const vvi_state *s, vv_clock *c)
     return VV_OK;
 }
 
-/* The key's context as a new clock. */
-static int ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out)
+/* The key's context as a new clock (NULL on failure). */
+int vvi_ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out)
 {
     int rc = vv_clock_new(out);
-    if (rc == VV_OK && (rc = ctx_fill(db, s, *out))) {
+    if (rc == VV_OK && (rc = vvi_ctx_fill(db, s, *out))) {
         vv_clock_free(*out);
         *out = NULL;
     }
@@ -139,7 +138,7 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
     if ((rc = vvi_txn_begin(db, 1))) return rc;
     vvi_state_init(&s);
     if ((rc = vvi_ks_get(db, ksname, 1, &k))) goto out;
-    if ((rc = ctx_map(db, ctx, stack, 16, &cc, &ncc))) {
+    if ((rc = vvi_ctx_map(db, ctx, stack, 16, &cc, &ncc))) {
         if (!db->err[0]) vvi_fail(db, rc, "context: %s", vv_strerror(rc));
         goto out;
     }
@@ -156,11 +155,11 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
     if ((rc = vvi_hist_note(db, k, key, klen, &hist, &v))) goto out;
     db->counter = v.n;
     db->last_ts = v.ts;
-    if (newctx && (rc = ctx_clock(db, &s, newctx)))
+    if (newctx && (rc = vvi_ctx_clock(db, &s, newctx)))
         vvi_fail(db, rc, "out of memory");
     if (into && !rc) {
         vvi_clock_clear(into);
-        if ((rc = ctx_fill(db, &s, into))) vvi_fail(db, rc, "out of memory");
+        if ((rc = vvi_ctx_fill(db, &s, into))) vvi_fail(db, rc, "out of memory");
     }
 out:
     vvi_hist_free(&hist);
@@ -193,16 +192,4 @@ int vv_delete(vv_db *db, const char *ks, const void *key, size_t klen,
               const vv_clock *ctx, vv_clock **newctx)
 {
     return write_op(db, ks, key, klen, "", 0, 1, ctx, newctx, NULL);
-}
-
-/* Context mapping and filling for writes onto detached states (state.c). */
-int vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
-                vvi_ent **out, size_t *n)
-{
-    return ctx_map(db, c, stack, nstack, out, n);
-}
-
-int vvi_ctx_fill(vv_db *db, const vvi_state *s, vv_clock *c)
-{
-    return ctx_fill(db, s, c);
 }

@@ -40,6 +40,13 @@ void vvl_box_release(box *x)
     vvi_buf_free(&x->b);
 }
 
+int vvl_push_mem(lua_State *L, box *x, size_t len)
+{
+    lua_pushlstring(L, (const char *)x->p, len);
+    vvl_box_release(x);
+    return 1;
+}
+
 /* __gc of a box. */
 static int box_gc(lua_State *L)
 {

@@ -111,9 +111,14 @@ const vvi_buf *vvl_encode_arg(lua_State *L, lstore *s, const char *ks,
 
 /* ---- read results (lvv_read.c) --------------------------------------- */
 /* Push what db:get gives for read r of keyspace ks (the key is at index
- * key, the store at index 1). */
+ * key, the store at index 1).  With wb, a host function resolver's result
+ * is written back when the keyspace asks for it (not for a state that no
+ * key of the store holds). */
 void vvl_push_read(lua_State *L, lstore *s, const vv_read *r, const char *ks,
-                   int codec, int key);
+                   int codec, int key, int wb);
+
+/* Push the len bytes a box holds from vv as a string, and release them. */
+int vvl_push_mem(lua_State *L, box *x, size_t len);
 /* Metamethods of lazy read results (READ). */
 extern const luaL_Reg vvl_read_metameth[];
 

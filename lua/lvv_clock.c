@@ -274,9 +274,7 @@ static int clock_encode(lua_State *L)
     size_t len = 0;
     int rc = vv_clock_encode(c, &x->p, &len);
     if (rc) return vvl_clock_fail(L, "encode", rc, "");
-    lua_pushlstring(L, (const char *)x->p, len);
-    vvl_box_release(x);
-    return 1;
+    return vvl_push_mem(L, x, len);
 }
 
 /* vv.decode_clock(bin) -> the clock c:encode() gave. */
@@ -313,9 +311,7 @@ static int clock_tostring(lua_State *L)
     x = vvl_newbox(L, BOX_MEM);
     rc = vv_clock_format(&p->c, (char **)&x->p, &len);
     if (rc) return vvl_clock_fail(L, "tostring", rc, "");
-    lua_pushlstring(L, (const char *)x->p, len);
-    vvl_box_release(x);
-    return 1;
+    return vvl_push_mem(L, x, len);
 }
 
 /* Push the name of a vv_clock_compare result. */

@@ -96,7 +96,7 @@ static lclock *push_context(lua_State *L, const vv_read *r, size_t extra)
  * result over what the read saw and make res.context cover it. */
 static void run_fnresolver(lua_State *L, lstore *s, int res, int settings,
                            const char *ks, int key, const vv_read *r,
-                           int codec)
+                           int codec, int wb)
 {
     char err[200];
     box *x;
@@ -125,7 +125,7 @@ static void run_fnresolver(lua_State *L, lstore *s, int res, int settings,
     lua_pushvalue(L, -2);
     lua_setfield(L, res, "value");
     lua_getfield(L, settings, "wb");
-    if (lua_toboolean(L, -1) && s->db != NULL) {
+    if (wb && lua_toboolean(L, -1) && s->db != NULL) {
         size_t klen;
         const char *k = lua_tolstring(L, key, &klen);
         lclock *nc = vvl_newclock(L);
@@ -144,7 +144,8 @@ static void run_fnresolver(lua_State *L, lstore *s, int res, int settings,
 /* The whole result at once, as a plain table: several siblings, a host
  * function resolver, or a Lua without __pairs. */
 static void push_eager(lua_State *L, lstore *s, const vv_read *r,
-                       const char *ks, int codec, int settings, int key)
+                       const char *ks, int codec, int settings, int key,
+                       int wb)
 {
     size_t n = vv_read_count(r);
     int res, rc;
@@ -162,7 +163,7 @@ static void push_eager(lua_State *L, lstore *s, const vv_read *r,
         lua_setfield(L, res, "value");
         lua_pop(L, 1);
     } else if (vvl_has_fn(L, settings)) {
-        run_fnresolver(L, s, res, settings, ks, key, r, codec);
+        run_fnresolver(L, s, res, settings, ks, key, r, codec, wb);
     } else {
         const void *v;
         size_t vlen;
@@ -287,7 +288,7 @@ static int read_materialize(lua_State *L)
 #endif
 
 void vvl_push_read(lua_State *L, lstore *s, const vv_read *r, const char *ks,
-                   int codec, int key)
+                   int codec, int key, int wb)
 {
 #if LAZY_READS
     if (vv_read_count(r) == 1) {
@@ -296,7 +297,7 @@ void vvl_push_read(lua_State *L, lstore *s, const vv_read *r, const char *ks,
     }
 #endif
     vvl_ks_local(L, 1, ks);                                 /* settings */
-    push_eager(L, s, r, ks, codec, lua_gettop(L), key);
+    push_eager(L, s, r, ks, codec, lua_gettop(L), key, wb);
     lua_remove(L, -2);
 }
 

@@ -81,13 +81,13 @@ static int db_get(lua_State *L)
         box *x = vvl_newbox(L, BOX_READ);       /* lent: a nested get */
         x->p = s->rd;                           /* makes its own */
         s->rd = NULL;
-        vvl_push_read(L, s, (const vv_read *)x->p, ks, codec, 3);
+        vvl_push_read(L, s, (const vv_read *)x->p, ks, codec, 3, 1);
         if (s->rd == NULL) s->rd = (vv_read *)x->p;
         else vvl_box_release(x);
         x->p = NULL;
         return 1;
     }
-    vvl_push_read(L, s, s->rd, ks, codec, 3);
+    vvl_push_read(L, s, s->rd, ks, codec, 3, 1);
     return 1;
 }
 
@@ -105,7 +105,7 @@ static void push_read_value(lua_State *L, lstore *s, const char *ks,
                        "cannot read (%s)", ks, err);
         return;
     }
-    vvl_push_read(L, s, s->rd, ks, codec, key);
+    vvl_push_read(L, s, s->rd, ks, codec, key, 1);
     lua_pushvalue(L, VVL_UV(VVL_UV_KVALUE));
     lua_rawget(L, -2);
     lua_remove(L, -2);
@@ -173,9 +173,7 @@ static int db_export(lua_State *L)
         return 1;
     }
     if (rc) return vvl_db_fail(L, s, "export", rc);
-    lua_pushlstring(L, (const char *)x->p, len);
-    vvl_box_release(x);
-    return 1;
+    return vvl_push_mem(L, x, len);
 }
 
 /* db:merge(ks, key, state) -> true; a bad state raises, nothing changes. */

@@ -43,9 +43,7 @@ static int lib_merge_states(lua_State *L)
     box *x = vvl_newbox(L, BOX_MEM);
     int rc = vv_state_merge(a, alen, b, blen, &x->p, &len);
     if (rc) return st_fail(L, "merge_states", rc);
-    lua_pushlstring(L, (const char *)x->p, len);
-    vvl_box_release(x);
-    return 1;
+    return vvl_push_mem(L, x, len);
 }
 
 /* vv.state_key(state) -> the key the state names, after checking all of
@@ -96,8 +94,7 @@ static int st_write(lua_State *L, const char *fn, int vi, int ci)
         vvi_clock_move(&c->c, nc);
         vvl_clock_settle(L, -1, c);
     }
-    lua_pushlstring(L, (const char *)x->p, len);
-    vvl_box_release(x);
+    vvl_push_mem(L, x, len);
     lua_insert(L, -2);                          /* state, context */
     return 2;
 }
@@ -126,7 +123,6 @@ static int db_get_state(lua_State *L)
     size_t slen, klen = 0;
     const char *st = vvl_checkstr(L, 3, &slen);
     const void *key = NULL;
-    lstore nowb;
     box *x;
     int rc;
     lua_settop(L, 3);
@@ -139,12 +135,9 @@ static int db_get_state(lua_State *L)
     if (rc) return vvl_db_fail(L, s, "get_state", rc);
     vvi_export_check(st, slen, 0, &key, &klen); /* checked: just its key */
     lua_pushlstring(L, (const char *)key, klen); /* 5: the key */
-    /* vvl_push_read writes a host function's result back when the
-     * keyspace asks for it and the store is open: here it must not */
-    nowb = *s;
-    nowb.db = NULL;
-    vvl_push_read(L, &nowb, (const vv_read *)x->p, ks, vvl_ks_codec(s, ks),
-                  5);
+    /* no write-back: no key of the store holds this state */
+    vvl_push_read(L, s, (const vv_read *)x->p, ks, vvl_ks_codec(s, ks), 5,
+                  0);
     vvl_box_release(x);
     return 1;
 }

@@ -7,14 +7,6 @@
 
 /* ---- sync ---------------------------------------------------------- */
 
-/* Push the bytes of a box filled by vv and release them. */
-static int push_mem(lua_State *L, box *x, size_t len)
-{
-    lua_pushlstring(L, (const char *)x->p, len);
-    vvl_box_release(x);
-    return 1;
-}
-
 /* db:digest(ks) -> bytes: what this store has of keyspace ks. */
 static int db_digest(lua_State *L)
 {
@@ -24,7 +16,7 @@ static int db_digest(lua_State *L)
     size_t len = 0;
     int rc = vv_digest(s->db, ks, &x->p, &len);
     if (rc) return vvl_db_fail(L, s, "digest", rc);
-    return push_mem(L, x, len);
+    return vvl_push_mem(L, x, len);
 }
 
 /* db:delta(ks, digest) -> bytes: the states the digest's maker misses. */
@@ -37,7 +29,7 @@ static int db_delta(lua_State *L)
     box *x = vvl_newbox(L, BOX_MEM);
     int rc = vv_delta(s->db, ks, d, dlen, &x->p, &len);
     if (rc) return vvl_db_fail(L, s, "delta", rc);
-    return push_mem(L, x, len);
+    return vvl_push_mem(L, x, len);
 }
 
 /* db:apply(ks, delta) -> number of keys changed; a bad delta raises and

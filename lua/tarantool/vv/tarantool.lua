@@ -92,11 +92,18 @@ local function decide(rec, name, old, new)
   if from == "replication" then
     rec.stats.replicated = rec.stats.replicated + 1
   end
-  if old == nil or not valid(old) then
-    -- nothing (valid) here yet: take the new state as it is
+  if old == nil then                             -- nothing here yet
     return "tuple", box.tuple.new { new[1], new[2], new[3] }
   end
-  local merged = vv.merge_states(old[3], new[3])
+  local ok, merged = pcall(vv.merge_states, old[3], new[3])
+  if not ok then
+    -- new is valid: when old is not, take new as it is; else the merge
+    -- itself failed, and that goes on as an error
+    if not valid(old) then
+      return "tuple", box.tuple.new { new[1], new[2], new[3] }
+    end
+    error(merged, 0)
+  end
   if merged ~= old[3] and merged ~= new[3] then
     rec.stats.merged = rec.stats.merged + 1
   end
@@ -256,29 +263,25 @@ local function do_write(self, ks, key, value, ctx, tomb)
   return c
 end
 
--- put and delete: do_write inside a transaction of its own unless the
--- caller has one open (db:batch, box.begin).
-local function write(self, fn, ks, key, value, ctx, tomb)
-  local mine = not box.is_in_txn()
-  if mine then box.begin() end
-  local ok, c = pcall(do_write, self, ks, key, value, ctx, tomb)
+-- Run f(self, ...) in a transaction (in_txn) as the call named fn: an
+-- error ends this module's own write (rec.own) and is raised as fn's.
+local function guarded(self, fn, f, ...)
+  local ok, r = pcall(in_txn, f, self, ...)
   if not ok then
     self._rec.own = false
-    if mine then box.rollback() end
-    fail(fn, c)
+    fail(fn, r)
   end
-  if mine then box.commit() end
-  return c
+  return r
 end
 
 --- db:put(ks, key, value [, context]) -> the key's new context.
 function Store:put(ks, key, value, ctx)
-  return write(self, "put", ks, key, value, ctx, false)
+  return guarded(self, "put", do_write, ks, key, value, ctx, false)
 end
 
 --- db:delete(ks, key [, context]) -> the key's new context.
 function Store:delete(ks, key, ctx)
-  return write(self, "delete", ks, key, nil, ctx, true)
+  return guarded(self, "delete", do_write, ks, key, nil, ctx, true)
 end
 
 --- db:get(ks, key) -> nil when absent or deleted, else the read
@@ -306,12 +309,7 @@ end
 
 --- db:merge(ks, key, state) -> true; a bad state raises, nothing changes.
 function Store:merge(ks, key, state)
-  local ok, err = pcall(in_txn, do_merge, self, ks, key, state)
-  if not ok then
-    self._rec.own = false
-    fail("merge", err)
-  end
-  return true
+  return guarded(self, "merge", do_merge, ks, key, state)
 end
 
 --- db:keyspace(ks, opts): the keyspace's resolver and limits, as for
