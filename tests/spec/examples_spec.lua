@@ -122,6 +122,19 @@ describe("examples", function()
     has(out, "version 4 = [milk, eggs, bacon]\n")
   end)
 
+  it("06 update: bids written only when higher, concurrent ones kept, replaced together",
+  function()
+    local out = example("06_update.lua")
+    has(out, "bob bids 90 at east: too low, nothing written\n")
+    has(out, "  east: highest 120, from 1 version(s)\n")
+    has(out, "eve bids 140 at west: written")
+    has(out, "  east: highest 150, from 2 version(s)\n")
+    has(out, "  west: highest 150, from 2 version(s)\n")
+    has(out, "  east: highest 160, from 1 version(s)\n")
+    has(out, "  west: highest 160, from 1 version(s)\n")
+    has(out, "  east: versions 165 and 170, highest 170\n")
+  end)
+
   it("07 cart service: two replicas diverge, sync merges, removal travels",
   function()
     local out = example("07_cart_service.lua", table.concat({
