@@ -8,7 +8,7 @@
 #   make tarantool-demo  the seed stories on three Tarantool instances
 #   make install PREFIX=/usr/local
 #
-# Missing Debian packages are installed by tools/deps.sh (one list).
+# Missing Debian packages are installed by mk/deps.sh (one list).
 
 CC      ?= cc
 HOSTCC  ?= cc
@@ -35,16 +35,30 @@ CORE_DIR  = core
 TESTS_DIR = tests
 include core/Makefile
 
-# The Lua side that libvv carries (script resolvers for C programs); the
-# module's own files (lua/lvv*.c) and the REPL's (lua/vvrepl*.c) stay out.
-MOD_SRC  = $(sort $(wildcard lua/lvv*.c))
-REPL_SRC = $(sort $(wildcard lua/vvrepl*.c))
-LLIB_SRC = $(filter-out lua/lvv%.c lua/vvrepl%.c,$(sort $(wildcard lua/*.c)))
-LUA_HDR  = $(wildcard lua/*.h)
-# Lua source compiled in: tools/lua2c.c turns it into C under $(GEN).
+# The Lua side, by product (docs/layout.md says what each may include).
+# libvv carries common/, sandbox/ (script resolvers for C programs) and
+# tools/; the module (module/) and the REPL (repl/) are outputs of their own.
+COMMON_SRC  = lua/common/lcodec.c lua/common/luasrc.c
+SANDBOX_SRC = lua/sandbox/resolver.c lua/sandbox/resolver_budget.c \
+              lua/sandbox/resolver_call.c lua/sandbox/resolver_lib.c \
+              lua/sandbox/resolver_sandbox.c lua/sandbox/resolver_sort.c \
+              lua/sandbox/lmatch.c
+TOOLS_SRC   = lua/tools/ltools.c lua/tools/ltools_checker.c \
+              lua/tools/ltools_state.c
+MOD_SRC     = lua/module/lvv.c lua/module/lvv_clock.c lua/module/lvv_inspect.c \
+              lua/module/lvv_read.c lua/module/lvv_rw.c lua/module/lvv_state.c \
+              lua/module/lvv_store.c lua/module/lvv_sync.c
+REPL_SRC    = lua/repl/vvrepl.c lua/repl/vvrepl_args.c lua/repl/vvrepl_cmd.c \
+              lua/repl/vvrepl_complete.c lua/repl/vvrepl_line.c \
+              lua/repl/vvrepl_loop.c lua/repl/vvrepl_pp.c lua/repl/vvrepl_run.c
+LLIB_SRC    = $(COMMON_SRC) $(SANDBOX_SRC) $(TOOLS_SRC)
+LUA_HDR     = $(wildcard lua/*/*.h)
+# Lua source compiled in: mk/lua2c.c turns it into C under $(GEN).
 GEN      = $(B)/gen
-TOOLS_LUA = $(sort $(wildcard lua/tools/*.lua))
-REPL_LUA = $(sort $(wildcard lua/vvrepl*.lua))
+TOOLS_LUA = lua/tools/check_cases.lua lua/tools/check_report.lua \
+            lua/tools/check_resolver.lua lua/tools/command.lua lua/tools/dot.lua \
+            lua/tools/keyorder.lua lua/tools/show.lua
+REPL_LUA = lua/repl/vvrepl_pp.lua
 LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/tools_lua.o
 MOD_OBJ  = $(MOD_SRC:%.c=$(B)/obj/%.o)
 REPL_OBJ = $(REPL_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/vvrepl_lua.o
@@ -61,14 +75,14 @@ HOSTS    = lua5.1 lua5.3 lua5.4 luajit
 all: deps $(B)/libvv.a $(B)/libvv.so $(B)/vv.so $(B)/vv
 
 deps:
-	@sh tools/deps.sh
+	@sh mk/deps.sh
 deps-all:
-	@sh tools/deps.sh all
+	@sh mk/deps.sh all
 
 # ---- Lua source as C ---------------------------------------------------
-$(B)/lua2c: tools/lua2c.c
+$(B)/lua2c: mk/lua2c.c
 	@mkdir -p $(@D)
-	$(HOSTCC) -o $@ tools/lua2c.c
+	$(HOSTCC) -o $@ mk/lua2c.c
 $(GEN)/tools_lua.c: $(B)/lua2c $(TOOLS_LUA)
 	@mkdir -p $(@D)
 	$(B)/lua2c vvl_tools_lua $(TOOLS_LUA) > $@.tmp && mv $@.tmp $@
@@ -80,7 +94,7 @@ $(GEN)/vvrepl_lua.c: $(B)/lua2c $(REPL_LUA)
 $(B)/obj/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LUA_CF) -Icore -Ilua -c -o $@ $<
-$(B)/obj/gen/%.o: $(GEN)/%.c lua/luasrc.h
+$(B)/obj/gen/%.o: $(GEN)/%.c lua/common/luasrc.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LUA_CF) -Ilua -c -o $@ $<
 $(B)/libvv.a: $(CORE_OBJ) $(LLIB_OBJ)
@@ -120,8 +134,8 @@ HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,$(MOD_SRC) $(LLIB_SRC)) \
 host: $(B)/$(H)/vv.so
 $(B)/$(H)/%.o: %.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(call PC,$(H)) -Icore -c -o $@ $<
-$(B)/$(H)/gen/%.o: $(GEN)/%.c lua/luasrc.h
+	$(CC) $(CFLAGS) $(call PC,$(H)) -Icore -Ilua -c -o $@ $<
+$(B)/$(H)/gen/%.o: $(GEN)/%.c lua/common/luasrc.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(call PC,$(H)) -Ilua -c -o $@ $<
 $(B)/$(H)/vv.so: $(HOBJ) $(CORE_OBJ)
@@ -130,8 +144,8 @@ $(B)/$(H)/vv.so: $(HOBJ) $(CORE_OBJ)
 # ---- tests (ASan + UBSan; the core's own are built by core/Makefile) --
 $(B)/san/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) $(W) $(XCFLAGS) -D_DEFAULT_SOURCE -DVV_DEBUG $(LUA_CF) -Icore -c -o $@ $<
-$(B)/san/gen/%.o: $(GEN)/%.c lua/luasrc.h
+	$(CC) $(SAN) $(W) $(XCFLAGS) -D_DEFAULT_SOURCE -DVV_DEBUG $(LUA_CF) -Icore -Ilua -c -o $@ $<
+$(B)/san/gen/%.o: $(GEN)/%.c lua/common/luasrc.h
 	@mkdir -p $(@D)
 	$(CC) $(SAN) $(W) $(XCFLAGS) $(LUA_CF) -Ilua -c -o $@ $<
 $(B)/san/libvv.a: $(SAN_OBJ)
@@ -156,7 +170,7 @@ bench-tarantool: tarantool-module
 	@sh bench/bench_tarantool.sh
 
 $(B)/embed: examples/embed.c $(B)/libvv.a
-	$(CC) $(CFLAGS) -Icore -Ilua -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
+	$(CC) $(CFLAGS) -Icore -Ilua/common -o $@ $< $(B)/libvv.a $(LUA_LIBS) $(DEP_LIBS)
 demo: deps-all all $(B)/embed tarantool-module
 	@sh examples/run.sh
 
@@ -185,7 +199,7 @@ INSTALL_CMOD = $(if $(LUA_CMOD),$(DESTDIR)$(prefix)/lib/lua/5.4,$(DESTDIR)$(pref
 install: all
 	install -d $(DESTDIR)$(prefix)/include $(DESTDIR)$(prefix)/lib/pkgconfig \
 	  $(DESTDIR)$(prefix)/bin $(INSTALL_CMOD) $(DESTDIR)$(prefix)/share/vv/scripts
-	install -m 644 core/vv.h lua/vvlua.h $(DESTDIR)$(prefix)/include/
+	install -m 644 core/vv.h lua/common/vvlua.h $(DESTDIR)$(prefix)/include/
 	install -m 644 $(B)/libvv.a $(B)/libvv.so $(DESTDIR)$(prefix)/lib/
 	install -m 755 $(B)/vv.so $(INSTALL_CMOD)/vv.so
 	install -m 755 $(B)/vv $(DESTDIR)$(prefix)/bin/vv

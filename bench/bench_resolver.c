@@ -8,8 +8,8 @@
 #include "lauxlib.h"
 #include "lualib.h"
 #include "vv.h"
-#include "lcodec.h"
-#include "resolver.h"
+#include "common/lcodec.h"
+#include "sandbox/resolver.h"
 #include "benchutil.h"
 
 #define SCRIPT "scripts/union.lua"

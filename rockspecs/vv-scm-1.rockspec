@@ -28,7 +28,7 @@ external_dependencies = {
 }
 build = {
    -- The root Makefile builds the module: it first turns lua/tools/*.lua
-   -- into C (tools/lua2c.c, built with the host's cc), which the builtin
+   -- into C (mk/lua2c.c, built with the host's cc), which the builtin
    -- type cannot do.  A fresh directory each time, as one checkout may
    -- build for several Lua versions.  tests/t_packaging.sh checks that
    -- the rock compiles every library source and embeds every tools part.

@@ -17,8 +17,8 @@
 #include "lauxlib.h"
 #include "lualib.h"
 #include "vv.h"
-#include "lcodec.h"
-#include "resolver.h"
+#include "common/lcodec.h"
+#include "sandbox/resolver.h"
 #include "testutil.h"
 
 /* ---- fixture: a scratch directory for scripts and probe files -------- */

@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # ---- includes -----------------------------------------------------------
 # A header of the Lua side, or of Lua itself, named by a core file.
-lua_headers="lua.h lauxlib.h lualib.h luaconf.h $(cd lua && ls *.h)"
+lua_headers="lua.h lauxlib.h lualib.h luaconf.h $(cd lua && ls */*.h) $(cd lua && ls */*.h | sed 's|.*/||')"
 found=""
 for f in core/*.c core/*.h; do
     for h in $lua_headers; do
@@ -32,7 +32,7 @@ else
     for f in core/*.c; do
         o="$B/obj/${f%.c}.o"; [ -f "$o" ] && core_o="$core_o $o" || missing=1
     done
-    for f in lua/*.c; do
+    for f in lua/*/*.c; do
         o="$B/obj/${f%.c}.o"; [ -f "$o" ] && lua_o="$lua_o $o"
     done
     [ -n "$missing" ] && bad "the objects under $B/obj are built (make)"

@@ -52,10 +52,10 @@ if command -v luarocks >/dev/null 2>&1; then
         esac
     done
 
-    # 2. the rock compiled every library source (core/*.c, lua/*.c but
+    # 2. the rock compiled every library source (core/*.c, lua/*/*.c but
     #    the REPL's) and embedded every lua/tools/*.lua, and nothing else
     rb=$tmp/src/build/luarocks
-    want=$(cd "$tmp/src" && ls core/*.c lua/*.c | grep -v '^lua/vvrepl' |
+    want=$(cd "$tmp/src" && ls core/*.c lua/*/*.c | grep -v '^lua/repl/' |
            sed 's/\.c$//'; echo gen/tools_lua)
     have=$(cd "$rb/obj" 2>/dev/null && find . -name '*.o' |
            sed 's|^\./||; s/\.o$//')

@@ -1,7 +1,7 @@
 #!/bin/sh
 # t_tarantool.sh - vv on Tarantool: require "vv.tarantool" on one
 # instance (tests/tarantool/solo.lua); then three instances of
-# tarantool/cluster.sh on 127.0.0.1 driven by tests/tarantool/model.lua
+# lua/tarantool/cluster.sh on 127.0.0.1 driven by tests/tarantool/model.lua
 # (concurrent writes through all three, a replication cut, a SIGKILL and
 # restart, checked against a model of causality; a resolver script; bad
 # states refused; rows replicated during box.cfg merged); then the demo.
@@ -12,7 +12,7 @@ T_PREFIX="tarantool "
 . tests/lib.sh
 
 if ! command -v tarantool >/dev/null 2>&1; then
-    echo "tarantool is not installed (tools/deps.sh all installs it): skipped"
+    echo "tarantool is not installed (mk/deps.sh all installs it): skipped"
     finish
 fi
 if [ ! -f "$B/luajit/vv.so" ] || [ ! -f "$B/luajit/vv/tarantool.lua" ]; then
@@ -27,8 +27,8 @@ export VVT_INIT="$root/tests/tarantool/init.lua"
 drv=""
 cleanup() {
     [ -n "$drv" ] && kill "$drv" 2>/dev/null
-    sh tarantool/cluster.sh stop >/dev/null 2>&1
-    VVT_DIR="$dir/demo" sh tarantool/cluster.sh stop >/dev/null 2>&1
+    sh lua/tarantool/cluster.sh stop >/dev/null 2>&1
+    VVT_DIR="$dir/demo" sh lua/tarantool/cluster.sh stop >/dev/null 2>&1
     rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -53,7 +53,7 @@ if [ "$rc" -ne 0 ] || [ "$(wc -l < "$dir/ok.txt")" -lt 18 ]; then
 fi
 T_PREFIX="tarantool "
 
-if out=$(sh tarantool/cluster.sh start 3 2>&1); then
+if out=$(sh lua/tarantool/cluster.sh start 3 2>&1); then
     ok "three instances in a full mesh ($(printf '%s' "$out" | tail -1))"
 else
     bad "the set did not start" "$out"
@@ -67,7 +67,7 @@ export VVT_PORT
 VVT_PORT=$(cat "$VVT_DIR/port")
 
 # in the background, so that a signal to this script ends it at once
-CLUSTER="sh $root/tarantool/cluster.sh" timeout 120 \
+CLUSTER="sh $root/lua/tarantool/cluster.sh" timeout 120 \
     tarantool tests/tarantool/model.lua > "$dir/driver.out" 2>&1 &
 drv=$!
 wait "$drv"
@@ -87,7 +87,7 @@ if [ "$rc" -ne 0 ] || [ "$n" -lt 15 ]; then
     done
 fi
 
-sh tarantool/cluster.sh stop >/dev/null 2>&1
+sh lua/tarantool/cluster.sh stop >/dev/null 2>&1
 
 # the demo (make tarantool-demo): the seed stories on a set of its own
 T_PREFIX="tarantool demo "
@@ -105,7 +105,7 @@ n=$(wc -l < "$dir/ok.txt")
 if [ "$rc" -ne 0 ] || [ "$n" -lt 17 ]; then
     bad "the demo ended with status $rc after $n checks" "$(cat "$dir/demo.out")"
 fi
-VVT_DIR="$dir/demo" sh tarantool/cluster.sh stop >/dev/null 2>&1
+VVT_DIR="$dir/demo" sh lua/tarantool/cluster.sh stop >/dev/null 2>&1
 T_PREFIX="tarantool "
 left=""
 for d in "$VVT_DIR" "$dir/demo"; do

@@ -12,7 +12,7 @@
 #include "lua.h"
 #include "lauxlib.h"
 #include "lualib.h"
-#include "lcodec.h"
+#include "common/lcodec.h"
 
 /* enc(v [, "raw"]) -> bytes | nil, message */
 static int l_enc(lua_State *L)

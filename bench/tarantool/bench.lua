@@ -1,6 +1,6 @@
 -- bench.lua - the Tarantool integration's benchmark (run by
 -- bench/bench_tarantool.sh with tarantool, against three instances of
--- tarantool/cluster.sh):
+-- lua/tarantool/cluster.sh):
 --   1. writes/s through instance 1: vv's db:put (read the row, write onto
 --      the state, replace the row, the trigger letting it pass) against a
 --      plain box.space:replace of the very same rows into a space without

@@ -1,6 +1,6 @@
 #!/bin/sh
 # demo.sh - the seed stories on three Tarantool instances (make
-# tarantool-demo): tarantool/cluster.sh starts a local full-mesh set on
+# tarantool-demo): lua/tarantool/cluster.sh starts a local full-mesh set on
 # 127.0.0.1, examples/tarantool/stories.lua plays the stories through it.
 # From the top of the source tree, after make hosts.  Env: B (build dir),
 # VVT_DIR (use this directory; default a temporary one, removed at the
@@ -10,7 +10,7 @@ B=${B:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 if ! command -v tarantool >/dev/null 2>&1; then
-    echo "tarantool is not installed (tools/deps.sh all installs it): skipped"
+    echo "tarantool is not installed (mk/deps.sh all installs it): skipped"
     exit 0
 fi
 if [ -n "${VVT_DIR:-}" ]; then keep=1
@@ -19,18 +19,18 @@ else VVT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vv-tarantool-demo.XXXXXX") || exit 1
 fi
 export VVT_DIR VVT_ROOT="$root" B VVT_INIT="$here/init.lua"
 cleanup() {
-    sh "$root/tarantool/cluster.sh" stop >/dev/null 2>&1
+    sh "$root/lua/tarantool/cluster.sh" stop >/dev/null 2>&1
     [ "$keep" = 1 ] || rm -rf "$VVT_DIR"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-echo "== starting three instances (tarantool/cluster.sh start 3, in $VVT_DIR)"
-sh "$root/tarantool/cluster.sh" start 3 || exit 1
+echo "== starting three instances (lua/tarantool/cluster.sh start 3, in $VVT_DIR)"
+sh "$root/lua/tarantool/cluster.sh" start 3 || exit 1
 VVT_PORT=$(cat "$VVT_DIR/port")
 export VVT_PORT
-sh "$root/tarantool/cluster.sh" status
+sh "$root/lua/tarantool/cluster.sh" status
 echo
-CLUSTER="sh $root/tarantool/cluster.sh" tarantool "$here/stories.lua" &
+CLUSTER="sh $root/lua/tarantool/cluster.sh" tarantool "$here/stories.lua" &
 pid=$!
 wait $pid

@@ -1,5 +1,5 @@
 -- init.lua - what each instance of the demo runs after opening its store
--- (tarantool/cluster.sh runs it as VVT_INIT; DB is the instance's vv
+-- (lua/tarantool/cluster.sh runs it as VVT_INIT; DB is the instance's vv
 -- store, vvt.open{node = "t<ID>", space = "vv"}).  Keyspace configs live
 -- in each process, so every instance sets up the same ones; the functions
 -- are what stories.lua calls over net.box (contexts travel as text).

@@ -1,5 +1,5 @@
 -- init.lua - what each instance of the test set runs after opening its
--- store (VVT_INIT of tarantool/cluster.sh): the keyspaces and small
+-- store (VVT_INIT of lua/tarantool/cluster.sh): the keyspaces and small
 -- functions the driver (model.lua) calls over net.box, which cannot carry
 -- clocks or read tables with userdata: contexts travel as text.
 local vv = require "vv"

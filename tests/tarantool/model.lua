@@ -1,6 +1,6 @@
 -- model.lua - the Tarantool integration under concurrent writes, checked
 -- against a model of causality (run by tests/t_tarantool.sh with
--- tarantool, against three instances of tarantool/cluster.sh).
+-- tarantool, against three instances of lua/tarantool/cluster.sh).
 --
 -- Writer fibers put, put with a (maybe stale, maybe foreign) context and
 -- delete through all three instances at once, while instance 3 is cut off
@@ -15,7 +15,7 @@
 -- states written raw (locally and through replication).
 --
 -- Environment: VVT_PORT (first port), VVT_DIR (the set's directory),
--- CLUSTER (tarantool/cluster.sh), VVT_OPS (operations, default 20000),
+-- CLUSTER (lua/tarantool/cluster.sh), VVT_OPS (operations, default 20000),
 -- VVT_SEED.  Prints "ok - ..." / "not ok - ..." lines; exit status 1 when
 -- one failed.
 local netbox = require "net.box"

@@ -11,8 +11,8 @@
 #include "lauxlib.h"
 #include "vv.h"
 #include "vv_int.h"
-#include "compat.h"
-#include "resolver.h"
+#include "common/compat.h"
+#include "sandbox/resolver.h"
 #include "ltools_int.h"
 
 #define TBUF    "vv.toolsbuf"

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lua.h"
-#include "vvlua.h"
+#include "common/vvlua.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -373,7 +373,7 @@ char *vvl_rs_message(vvl_resolver *r, int st, const char *msg)
     return vvl_rs_errtext(r->ks, r->path, cause);
 }
 
-/* ---- the vv_resolve_fn (lua/resolver.h) ---------------------------------- */
+/* ---- the vv_resolve_fn (lua/sandbox/resolver.h) ---------------------------------- */
 
 /* Resolve the n siblings of key with the script: the encoded result in
  * *out (malloc'd), or VV_ERESOLVER and a message in *err. */

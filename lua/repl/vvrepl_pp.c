@@ -1,4 +1,4 @@
-/* vvrepl_pp.c - showing values at the vv prompt, with lua/vvrepl_pp.lua. */
+/* vvrepl_pp.c - showing values at the vv prompt, with lua/repl/vvrepl_pp.lua. */
 
 /* The pretty printer is written in Lua and kept in the registry: the REPL
  * shows results with it, `vv check-resolver` its report, and users call
@@ -7,7 +7,7 @@
 
 #include "lua.h"
 #include "lauxlib.h"
-#include "luasrc.h"
+#include "common/luasrc.h"
 #include "vvrepl.h"
 
 #define REPL_PPKEY  "vv.repl.pp"

@@ -16,7 +16,7 @@
 #include "vv.h"
 #include "vvrepl.h"
 
-int luaopen_vv(lua_State *L);   /* lua/lvv.c */
+int luaopen_vv(lua_State *L);   /* lua/module/lvv.c */
 
 const char *repl_progname = "vv";
 

@@ -128,7 +128,7 @@ void vvl_rs_disarm(vvl_resolver *r)
     r->mem_limit = SIZE_MAX;
 }
 
-/* ---- what the last call used (lua/resolver.h) ---------------------------- */
+/* ---- what the last call used (lua/sandbox/resolver.h) ---------------------------- */
 
 /* Steps and peak growth of the last call. */
 void vvl_resolver_usage(const vvl_resolver *r, uint64_t *steps,

@@ -1,4 +1,4 @@
-/* vvrepl.h - the parts of the vv command (lua/vvrepl*.c), for each other. */
+/* vvrepl.h - the parts of the vv command (lua/repl/vvrepl*.c), for each other. */
 #ifndef VV_VVREPL_H
 #define VV_VVREPL_H
 #include <signal.h>

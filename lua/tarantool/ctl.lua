@@ -1,4 +1,4 @@
--- ctl.lua - the client half of tarantool/cluster.sh, run by tarantool:
+-- ctl.lua - the client half of lua/tarantool/cluster.sh, run by tarantool:
 --
 --   tarantool ctl.lua eval PORT CODE      run CODE on the instance at
 --                                         127.0.0.1:PORT, print the

@@ -10,8 +10,8 @@
 
 #include <string.h>
 #include "lvv.h"
-#include "ltools.h"
-#include "resolver.h"
+#include "tools/ltools.h"
+#include "sandbox/resolver.h"
 
 int luaopen_vv(lua_State *L);
 

@@ -1,5 +1,5 @@
 -- instance.lua - one Tarantool instance of a local full-mesh replica set
--- running vv (tarantool/cluster.sh starts these; see docs/tarantool.md).
+-- running vv (lua/tarantool/cluster.sh starts these; see docs/tarantool.md).
 --
 -- Everything comes from the environment:
 --   VVT_ID     this instance's number, 1..N (its vv node is "t<ID>")

@@ -1,4 +1,4 @@
-/* luasrc.h - Lua source files compiled into vv (by tools/lua2c.c). */
+/* luasrc.h - Lua source files compiled into vv (by mk/lua2c.c). */
 #ifndef VV_LUASRC_H
 #define VV_LUASRC_H
 #include <stddef.h>
@@ -15,7 +15,7 @@ typedef struct vvl_luasrc {
 /** The .lua files in lua/tools: the tools' parts (build/gen/tools_lua.c). */
 extern const vvl_luasrc vvl_tools_lua[];
 
-/** The files lua/vvrepl_*.lua: the REPL's parts (build/gen/vvrepl_lua.c). */
+/** The files lua/repl/vvrepl_*.lua: the REPL's parts (build/gen/vvrepl_lua.c). */
 extern const vvl_luasrc vvl_repl_lua[];
 
 /** @brief The entry of list named name, or NULL. */

@@ -4,9 +4,9 @@
 
 #include "lua.h"
 #include "lauxlib.h"
-#include "vvlua.h"
-#include "lcodec.h"
-#include "compat.h"
+#include "common/vvlua.h"
+#include "common/lcodec.h"
+#include "common/compat.h"
 
 #define CLOCK  "vv.clock"
 #define CLOCK0 "vv.clock0"          /* registry name of inline clocks */

@@ -22,7 +22,7 @@
 
 #include "lua.h"
 #include "lauxlib.h"
-#include "luasrc.h"
+#include "common/luasrc.h"
 #include "ltools_int.h"
 #include "ltools.h"
 

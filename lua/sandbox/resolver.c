@@ -140,7 +140,7 @@ void vvl_resolver_free(void *ud)
 }
 
 /* Build the state and its sandbox, compile src and check that it gives a
- * resolve function; on failure *err explains (lua/resolver.h). */
+ * resolve function; on failure *err explains (lua/sandbox/resolver.h). */
 int vvl_resolver_load(const char *ks, const char *path, const char *src,
                       size_t len, const vv_ks_config *cfg,
                       vvl_resolver **out, char **err)

@@ -3,19 +3,19 @@
 # 127.0.0.1 (docs/tarantool.md).  From the top of the source tree, after
 # `make hosts`:
 #
-#   tarantool/cluster.sh start [N]     start N instances (default 3) and
+#   lua/tarantool/cluster.sh start [N]     start N instances (default 3) and
 #                                      wait until each replicates from and
 #                                      to every other
-#   tarantool/cluster.sh stop          stop them all (SIGTERM; SIGKILL
+#   lua/tarantool/cluster.sh stop          stop them all (SIGTERM; SIGKILL
 #                                      after 10 s)
-#   tarantool/cluster.sh clean         stop, then remove the directory
-#   tarantool/cluster.sh kill I        SIGKILL instance I
-#   tarantool/cluster.sh restart I     start instance I again on its own
+#   lua/tarantool/cluster.sh clean         stop, then remove the directory
+#   lua/tarantool/cluster.sh kill I        SIGKILL instance I
+#   lua/tarantool/cluster.sh restart I     start instance I again on its own
 #                                      directory, wait for the mesh
-#   tarantool/cluster.sh wait          wait for the mesh
-#   tarantool/cluster.sh eval I CODE   run Lua CODE on instance I, print
+#   lua/tarantool/cluster.sh wait          wait for the mesh
+#   lua/tarantool/cluster.sh eval I CODE   run Lua CODE on instance I, print
 #                                      what it returns as JSON
-#   tarantool/cluster.sh status        pid, port and state of each
+#   lua/tarantool/cluster.sh status        pid, port and state of each
 #
 # Environment: VVT_DIR (the set's directory, default /tmp/vv-tarantool),
 # VVT_PORT (first port; default: the first free block from 3301), B (the
@@ -33,7 +33,7 @@ WAIT=${VVT_WAIT:-60}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 command -v tarantool >/dev/null 2>&1 ||
-    die "tarantool is not installed (tools/deps.sh all installs it)"
+    die "tarantool is not installed (mk/deps.sh all installs it)"
 [ -f "$BUILD/luajit/vv.so" ] && [ -f "$BUILD/luajit/vv/tarantool.lua" ] ||
     die "$BUILD/luajit/vv.so or vv/tarantool.lua missing: run make hosts"
 

@@ -2,7 +2,7 @@
 #ifndef VV_RESOLVER_INT_H
 #define VV_RESOLVER_INT_H
 /*
- * The resolver host is split by idea; lua/resolver.h is its interface for
+ * The resolver host is split by idea; lua/sandbox/resolver.h is its interface for
  * the rest of vv, this header only joins its files:
  *
  *   resolver.c          loading a script, vv_keyspace_script
@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include "lua.h"
 #include "lauxlib.h"
-#include "compat.h"
-#include "lcodec.h"                     /* and vv_int.h */
+#include "common/compat.h"
+#include "common/lcodec.h"                     /* and vv_int.h */
 #include "resolver.h"
 
 #ifndef LUA_OK

@@ -8,7 +8,7 @@
 #include "lauxlib.h"
 #include "vv.h"
 #include "vv_int.h"
-#include "compat.h"
+#include "common/compat.h"
 #include "ltools_int.h"
 
 #define STORE   "vv.store"
