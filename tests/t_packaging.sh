@@ -18,7 +18,7 @@ bad() {
 # 1. luarocks make for Lua 5.1 and 5.4, from a copy of the files git
 #    tracks or would add (never a build); the module works, tools included
 spec=rockspecs/vv-scm-1.rockspec
-rockfiles="core lua tools docs rockspecs Makefile"
+rockfiles="core lua mk docs rockspecs Makefile"
 if command -v luarocks >/dev/null 2>&1; then
     mkdir -p "$tmp/src"
     if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
