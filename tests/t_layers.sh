@@ -22,6 +22,40 @@ done
 if [ -s "$tmp/inc" ]; then bad "core/ includes no Lua header" "$(cat "$tmp/inc")"
 else ok "core/ includes no Lua header"; fi
 
+# ---- products -----------------------------------------------------------
+# Each folder of lua/ includes only the folders docs/layout.md allows.
+allowed() {
+    case $1 in
+        common) echo "" ;;
+        sandbox) echo "common" ;;
+        tools) echo "common sandbox" ;;
+        module) echo "common sandbox tools" ;;
+        repl) echo "common" ;;
+        *) echo "-" ;;
+    esac
+}
+: > "$tmp/prod"
+for f in lua/*/*.c lua/*/*.h; do
+    p=$(basename "$(dirname "$f")")
+    for d in $(sed -n 's/^#[[:space:]]*include[[:space:]]*"\([a-z_]*\)\/.*/\1/p' "$f"); do
+        case " $(allowed "$p") " in
+            *" $d "*) ;;
+            *) echo "$f includes $d/" >> "$tmp/prod" ;;
+        esac
+    done
+done
+if [ -s "$tmp/prod" ]; then
+    bad "lua/ folders include what docs/layout.md allows" "$(cat "$tmp/prod")"
+else
+    ok "lua/ folders include what docs/layout.md allows"
+fi
+# and the check can fail: the module does include other folders
+if grep -q '^#include "sandbox/' lua/module/*.c; then
+    ok "the product check sees the module's includes"
+else
+    bad "the product check sees the module's includes"
+fi
+
 # ---- calls --------------------------------------------------------------
 # Undefined symbols of the core's objects that lua/'s objects define.
 if ! command -v nm >/dev/null 2>&1; then
