@@ -10,6 +10,7 @@ source = {
 }
 description = {
    summary = "Versioned key-value data: vector clocks, siblings, Lua resolvers",
+   license = "MIT",
    detailed = [[
 vv keeps every concurrent write of a key as a sibling, tracked with
 dotted version vectors, until a client writes with a context that has

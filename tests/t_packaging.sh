@@ -116,6 +116,12 @@ EOF
             's/^#define VV_VERSION *"\(.*\)"/\1/p' core/vv.h)" ] &&
             ok "vv.pc carries the version" ||
             bad "vv.pc carries the version" "$(pkg-config --modversion vv)"
+        [ "$(pkg-config --variable=license vv)" = MIT ] &&
+        grep -q '^MIT License' LICENSE &&
+        grep -q 'license = "MIT"' rockspecs/vv-scm-1.rockspec &&
+            ok "vv.pc, the rockspec and LICENSE name the MIT license" ||
+            bad "vv.pc, the rockspec and LICENSE name the MIT license" \
+                "$(pkg-config --variable=license vv)"
         out=$(LUA_CPATH="$tmp/inst/lib/lua/5.4/?.so" lua5.4 -e \
               'print(require("vv")._VERSION)' 2>&1)
         [ -n "$out" ] && [ "$out" = "$(pkg-config --modversion vv)" ] &&
