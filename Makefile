@@ -42,7 +42,7 @@ COMMON_SRC  = lua/common/lcodec.c lua/common/luasrc.c
 SANDBOX_SRC = lua/sandbox/resolver.c lua/sandbox/resolver_budget.c \
               lua/sandbox/resolver_call.c lua/sandbox/resolver_lib.c \
               lua/sandbox/resolver_sandbox.c lua/sandbox/resolver_sort.c \
-              lua/sandbox/lmatch.c
+              lua/sandbox/pattern.c lua/sandbox/pattern_lib.c
 TOOLS_SRC   = lua/tools/ltools.c lua/tools/ltools_checker.c \
               lua/tools/ltools_state.c
 MOD_SRC     = lua/module/lvv.c lua/module/lvv_clock.c lua/module/lvv_inspect.c \

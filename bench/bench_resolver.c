@@ -14,6 +14,30 @@
 
 #define SCRIPT "scripts/union.lua"
 
+/* A resolver that spends its time in string.find/match/gmatch/gsub: the
+ * sandbox's bounded matcher against stock Lua's in a bare lua_State. */
+static const char PATTERNS[] =
+    "return function(siblings)\n"
+    "  local seen, out = {}, {}\n"
+    "  for _, s in ipairs(siblings) do\n"
+    "    local line = table.concat(s.value, ', ')\n"
+    "    for _, item in ipairs(s.value) do\n"
+    "      local name, num = item:match('^%s*(%a+)(%d*)%s*$')\n"
+    "      local key = name:upper() .. (num ~= '' and '#' .. num or '')\n"
+    "      if not seen[key] then seen[key] = true out[#out + 1] = key end\n"
+    "      if line:find('%f[%w]' .. name .. '%d') then out[#out + 1] = num end\n"
+    "    end\n"
+    "    for w in line:gmatch('[^,%s]+') do\n"
+    "      if w:find('milk', 1, true) then\n"
+    "        out[#out + 1] = (w:gsub('%l', '%0%0', 2))\n"
+    "      end\n"
+    "    end\n"
+    "    out[#out + 1] = (line:gsub('(%w+)(%d)', '%2%1'))\n"
+    "  end\n"
+    "  table.sort(out)\n"
+    "  return out\n"
+    "end\n";
+
 static void die(const char *what, const char *msg)
 {
     fprintf(stderr, "bench_resolver: %s: %s\n", what, msg);
@@ -101,9 +125,10 @@ static double host_resolve(vvl_resolver *r, sibset *ss, long n)
     return (now_s() - t0) / (double)n;
 }
 
-/* Seconds per call of the same function on the same Lua values in a bare
- * lua_State: no sandbox, no budgets, no decoding, no encoding. */
-static double bare_resolve(sibset *ss, long n)
+/* Seconds per call of the same function (the script src, or SCRIPT when
+ * NULL) on the same Lua values in a bare lua_State: no sandbox, no
+ * budgets, no decoding, no encoding. */
+static double bare_resolve(const char *src, sibset *ss, long n)
 {
     lua_State *L = luaL_newstate();
     size_t i;
@@ -111,7 +136,8 @@ static double bare_resolve(sibset *ss, long n)
     double t0;
     char err[128];
     luaL_openlibs(L);
-    if (luaL_dofile(L, SCRIPT)) die("bare", lua_tostring(L, -1));   /* 1 */
+    if (src ? luaL_dostring(L, src) : luaL_dofile(L, SCRIPT))       /* 1 */
+        die("bare", lua_tostring(L, -1));
     lua_createtable(L, (int)ss->n, 0);                              /* 2 */
     for (i = 0; i < ss->n; i++) {
         lua_createtable(L, 0, 5);
@@ -221,15 +247,23 @@ int main(void)
     make_sibs(&s2, 2);
     make_sibs(&s10, 10);
     h2 = host_resolve(r, &s2, n);
-    b2 = bare_resolve(&s2, n);
+    b2 = bare_resolve(NULL, &s2, n);
     h10 = host_resolve(r, &s10, n / 4);
-    b10 = bare_resolve(&s10, n / 4);
+    b10 = bare_resolve(NULL, &s10, n / 4);
     row("union.lua, 2 small siblings", 1 / h2, "resolve/s", 1 / b2,
         "calls/s", h2 / b2, "ratio <= 3x (bare lua_State call)");
     row("union.lua, 10 small siblings", 1 / h10, "resolve/s", 1 / b10,
         "calls/s", h10 / b10, "ratio <= 3x (bare lua_State call)");
     printf("%-44s %11.2f %-9s\n", "  sandbox memory after the runs",
            (double)vvl_resolver_memory(r) / 1024, "KiB");
+    vvl_resolver_free(r);
+    if (vvl_resolver_load("carts", "patterns", PATTERNS, sizeof PATTERNS - 1,
+                          NULL, &r, &err))
+        die("load", err);
+    h10 = host_resolve(r, &s10, n / 4);
+    b10 = bare_resolve(PATTERNS, &s10, n / 4);
+    row("patterns (find/match/gmatch/gsub), 10 sibs", 1 / h10, "resolve/s",
+        1 / b10, "calls/s", h10 / b10, "ratio <= 3x (bare lua_State call)");
     vvl_resolver_free(r);
     store_reads(n / 2);
 

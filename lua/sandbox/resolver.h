@@ -75,15 +75,17 @@ void vvl_resolver_host(lua_State *L);
  *  Process-wide. */
 void vvl_resolver_host_alloc(int own);
 
-/* ---- the bounded pattern matcher (lmatch.c) ------------------------ */
+/* ---- the bounded pattern matcher (pattern.c, pattern_lib.c) --------- */
 
 /** Charges match steps to a budget; may raise a Lua error (it does not
  *  return then).  ud is the `meter` given to vvl_open_match. */
 typedef void (*vvl_charge_fn)(lua_State *L, void *ud, uint64_t steps);
 
 /** @brief Set find, match, gmatch and gsub in the table at the top of the
- *  stack to vv's bounded versions: same pattern language as Lua 5.4, ASCII
- *  character classes, every matching step charged through charge(ud). */
+ *  stack to vv's bounded versions: same pattern language and results as
+ *  Lua 5.4 on every host, ASCII character classes, matching on an explicit
+ *  stack of fixed size (no C recursion), every step charged through
+ *  charge(ud). */
 void vvl_open_match(lua_State *L, vvl_charge_fn charge, void *ud);
 
 #ifdef __cplusplus

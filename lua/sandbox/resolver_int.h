@@ -11,6 +11,9 @@
  *   resolver_sort.c     the stable, charged table.sort
  *   resolver_budget.c   the counting allocator, the instruction hook
  *   resolver_call.c     one resolution: siblings in, result out, messages
+ *
+ * The string library's matcher (pattern.h) is its own part, reached
+ * through vvl_open_match.
  */
 #include <stddef.h>
 #include <stdint.h>

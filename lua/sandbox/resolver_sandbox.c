@@ -10,7 +10,7 @@
  *    made, and the string metatable, is protected by __metatable.
  *  - hardened libraries: no string.dump, no math.random; the string
  *    library (reachable from every string) gets the bounded matcher
- *    (lmatch.c); functions that could escape a budget or show an address
+ *    (pattern.c); functions that could escape a budget or show an address
  *    are replaced (resolver_lib.c, resolver_sort.c).
  */
 #include "lualib.h"
