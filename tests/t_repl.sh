@@ -174,6 +174,66 @@ else
     bad "SIGINT stops a script: message, status 1" "$out"
 fi
 
+out=$(session 'error({code = 7})' 'error()' 'error(true)')
+expect "an error object that is a table is shown like a result" "$out" \
+    '^error object: \{code = 7\}$'
+expect "an error object nil is named" "$out" '^error object: nil$'
+expect "an error object true is shown" "$out" '^error object: true$'
+
+out=$(session 'error("where")' 'local function f() error("deep") end f()')
+if printf '%s\n' "$out" | grep -q '^	stdin:1: in main chunk$' &&
+   printf '%s\n' "$out" | grep -q "^	stdin:1: in local 'f'$" &&
+   ! printf '%s\n' "$out" | grep -q 'vvrepl\|in ?$\|in function .run'; then
+    ok "a traceback shows the chunk's frames, none of the prompt's"
+else
+    bad "a traceback shows the chunk's frames, none of the prompt's" "$out"
+fi
+
+out=$(session '{1,' '2}' 'math.max(3,' '5)' 'x = 1 +' '2' 'x')
+expect "an expression over two lines shows its value" "$out" '^\{1, 2\}$'
+expect "a call over two lines shows its value" "$out" '^5$'
+expect "a statement over two lines runs" "$out" '^3$'
+
+out=$(session 'mt = {__tostring = function() error("no text") end}' \
+    '_PROMPT = setmetatable({}, mt)' '2 + 2')
+expect "a _PROMPT that cannot be shown: the usual prompt" "$out" '^vv> 2 \+ 2$'
+expect "... and the prompt goes on" "$out" '^4$'
+
+out=$(session 'function strict(_, k) error("no global " .. k, 2) end' \
+    '_ = setmetatable(_G, {__index = strict})' '3 * 3' 'undefined_name')
+expect "globals that raise when missing: the prompt goes on" "$out" '^9$'
+expect "... and the chunk's own error is shown" "$out" \
+    'no global undefined_name$'
+
+out=$(spin "$tmp/spin.lua")
+expect "SIGINT names the line the script was stopped at" "$out" \
+    'spin\.lua:2: interrupted!$'
+cat > "$tmp/spin_pcall.lua" <<EOF
+io.open("$tmp/spinning", "w"):close()
+while true do pcall(function() while true do end end) end
+EOF
+out=$(spin "$tmp/spin_pcall.lua")
+expect "SIGINT stops a script that catches errors with pcall" "$out" '^rc=1$'
+expect "... and says so" "$out" 'spin_pcall\.lua:2: interrupted!$'
+
+# ---- the REPL without readline (make check builds it) --------------------
+PLAIN=${VV_PLAIN:-$B/vv-plain}
+if [ -x "$PLAIN" ]; then
+    out=$(printf '%s\n' "#\"$long\"" 'for i = 1, 2 do' 'print(i * 10)' 'end' \
+        '=nil, 1' 'x = ' | VV_HISTORY= "$PLAIN" -i 2>&1); rc=$?
+    expect "without readline: a 3000-byte line is read whole" "$out" \
+        '^vv> 3000$'
+    expect "without readline: the second prompt, the statement runs" "$out" \
+        '^vv> vv>> vv>> 10$'
+    expect "without readline: values shown" "$out" '^vv> nil	1$'
+    expect "without readline: input ending inside a statement" "$out" \
+        'unexpected symbol near <eof>$'
+    [ $rc -eq 0 ] && ok "without readline: status 0 at the end" ||
+        bad "without readline: status 0 at the end" "rc=$rc"
+else
+    echo "t_repl: $PLAIN is not built; the checks without readline skipped"
+fi
+
 # ---- a real terminal ----------------------------------------------------
 if ! command -v tmux >/dev/null 2>&1; then
     echo "t_repl: tmux is not installed; terminal checks skipped"
@@ -338,6 +398,16 @@ if start || { sleep 0.5; start; }; then
     send C-c
     line 'g == nil'
     step "Ctrl-C at the second prompt drops the statement" '^true$'
+
+    line 'debug.sethook(function() end, "", 1000000)'
+    line 'while true do pcall(function() while true do end end) end'
+    for pause in 0.3 0.3 0.3; do   # a Ctrl-C before the loop starts is dropped
+        sleep $pause; send C-c
+        TMO=10 wait_for 'interrupted!' && break
+    done
+    step "Ctrl-C stops a chunk that catches errors with pcall" 'interrupted!'
+    line '=select(3, debug.gethook())'
+    step "... the prompt goes on, the user's debug hook is back" '^1000000$'
 
     ready
     send C-d
