@@ -48,9 +48,8 @@ TOOLS_SRC   = lua/tools/ltools.c lua/tools/ltools_checker.c \
 MOD_SRC     = lua/module/lvv.c lua/module/lvv_clock.c lua/module/lvv_inspect.c \
               lua/module/lvv_read.c lua/module/lvv_rw.c lua/module/lvv_state.c \
               lua/module/lvv_store.c lua/module/lvv_sync.c
-REPL_SRC    = lua/repl/vvrepl.c lua/repl/vvrepl_args.c lua/repl/vvrepl_cmd.c \
-              lua/repl/vvrepl_complete.c lua/repl/vvrepl_line.c \
-              lua/repl/vvrepl_loop.c lua/repl/vvrepl_pp.c lua/repl/vvrepl_run.c
+REPL_SRC    = lua/repl/vvrepl.c lua/repl/vvrepl_complete.c \
+              lua/repl/vvrepl_console.c lua/repl/vvrepl_interrupt.c
 LLIB_SRC    = $(COMMON_SRC) $(SANDBOX_SRC) $(TOOLS_SRC)
 LUA_HDR     = $(wildcard lua/*/*.h)
 # Lua source compiled in: mk/lua2c.c turns it into C under $(GEN).
@@ -58,7 +57,8 @@ GEN      = $(B)/gen
 TOOLS_LUA = lua/tools/check_cases.lua lua/tools/check_report.lua \
             lua/tools/check_resolver.lua lua/tools/command.lua lua/tools/dot.lua \
             lua/tools/keyorder.lua lua/tools/show.lua
-REPL_LUA = lua/repl/vvrepl_pp.lua
+REPL_LUA = lua/repl/vvrepl_pp.lua lua/repl/vvrepl_prompt.lua \
+           lua/repl/vvrepl_start.lua
 LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/tools_lua.o
 MOD_OBJ  = $(MOD_SRC:%.c=$(B)/obj/%.o)
 REPL_OBJ = $(REPL_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/vvrepl_lua.o
@@ -108,6 +108,16 @@ $(B)/vv.so: $(MOD_OBJ) $(CORE_OBJ) $(LLIB_OBJ)
 	$(CC) $(MODFLAGS) -o $@ $^ $(DEP_LIBS)
 $(B)/vv: $(REPL_OBJ) $(MOD_OBJ) $(CORE_OBJ) $(LLIB_OBJ)
 	$(CC) -o $@ $^ $(LUA_LIBS) -lreadline $(DEP_LIBS)
+# The REPL without readline (VV_NO_READLINE: lines read with fgets), for
+# systems that lack it; make check builds it so the fallback keeps working.
+REPL_TERM  = vvrepl_console vvrepl_complete
+PLAIN_OBJ  = $(filter-out $(REPL_TERM:%=$(B)/obj/lua/repl/%.o),$(REPL_OBJ)) \
+             $(REPL_TERM:%=$(B)/obj/plain/%.o)
+$(B)/obj/plain/%.o: lua/repl/%.c $(LUA_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LUA_CF) -DVV_NO_READLINE -Icore -Ilua -c -o $@ $<
+$(B)/vv-plain: $(PLAIN_OBJ) $(MOD_OBJ) $(CORE_OBJ) $(LLIB_OBJ)
+	$(CC) -o $@ $^ $(LUA_LIBS) $(DEP_LIBS)
 
 # The module alone, installed into INST_LIBDIR: what LuaRocks runs
 # (rockspecs/vv-scm-1.rockspec), giving the Lua headers as LUA_CF.
@@ -155,7 +165,7 @@ $(LUA_TESTS): $(B)/san/%: tests/%.c $(wildcard tests/*.h) $(B)/san/libvv.a
 	$(CC) $(SAN) $(W) $(XCFLAGS) -D_DEFAULT_SOURCE $(LUA_CF) -Icore -Ilua -Itests -o $@ $< \
 	  $(B)/san/libvv.a -lcmocka $(LUA_LIBS) $(DEP_LIBS) -lpthread
 
-check: deps-all all $(TESTS) $(BENCHES) $(B)/embed
+check: deps-all all $(TESTS) $(BENCHES) $(B)/embed $(B)/vv-plain
 	@$(MAKE) --no-print-directory hosts
 	@sh tests/check.sh $(TESTS)
 

@@ -1,173 +1,92 @@
 /* vvrepl.c - the vv command: a Lua prompt with vv loaded and a store ready. */
 
-/* The parts, by file: vvrepl_args.c reads the options, vvrepl_run.c runs
- * chunks, vvrepl_loop.c is the prompt (vvrepl_line.c reads its lines,
- * vvrepl_complete.c completes names, vvrepl_pp.c shows values), and
- * vvrepl_cmd.c has the commands `vv check-resolver`, `vv dot`. */
+/*
+** main() makes a Lua state with the standard libraries and vv, loads the
+** Lua parts compiled into the program (mk/lua2c.c) and hands the command
+** line to vvrepl_start.lua, which does the rest: options, the store
+** `db`, -e chunks, a script, a command such as `vv dot`, or the prompt.
+** The exit status is 0 when it returns true.
+*/
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "lua.h"
 #include "lauxlib.h"
 #include "lualib.h"
 
 #include "vv.h"
+#include "common/luasrc.h"
 #include "vvrepl.h"
 
 int luaopen_vv(lua_State *L);   /* lua/module/lvv.c */
 
-const char *repl_progname = "vv";
-
-/* Run the -e chunks in order (options before the script only). */
-static int repl_runargs(lua_State *L, char **argv, int last) {
-    int i;
-    for (i = 1; i < last; i++) {
-        if (strcmp(argv[i], "--node") == 0 || strcmp(argv[i], "--path") == 0)
-            i++;
-        else if (strcmp(argv[i], "-e") == 0) {
-            if (repl_dostring(L, argv[++i], "=(command line)") != LUA_OK)
-                return 0;
-        }
-    }
-    return 1;
+/* Push the chunk of a compiled-in Lua file; raises when the build lacks it. */
+static void repl_part(lua_State *L, const vvl_luasrc *list, const char *name) {
+    const vvl_luasrc *src = vvl_luasrc_find(list, name);
+    if (src == NULL)
+        luaL_error(L, "this build lacks %s.lua", name);
+    vvl_luasrc_load(L, src);
 }
 
 /*
-** The global `arg`, as the lua command makes it: arg[0] is the script,
-** arg[1..] its arguments, negative indices the interpreter and options.
+** Push the primitives the Lua parts get from C: the console's functions,
+** run (a call Ctrl-C stops) and the version line.
 */
-static void repl_createargtable(lua_State *L, char **argv, int argc,
-                                int script) {
-    int i, narg;
-    if (script == 0)
-        script = argc;                     /* no script: all negative */
-    narg = argc - (script + 1);
-    lua_createtable(L, narg > 0 ? narg : 0, script + 1);
+static void repl_primitives(lua_State *L) {
+    lua_newtable(L);
+    repl_console(L);
+    lua_pushcfunction(L, repl_run);
+    lua_setfield(L, -2, "run");
+    lua_pushliteral(L, "vv " VV_VERSION " (" LUA_RELEASE ")");
+    lua_setfield(L, -2, "version");
+}
+
+/*
+** The program, in a protected call: argc and argv in, whether it went
+** well out.  The pretty printer gets the tools' key order and becomes
+** the global pp; vvrepl_start.lua gets the primitives, the printer's
+** format function, the prompt's chunk and the command line as a table.
+*/
+static int repl_main(lua_State *L) {
+    int argc = (int)lua_tointeger(L, 1), i;
+    char **argv = (char **)lua_touserdata(L, 2);
+    luaL_openlibs(L);
+    luaL_requiref(L, "vv", luaopen_vv, 1); /* global and package.loaded */
+    repl_part(L, vvl_repl_lua, "vvrepl_start");
+    repl_primitives(L);
+    repl_part(L, vvl_repl_lua, "vvrepl_pp");
+    repl_part(L, vvl_tools_lua, "keyorder");
+    lua_call(L, 0, 1);                     /* keyorder's comparison */
+    lua_call(L, 1, 2);                     /* format, pp */
+    lua_setglobal(L, "pp");
+    repl_part(L, vvl_repl_lua, "vvrepl_prompt");
+    lua_createtable(L, argc, 1);
     for (i = 0; i < argc; i++) {
         lua_pushstring(L, argv[i]);
-        lua_rawseti(L, -2, i - script);
+        lua_rawseti(L, -2, i);
     }
-    lua_setglobal(L, "arg");
-}
-
-/* db = vv.open{node = NODE, path = PATH} as a global. */
-int repl_opendb(lua_State *L, const repl_opts *o) {
-    int status, attempt;
-    /* no --node: "repl" in memory; with --path, the node the directory
-     * records, or "repl" when the directory holds no store yet */
-    for (attempt = 0; attempt < 2; attempt++) {
-        const char *node = o->node != NULL ? o->node
-                         : (o->path == NULL || attempt) ? REPL_NODE : NULL;
-        lua_getglobal(L, "vv");
-        lua_getfield(L, -1, "open");
-        lua_remove(L, -2);
-        lua_createtable(L, 0, 2);
-        if (node != NULL) {
-            lua_pushstring(L, node);
-            lua_setfield(L, -2, "node");
-        }
-        if (o->path != NULL) {
-            lua_pushstring(L, o->path);
-            lua_setfield(L, -2, "path");
-        }
-        status = repl_docall(L, 1, 1);
-        if (status == LUA_OK || node != NULL) break;
-        if (!strstr(lua_tostring(L, -1) ? lua_tostring(L, -1) : "",
-                    "node name is required"))
-            break;
-        lua_pop(L, 1);                  /* a new directory: use the default */
-    }
-    if (status == LUA_OK)
-        lua_setglobal(L, "db");
-    return repl_report(L, status);
-}
-
-/* Load the libraries, vv (global and in package.loaded) and pp. */
-void repl_openlibs(lua_State *L) {
-    luaL_openlibs(L);
-    luaL_requiref(L, "vv", luaopen_vv, 1);
-    lua_pop(L, 1);
-    lua_pushcfunction(L, repl_loadpp);
-    lua_call(L, 0, 0);
-}
-
-/* Show the version line. */
-static void repl_version(void) {
-    printf("vv %s (%s)\n", VV_VERSION, LUA_RELEASE);
-    fflush(stdout);
-}
-
-/* The usual run: options, -e chunks, script, and/or the prompt. */
-static int repl_pmain(lua_State *L) {
-    int argc = (int)lua_tointeger(L, 1);
-    char **argv = (char **)lua_touserdata(L, 2);
-    repl_opts o;
-    int tty;
-    repl_collect(argc, argv, &o);
-    if (o.bad != NULL) {
-        fprintf(stderr, "%s: unknown or incomplete option '%s'\n",
-                repl_progname, o.bad);
-        repl_usage(stderr);
-        return 0;
-    }
-    if (o.help) {
-        repl_usage(stdout);
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    if (o.version)
-        repl_version();
-    repl_openlibs(L);
-    repl_createargtable(L, argv, argc, o.script);
-    if (repl_opendb(L, &o) != LUA_OK)
-        return 0;
-    if (!repl_runargs(L, argv, o.script ? o.script : argc))
-        return 0;
-    if (o.script && repl_doscript(L, argv[o.script]) != LUA_OK)
-        return 0;
-    tty = isatty(0);
-    if (o.interactive || (!o.script && !o.has_e && !o.version && tty)) {
-        if (tty) {
-            repl_version();
-            printf("store 'db': node \"%s\", %s%s.  :help lists "
-                   "commands; Ctrl-D leaves.\n",
-                   o.node ? o.node : o.path ? "(the directory's)" : REPL_NODE,
-                   o.path ? "durable in " : "in memory",
-                   o.path ? o.path : "");
-        }
-        repl_loop(L);
-    }
-    else if (!o.script && !o.has_e && !o.version) {
-        if (repl_doscript(L, NULL) != LUA_OK)   /* vv < file */
-            return 0;
-    }
-    lua_pushboolean(L, 1);
+    lua_call(L, 4, 1);
     return 1;
 }
 
 int main(int argc, char **argv) {
-    int status, ok;
-    const repl_cmd *cmd = repl_findcmd(argc, argv);
+    const char *name = argv[0] != NULL && argv[0][0] ? argv[0] : "vv";
     lua_State *L = luaL_newstate();
-    if (argv[0] && argv[0][0])
-        repl_progname = argv[0];
+    int ok = 0;
     if (L == NULL) {
-        repl_message(repl_progname, "cannot create state: not enough memory");
+        fprintf(stderr, "%s: cannot create a Lua state: not enough memory\n",
+                name);
         return EXIT_FAILURE;
     }
-    lua_pushcfunction(L, cmd ? repl_pcmd : repl_pmain);
+    lua_pushcfunction(L, repl_main);
     lua_pushinteger(L, argc);
     lua_pushlightuserdata(L, argv);
-    if (cmd != NULL)
-        lua_pushlightuserdata(L, (void *)cmd);
-    if (cmd != NULL)                       /* plain messages, no traceback */
-        status = lua_pcall(L, 3, 1, 0);
-    else
-        status = repl_docall(L, 2, 1);
-    ok = status == LUA_OK && lua_toboolean(L, -1);
-    repl_report(L, status);
+    if (lua_pcall(L, 2, 1, 0) == LUA_OK)
+        ok = lua_toboolean(L, -1);
+    else {
+        const char *msg = lua_tostring(L, -1);
+        fprintf(stderr, "%s: %s\n", name, msg ? msg : "(no message)");
+    }
     lua_close(L);
     return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -102,18 +102,20 @@ static char **complete_lua(const char *text, int start, int end) {
     return rl_completion_matches(text, complete_next);
 }
 
-/* Complete names from L's globals at the prompt (NULL: stop). */
-void repl_initcomplete(lua_State *L) {
-    if (L != NULL) {
-        rl_basic_word_break_characters =
-            " \t\n\"\\'`@$><=;|&{}()[],+-*/%^#~";
-        rl_attempted_completion_function = complete_lua;
-    }
+/* Have readline complete Lua names (once, when the prompt opens). */
+void repl_completion(void) {
+    rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{}()[],+-*/%^#~";
+    rl_attempted_completion_function = complete_lua;
+}
+
+/* Complete from L's globals while L waits for a line; NULL afterwards. */
+void repl_complete_from(lua_State *L) {
     complete_L = L;
 }
 
 #else /* VV_NO_READLINE: nothing to complete with */
 
-void repl_initcomplete(lua_State *L) { (void)L; }
+void repl_completion(void) { }
+void repl_complete_from(lua_State *L) { (void)L; }
 
 #endif
