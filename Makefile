@@ -57,6 +57,12 @@ GEN      = $(B)/gen
 TOOLS_LUA = lua/tools/check_cases.lua lua/tools/check_report.lua \
             lua/tools/check_resolver.lua lua/tools/command.lua lua/tools/dot.lua \
             lua/tools/keyorder.lua lua/tools/show.lua
+# vv.crdt (lua/crdt) and its types, the resolver scripts it runs in the
+# host: compiled in with the tools' parts (each file is a part, named by
+# its base name).
+CRDT_LUA = lua/crdt/crdt.lua lua/crdt/crdt_gen.lua scripts/counter.lua \
+           scripts/set.lua scripts/lww_register.lua scripts/mv_register.lua \
+           scripts/map.lua
 REPL_LUA = lua/repl/vvrepl_pp.lua lua/repl/vvrepl_prompt.lua \
            lua/repl/vvrepl_start.lua
 LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/tools_lua.o
@@ -83,9 +89,9 @@ deps-all:
 $(B)/lua2c: mk/lua2c.c
 	@mkdir -p $(@D)
 	$(HOSTCC) -o $@ mk/lua2c.c
-$(GEN)/tools_lua.c: $(B)/lua2c $(TOOLS_LUA)
+$(GEN)/tools_lua.c: $(B)/lua2c $(TOOLS_LUA) $(CRDT_LUA)
 	@mkdir -p $(@D)
-	$(B)/lua2c vvl_tools_lua $(TOOLS_LUA) > $@.tmp && mv $@.tmp $@
+	$(B)/lua2c vvl_tools_lua $(TOOLS_LUA) $(CRDT_LUA) > $@.tmp && mv $@.tmp $@
 $(GEN)/vvrepl_lua.c: $(B)/lua2c $(REPL_LUA)
 	@mkdir -p $(@D)
 	$(B)/lua2c vvl_repl_lua $(REPL_LUA) > $@.tmp && mv $@.tmp $@

@@ -74,18 +74,8 @@ function PureStore:get(key)
            value = #sibs == 1 and sibs[1].value or nil }
 end
 
-local clock = os.clock
-local function best(f, rounds)
-  local b = math.huge
-  for _ = 1, rounds or 3 do
-    collectgarbage(); collectgarbage()
-    local t0 = clock()
-    f()
-    local t = clock() - t0
-    if t < b then b = t end
-  end
-  return b
-end
+local best = dofile((arg and arg[0] and arg[0]:match("^(.*)/") or "bench")
+  .. "/lib/best.lua")
 
 local keys = {}
 for i = 1, N do keys[i] = string.format("user:%08d", i) end

@@ -7,7 +7,7 @@ status=0
 
 banner() { printf '\n======== %s\n\n' "$1"; }
 
-for f in examples/0[1-6]_*.lua; do
+for f in examples/0[1-6]_*.lua examples/0[89]_*.lua; do
     banner "$f"
     $LUA "$f" || status=1
 done

@@ -1,7 +1,9 @@
 #!/bin/sh
 # t_layers.sh - the core stands alone: nothing under core/ includes or
 # calls anything of lua/, and `make -C core` builds libvv's core with no
-# Lua header or library anywhere on its command lines.
+# Lua header or library anywhere on its command lines.  Each folder of
+# lua/ includes what docs/layout.md allows; the compiled-in Lua of
+# lua/crdt requires nothing.
 # Prints cmocka-style lines; exits non-zero when a check fails.
 B=${B:-build}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vv_layers.XXXXXX") || exit 1
@@ -54,6 +56,35 @@ if grep -q '^#include "sandbox/' lua/module/*.c; then
     ok "the product check sees the module's includes"
 else
     bad "the product check sees the module's includes"
+fi
+
+# ---- compiled-in Lua ----------------------------------------------------
+# lua/crdt and the type scripts it runs are plain Lua for every host and
+# the sandbox: no require, no C of their own; each compiled-in part has
+# its own name (parts are found by base name).
+crdt_lua="lua/crdt/*.lua scripts/counter.lua scripts/set.lua \
+scripts/lww_register.lua scripts/mv_register.lua scripts/map.lua"
+if grep -n 'require' $crdt_lua > "$tmp/req"; then
+    bad "lua/crdt and the type scripts require nothing" "$(cat "$tmp/req")"
+else
+    ok "lua/crdt and the type scripts require nothing"
+fi
+if ls lua/crdt/*.c lua/crdt/*.h >/dev/null 2>&1; then
+    bad "lua/crdt has no C"
+else
+    ok "lua/crdt has no C"
+fi
+if [ -f "$B/gen/tools_lua.c" ]; then
+    dup=$(sed -n 's/^ *{"\([^"]*\)", "@.*/\1/p' "$B/gen/tools_lua.c" |
+          sort | uniq -d)
+    n=$(sed -n 's/^ *{"\([^"]*\)", "@.*/\1/p' "$B/gen/tools_lua.c" | wc -l)
+    if [ -z "$dup" ] && [ "$n" -gt 10 ]; then
+        ok "the compiled-in Lua parts have distinct names ($n)"
+    else
+        bad "the compiled-in Lua parts have distinct names" "$n parts; $dup"
+    fi
+else
+    bad "$B/gen/tools_lua.c is built (make)"
 fi
 
 # ---- calls --------------------------------------------------------------

@@ -18,7 +18,7 @@ bad() {
 # 1. luarocks make for Lua 5.1 and 5.4, from a copy of the files git
 #    tracks or would add (never a build); the module works, tools included
 spec=rockspecs/vv-scm-1.rockspec
-rockfiles="core lua mk docs rockspecs Makefile"
+rockfiles="core lua mk scripts docs rockspecs Makefile"
 if command -v luarocks >/dev/null 2>&1; then
     mkdir -p "$tmp/src"
     if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -43,6 +43,8 @@ if command -v luarocks >/dev/null 2>&1; then
             assert(tostring(vv.clock { a = 1 }) == "{a:1}")
             assert(vv.dot(db, "ks", "k"):find("^digraph"))
             assert(vv.command(db, "help"):find(":siblings", 1, true))
+            vv.crdt.set.add(db, "s", "k", "eggs")
+            assert(vv.crdt.set.get(db, "s", "k")[1] == "eggs")
             assert(vv.check_resolver(function(s) return s[1].value end,
                 { cases = 2, replicas = false }) == false)
             print("ok " .. vv._VERSION)' 2>&1)
@@ -53,7 +55,8 @@ if command -v luarocks >/dev/null 2>&1; then
     done
 
     # 2. the rock compiled every library source (core/*.c, lua/*/*.c but
-    #    the REPL's) and embedded every lua/tools/*.lua, and nothing else
+    #    the REPL's) and embedded every lua/tools/*.lua and lua/crdt/*.lua
+    #    with the type scripts vv.crdt runs, and nothing else
     rb=$tmp/src/build/luarocks
     want=$(cd "$tmp/src" && ls core/*.c lua/*/*.c | grep -v '^lua/repl/' |
            sed 's/\.c$//'; echo gen/tools_lua)
@@ -66,7 +69,9 @@ if command -v luarocks >/dev/null 2>&1; then
         bad "the rock compiles every library source" \
             "$(printf 'tree:\n%s\nrock:\n%s' "$want" "$have")"
     fi
-    want=$(cd "$tmp/src" && ls lua/tools/*.lua | LC_ALL=C sort)
+    want=$(cd "$tmp/src" && ls lua/tools/*.lua lua/crdt/*.lua \
+           scripts/counter.lua scripts/set.lua scripts/lww_register.lua \
+           scripts/mv_register.lua scripts/map.lua | LC_ALL=C sort)
     have=$(sed -n 's/^ *{"[^"]*", "@\([^"]*\)",.*/\1/p' \
            "$rb/gen/tools_lua.c" 2>/dev/null | LC_ALL=C sort)
     if [ -n "$want" ] && [ "$want" = "$have" ]; then

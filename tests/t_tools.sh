@@ -44,6 +44,23 @@ loop.lua budget
 badreturn.lua returns
 EOF
 
+# the broken variant of each vv.crdt type script (one line changed)
+mkdir -p "$tmp/crdt"
+if ! $LUA tests/bad_resolvers/crdt_patches.lua "$tmp/crdt" > "$tmp/crdt.list" \
+     2>&1 || [ ! -s "$tmp/crdt.list" ]; then
+    bad "the broken crdt variants are written" "$(cat "$tmp/crdt.list")"
+fi
+while read -r file problem; do
+    out=$("$VV" check-resolver "$file" 2>&1); rc=$?
+    name=$(basename "$file")
+    if [ $rc -ne 0 ] && printf '%s' "$out" | grep -q "^  FAIL $problem:" &&
+       printf '%s' "$out" | grep -q '^result: FAIL'; then
+        ok "check-resolver flags crdt variant $name: $problem (status $rc)"
+    else
+        bad "check-resolver flags crdt variant $name: $problem" "rc=$rc $out"
+    fi
+done < "$tmp/crdt.list"
+
 "$VV" check-resolver >/dev/null 2>&1; rc=$?
 if [ $rc -ne 0 ]; then ok "check-resolver without a script: status $rc"
 else bad "check-resolver without a script fails"; fi

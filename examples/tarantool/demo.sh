@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh - the seed stories on three Tarantool instances (make
 # tarantool-demo): lua/tarantool/cluster.sh starts a local full-mesh set on
-# 127.0.0.1, examples/tarantool/stories.lua plays the stories through it.
+# 127.0.0.1, examples/tarantool/stories.lua plays the stories through it,
+# then examples/tarantool/crdt_cart.lua the cart of vv.crdt.
 # From the top of the source tree, after make hosts.  Env: B (build dir),
 # VVT_DIR (use this directory; default a temporary one, removed at the
 # end).  Prints "ok - ..." / "not ok - ..." for each check; exit status 1
@@ -33,4 +34,9 @@ sh "$root/lua/tarantool/cluster.sh" status
 echo
 CLUSTER="sh $root/lua/tarantool/cluster.sh" tarantool "$here/stories.lua" &
 pid=$!
-wait $pid
+wait $pid; status=$?
+# the cart of vv.crdt on the same instances (crdt_cart.lua)
+tarantool "$here/crdt_cart.lua" &
+pid=$!
+wait $pid || status=1
+exit $status

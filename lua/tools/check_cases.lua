@@ -1,6 +1,7 @@
 -- check_cases.lua - the sibling lists vv.check_resolver feeds a resolver:
 -- generated from a seed, the same on every host and every run (Lua 5.1 to
 -- 5.4, LuaJIT).
+local _, T = ...
 local type, pairs, ipairs = type, pairs, ipairs
 local concat, sort = table.concat, table.sort
 local char = string.char
@@ -79,17 +80,21 @@ local ACTORS = { s0 = "s0.aaaaaaaa", s1 = "s1.bbbbbbbb", s2 = "s2.cccccccc",
 
 -- A sibling list as a store would give it: 2..4 versions with distinct
 -- dots, in (actor, counter) order; timestamps sometimes equal; values
--- sometimes repeated.
+-- sometimes repeated (a family of states draws them all at once, from
+-- one history).
 local function make_case(r, fam)
   local n = 1 + r(3)
   local sibs, counters, ts, first = {}, {}, 1700000000000 + r(100000), nil
+  local drawn = fam.states and fam.states(r, n)
   for i = 1, n do
     local node = "s" .. (r(4) - 1)
     local actor = ACTORS[node]
     counters[actor] = (counters[actor] or r(5)) + r(3)
     if r(4) ~= 1 then ts = ts + r(5000) end
     local v
-    if i >= (fam.mixed and 3 or 2) and r(4) == 1 then
+    if drawn then
+      v = drawn[i]
+    elseif i >= (fam.mixed and 3 or 2) and r(4) == 1 then
       v = copy(sibs[r(i - 1)].value)
     elseif fam.mixed then
       local k
@@ -137,8 +142,18 @@ local function permutations(S, r)
   return out
 end
 
+-- The states of vv.crdt's types (docs/crdt.md), one family each: a
+-- resolver written for one of them is checked on real states of it.
+local CRDT = T.need "crdt_gen"
+local function crdt_family(name, title)
+  return { name = title, states = function(r, n)
+    return CRDT.states(name, r, n, copy)
+  end }
+end
+
 -- The families of values to draw sibling lists from: the caller's samples,
--- strings for the raw codec, else every kind msgpack stores.
+-- strings for the raw codec, else every kind msgpack stores and the
+-- states of vv.crdt's types.
 local function families(o)
   if o.samples then
     local samples = o.samples
@@ -152,7 +167,11 @@ local function families(o)
     { name = "strings", gen = gen_string },
     { name = "lists", gen = gen_list },
     { name = "records", gen = gen_record },
-    { name = "mixed", mixed = true } }
+    { name = "mixed", mixed = true },
+    crdt_family("counter", "counters"), crdt_family("set", "sets"),
+    crdt_family("lww_register", "lww registers"),
+    crdt_family("mv_register", "mv registers"),
+    crdt_family("map", "maps") }
 end
 
 return { prng = prng, copy = copy, ACTORS = ACTORS, make_case = make_case,

@@ -135,6 +135,40 @@ describe("examples", function()
     has(out, "  east: versions 165 and 170, highest 170\n")
   end)
 
+  it("08 cart: union brings the removed milk back, the set type does not",
+  function()
+    local out = example("08_cart_set.lua")
+    local healed = section(out, "The network heals: every replica sends "
+      .. "its carts to every other.")
+    for i = 0, 2 do
+      assert((healed .. "\n"):find("s" .. i .. "   union.lua: %[bacon, butter, eggs, "
+        .. "milk%] %(2 versions%) +set.lua: %[bacon, butter, eggs%]\n"),
+        healed)
+    end
+    local late = section(out, "of them, removes the eggs.")
+    eq(late, "  s0   set.lua: [bacon, butter, eggs, milk]\n"
+      .. "  s1   set.lua: [bacon, butter, eggs, milk]\n"
+      .. "  s2   set.lua: [bacon, butter, eggs, milk]")
+    has(out, "no trace of the removed items.")
+  end)
+
+  it("09 page views: three replicas count 14 views, each counted once",
+  function()
+    local out = example("09_page_views.lua")
+    eq(section(out, "Each replica counts the views it serves: 5 at s0, 3 at "
+      .. "s1, 2 at s2."), "  s0: 5 views (1 version)\n"
+      .. "  s1: 3 views (1 version)\n  s2: 2 views (1 version)")
+    local final = section(out, "Every replica sends to every other, twice; "
+      .. "14 views were served:")
+    for i = 0, 2 do
+      assert(final:find("s" .. i .. ": 14 views", 1, true), final)
+    end
+    has(out, "p = {s0=5, s1=7, s2=2}")
+    has(out, "max.lua shows 11: a view is lost.  The sum of the siblings "
+      .. "is 22")
+    has(out, "  counter: 12\n")
+  end)
+
   it("07 cart service: two replicas diverge, sync merges, removal travels",
   function()
     local out = example("07_cart_service.lua", table.concat({

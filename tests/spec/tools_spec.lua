@@ -5,7 +5,8 @@ local vv = require "vv"
 local SRC = debug.getinfo(1, "S").source:match("^@(.*)$") or ""
 local ROOT = SRC:match("^(.*)/tests/spec/[^/]*$") or "."
 local BAD = ROOT .. "/tests/bad_resolvers/"
-local SCRIPTS = { "fields", "lww", "max", "priority", "union", "user" }
+local SCRIPTS = { "fields", "lww", "max", "priority", "union", "user",
+  "counter", "set", "lww_register", "mv_register", "map" }
 local HOST = HOST or _VERSION
 
 -- has(text, s): text contains s literally.
