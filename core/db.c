@@ -379,7 +379,7 @@ int vv_db_open(const vv_options *o, vv_db **out, char **errmsg)
 
 void vv_db_close(vv_db *db)
 {
-    kspace *k;
+    vvi_ks *k;
     if (!db) return;
     if (db->batch || db->txn) {
         db->be->abort(db->h);

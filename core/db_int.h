@@ -40,8 +40,8 @@ int  vvi_actor_cmp(const vvi_actors *t, uint32_t a, uint32_t b);
 void vvi_actors_free(vvi_actors *t);
 
 /* ---- keyspaces and the store -------------------------------------------- */
-typedef struct kspace {
-    struct kspace *next;
+struct vvi_ks {
+    struct vvi_ks *next;
     char *name;
     uint32_t id;
     vv_ks_config cfg;            /* strings below are owned copies */
@@ -60,7 +60,7 @@ typedef struct kspace {
     uint32_t sess_a[SESS_MAX];
     uint64_t sess_s[SESS_MAX];
     unsigned nsess;
-} kspace;
+};
 
 struct vv_db {
     char *node, *actor;          /* actor: node + this handle's incarnation */
@@ -77,14 +77,14 @@ struct vv_db {
     int durable, read_only, batch, txn;
     uint64_t txn_no;             /* transactions begun (change log) */
     vv_script_fn scripts;        /* attaches recorded resolver scripts */
-    kspace *attaching;           /* the keyspace db->scripts is attaching */
+    vvi_ks *attaching;           /* the keyspace db->scripts is attaching */
     uint64_t ksgen;              /* lmdb: config generation of our configs */
     int ksgen_bumped;            /* the open write txn changed a config */
     vvi_actors act;              /* the actor table */
     uint32_t na_stored;          /* actors recorded (durable stores) */
     size_t actors_snap;          /* lmdb: read snapshot whose actor record
                                     the table matches (0: none) */
-    kspace *ks, *ks_last;
+    vvi_ks *ks, *ks_last;
     uint32_t next_ks;
     char err[512];
 };
@@ -104,10 +104,10 @@ int  vvi_txn_end(vv_db *db, int rc);
 char *vvi_dupstr(const char *s);             /* NULL stays NULL */
 void vvi_cfg_free(vv_ks_config *c);
 int  vvi_ks_name_ok(vv_db *db, const char *name);
-kspace *vvi_ks_find(vv_db *db, const char *name);
+vvi_ks *vvi_ks_find(vv_db *db, const char *name);
 /* The keyspace called name; created (and recorded) when create is set.
  * Must run inside a transaction (write when creating). */
-int  vvi_ks_get(vv_db *db, const char *name, int create, kspace **out);
+int  vvi_ks_get(vv_db *db, const char *name, int create, vvi_ks **out);
 /* Keep (keep != 0) or drop the keyspaces a write transaction created,
  * and its config changes' generation. */
 void vvi_ks_settle(vv_db *db, int keep);
@@ -118,38 +118,38 @@ int  vvi_kslist_load(vv_db *db);
 int  vvi_ks_refresh(vv_db *db);
 /* Attach the resolver script k's config records (through db->scripts);
  * a failure is kept as k->load_error, which reads then report. */
-void vvi_ks_attach(vv_db *db, kspace *k);
-void vvi_ks_free(kspace *k);
+void vvi_ks_attach(vv_db *db, vvi_ks *k);
+void vvi_ks_free(vvi_ks *k);
 
 /* The stored state of keys (keyspace.c).  Values borrow from the backend
  * until the transaction ends or the next write. */
 int  vvi_key_ok(vv_db *db, const void *key, size_t klen);
-int  vvi_key_load(vv_db *db, kspace *k, const void *key, size_t klen,
-                  vvi_state *s, int *found);
-int  vvi_key_store(vv_db *db, kspace *k, const void *key, size_t klen,
-                   const vvi_state *s);
+int  vvi_key_load(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                  vvi_dvv *s, int *found);
+int  vvi_key_store(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                   const vvi_dvv *s);
 
 /* ---- the change log (log.c) ----------------------------------------- */
-int  vvi_seq_load(vv_db *db, kspace *k);
+int  vvi_seq_load(vv_db *db, vvi_ks *k);
 int  vvi_seqs_save(vv_db *db);
 /* The key's state is about to change: give it the keyspace's next seq. */
-int  vvi_log_change(vv_db *db, kspace *k, const void *key, size_t klen,
-                    vvi_state *s);
+int  vvi_log_change(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                    vvi_dvv *s);
 
 /* ---- writes (write.c) ----------------------------------------------- */
 /* Check the sibling limits after a change that took the key from before
  * live siblings to s; writes over max are refused.  Counts warnings, and
  * logs the change that takes a key over warn_siblings. */
-int  vvi_limits(vv_db *db, kspace *k, const void *key, size_t klen,
-                size_t before, const vvi_state *s, int refuse);
+int  vvi_limits(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                size_t before, const vvi_dvv *s, int refuse);
 /* Apply a put (tomb 0) or a delete of value to state s of key: the new
  * version *v takes db's next dot and a timestamp that never goes
  * backwards, replaces the versions cc covers, and the sibling limits are
  * checked (over max_siblings: VV_ELIMIT).  db's counter and clock are
  * not moved: the caller does (db->counter = v->n, db->last_ts = v->ts)
  * once it keeps the state.  On failure s is half-updated: discard it. */
-int  vvi_write_apply(vv_db *db, kspace *k, const void *key, size_t klen,
-                     vvi_state *s, const vvi_ent *cc, size_t ncc,
+int  vvi_write_apply(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                     vvi_dvv *s, const vvi_ent *cc, size_t ncc,
                      const void *value, size_t vlen, int tomb, vvi_ver *v);
 /* Map a caller's context onto db's actor numbers (sorted), adding new
  * names; refuses (VV_EINVAL) a context claiming dots of db's own actor
@@ -158,9 +158,9 @@ int  vvi_write_apply(vv_db *db, kspace *k, const void *key, size_t klen,
 int  vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
                  vvi_ent **out, size_t *n);
 /* Fill the empty clock c with state s's context (actor names, sorted). */
-int  vvi_ctx_fill(vv_db *db, const vvi_state *s, vv_clock *c);
+int  vvi_ctx_fill(vv_db *db, const vvi_dvv *s, vv_clock *c);
 /* State s's context as a new clock in *out (NULL on failure). */
-int  vvi_ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out);
+int  vvi_ctx_clock(vv_db *db, const vvi_dvv *s, vv_clock **out);
 
 /* ---- reads (read.c) ------------------------------------------------- */
 /* Order of versions (actors numbered by act): actor name, then counter. */
@@ -170,14 +170,15 @@ int  vvi_ver_order(const vvi_actors *act, const vvi_ver *x, const vvi_ver *y);
  * resolves key.  Copies what it needs: s and its bytes may go
  * afterwards.  No live version (or s NULL): VV_ENOTFOUND, and a reused
  * read is left empty. */
-int  vvi_read_state(const vvi_actors *act, kspace *k, const vvi_state *s,
-                    const void *key, size_t klen, vv_read **out);
+int  vvi_read_dvv(const vvi_actors *act, vvi_ks *k, const vvi_dvv *s,
+                  const void *key, size_t klen, vv_read **out);
 /* Empty a read for reuse: what it held goes, its memory stays. */
 void vvi_read_reset(vv_read *r);
 
 /* ---- exported states (export.c) -------------------------------------- */
-/* An exported state, parsed and checked; names, key and values borrow
- * from the exported bytes. */
+/* A view of an exported state: parsed and checked, with actors by name
+ * (a dvv numbers them); names, key and values borrow from the exported
+ * bytes. */
 typedef struct vvi_xent { const char *name; size_t len; uint64_t n; } vvi_xent;
 typedef struct vvi_xver {
     const char *name; size_t len;
@@ -185,7 +186,7 @@ typedef struct vvi_xver {
     int tomb;
     const unsigned char *val; size_t vlen;
 } vvi_xver;
-typedef struct vvi_xstate {
+typedef struct vvi_xview {
     const void *key;             /* the key the state names */
     size_t klen;
     vvi_xent *ctx;               /* the context, in name order */
@@ -193,25 +194,26 @@ typedef struct vvi_xstate {
     vvi_xver *v;                 /* the versions, in (name, counter) order */
     size_t nv;
     uint64_t maxts;              /* the greatest version timestamp */
-} vvi_xstate;
+} vvi_xview;
 
 /* Parse and check every byte of an exported state into *x (release it
- * with vvi_xstate_free, also after a failure).  Unless anykey, it must
+ * with vvi_xview_free, also after a failure).  Unless anykey, it must
  * be a state of key.  VV_ECORRUPT, VV_EVERSION, VV_EFOREIGN, VV_ENOMEM. */
 int  vvi_export_parse(const void *state, size_t len, const void *key,
-                      size_t klen, int anykey, vvi_xstate *x);
-void vvi_xstate_free(vvi_xstate *x);
+                      size_t klen, int anykey, vvi_xview *x);
+void vvi_xview_free(vvi_xview *x);
 /* Build o (empty) from x, numbering its actors in act (names added). */
-int  vvi_xstate_load(vvi_actors *act, const vvi_xstate *x, vvi_state *o);
+int  vvi_xview_load(vvi_actors *act, const vvi_xview *x, vvi_dvv *o);
 /* Append the export of state s of key (actors numbered by act) to b. */
-int  vvi_state_export(const vvi_actors *act, const vvi_state *s,
-                      const void *key, size_t klen, vvi_buf *b);
+int  vvi_dvv_export(const vvi_actors *act, const vvi_dvv *s,
+                    const void *key, size_t klen, vvi_buf *b);
 /* VV_ECORRUPT with a message when state o (db's actor numbers) claims
  * dots of db's own actor that db never gave out. */
-int  vvi_claims_ok(vv_db *db, const vvi_state *o);
-/* The hybrid clock: db->last_ts follows maxts unless it is too far ahead
- * of the wall clock (TS_AHEAD_MAX). */
-void vvi_clock_follow(vv_db *db, uint64_t maxts);
+int  vvi_claims_ok(vv_db *db, const vvi_dvv *o);
+/* Timestamps: db->last_ts (the last one given out, never backwards)
+ * follows maxts unless that is too far ahead of the wall clock
+ * (TS_AHEAD_MAX).  It moves a timestamp, not a vv_clock. */
+void vvi_ts_follow(vv_db *db, uint64_t maxts);
 /* Set db's message for a state vvi_export_parse refused with rc. */
 int  vvi_export_fail(vv_db *db, int rc, const void *state, size_t len);
 
@@ -229,11 +231,11 @@ void vvi_hist_free(vvi_hnote *h);
 /* Before state s changes: the versions of s that ctx covers (for a merge
  * with o: and that o does not hold as well), and the versions of o that s
  * has not seen. */
-int  vvi_hist_gather(const vvi_state *s, const vvi_ent *ctx, size_t nctx,
-                     const vvi_state *o, vvi_hnote *h);
+int  vvi_hist_gather(const vvi_dvv *s, const vvi_ent *ctx, size_t nctx,
+                     const vvi_dvv *o, vvi_hnote *h);
 /* After a change (inside its transaction): add its entries to the key's
  * history.  written is the version a write made; NULL for a merge. */
-int  vvi_hist_note(vv_db *db, kspace *k, const void *key, size_t klen,
+int  vvi_hist_note(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                    const vvi_hnote *h, const vvi_ver *written);
 
 #endif /* VV_DB_INT_H */

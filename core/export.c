@@ -7,8 +7,8 @@
  * varint ts, varint len<<1|tomb, bytes) in (name, n) order, xxh64 (8 LE). */
 /* Append the export of state s of key to b; s numbers actors as act
  * does. */
-int vvi_state_export(const vvi_actors *act, const vvi_state *s,
-                     const void *key, size_t klen, vvi_buf *b)
+int vvi_dvv_export(const vvi_actors *act, const vvi_dvv *s,
+                   const void *key, size_t klen, vvi_buf *b)
 {
     size_t i, j, start = b->len;
     uint32_t *order = vvi_malloc((s->nctx + 1) * sizeof *order);
@@ -61,8 +61,8 @@ int vvi_state_export(const vvi_actors *act, const vvi_state *s,
 int vv_export(vv_db *db, const char *ksname, const void *key, size_t klen,
               void **out, size_t *len)
 {
-    kspace *k;
-    vvi_state s;
+    vvi_ks *k;
+    vvi_dvv s;
     vvi_buf b;
     int rc, found = 0;
     if (out) *out = NULL;
@@ -71,13 +71,13 @@ int vv_export(vv_db *db, const char *ksname, const void *key, size_t klen,
     db->err[0] = 0;
     if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
     if ((rc = vvi_txn_begin(db, 0))) return rc;
-    vvi_state_init(&s);
+    vvi_dvv_init(&s);
     vvi_buf_init(&b);
     rc = vvi_ks_get(db, ksname, 0, &k);
     if (rc == VV_OK) rc = vvi_key_load(db, k, key, klen, &s, &found);
     if (rc == VV_OK && !found) rc = VV_ENOTFOUND;
-    if (rc == VV_OK) rc = vvi_state_export(&db->act, &s, key, klen, &b);
-    vvi_state_free(&s);
+    if (rc == VV_OK) rc = vvi_dvv_export(&db->act, &s, key, klen, &b);
+    vvi_dvv_free(&s);
     rc = vvi_txn_end(db, rc);
     if (rc) { vvi_buf_free(&b); return rc; }
     *out = b.p;
@@ -85,7 +85,7 @@ int vv_export(vv_db *db, const char *ksname, const void *key, size_t klen,
     return VV_OK;
 }
 
-void vvi_xstate_free(vvi_xstate *x)
+void vvi_xview_free(vvi_xview *x)
 {
     vvi_free(x->ctx);
     vvi_free(x->v);
@@ -100,7 +100,7 @@ void vvi_xstate_free(vvi_xstate *x)
  * state must be of key (VV_EFOREIGN otherwise, found before the body is
  * parsed). */
 int vvi_export_parse(const void *state, size_t len, const void *key,
-                     size_t klen, int anykey, vvi_xstate *x)
+                     size_t klen, int anykey, vvi_xview *x)
 {
     vvi_rd r;
     const unsigned char *p = state, *kp;
@@ -137,7 +137,7 @@ int vvi_export_parse(const void *state, size_t len, const void *key,
     if (r.err || n > len) goto bad;
     x->nv = (size_t)n;
     if (!(x->v = vvi_malloc((size_t)(n ? n : 1) * sizeof *x->v))) {
-        vvi_xstate_free(x);
+        vvi_xview_free(x);
         return VV_ENOMEM;
     }
     for (i = 0; i < n; i++) {
@@ -169,13 +169,13 @@ int vvi_export_parse(const void *state, size_t len, const void *key,
     if (r.p != r.end) goto bad;
     return VV_OK;
 bad:
-    vvi_xstate_free(x);
+    vvi_xview_free(x);
     return VV_ECORRUPT;
 }
 
 /* Build o (empty) from a parsed export, numbering its actors in act (new
  * names are added).  Values borrow from the exported bytes. */
-int vvi_xstate_load(vvi_actors *act, const vvi_xstate *x, vvi_state *o)
+int vvi_xview_load(vvi_actors *act, const vvi_xview *x, vvi_dvv *o)
 {
     size_t i;
     int rc = VV_OK;
@@ -192,7 +192,7 @@ int vvi_xstate_load(vvi_actors *act, const vvi_xstate *x, vvi_state *o)
         v.tomb = x->v[i].tomb;
         v.val = x->v[i].val;
         v.len = x->v[i].vlen;
-        rc = vvi_state_add(o, &v);
+        rc = vvi_dvv_add(o, &v);
     }
     return rc;
 }
@@ -200,7 +200,7 @@ int vvi_xstate_load(vvi_actors *act, const vvi_xstate *x, vvi_state *o)
 /* Does state o (actors numbered as db's) claim dots of db's own actor
  * that db never gave out?  Such a state was forged, or made by another
  * store that took this actor's name. */
-int vvi_claims_ok(vv_db *db, const vvi_state *o)
+int vvi_claims_ok(vv_db *db, const vvi_dvv *o)
 {
     if (vvi_ctx_get(o->ctx, o->nctx, db->self) > db->counter)
         return vvi_fail(db, VV_ECORRUPT, "state claims dots of this store "
@@ -208,8 +208,8 @@ int vvi_claims_ok(vv_db *db, const vvi_state *o)
     return VV_OK;
 }
 
-/* The hybrid clock: follow a remote timestamp that is not too far ahead. */
-void vvi_clock_follow(vv_db *db, uint64_t maxts)
+/* Move db's last timestamp up to a remote one that is not too far ahead. */
+void vvi_ts_follow(vv_db *db, uint64_t maxts)
 {
     uint64_t now = db->now(db->now_ud);
     if (maxts > db->last_ts && maxts <= now + TS_AHEAD_MAX) db->last_ts = maxts;
@@ -217,35 +217,35 @@ void vvi_clock_follow(vv_db *db, uint64_t maxts)
 
 /* Merge a parsed export into key inside the open write transaction.  A
  * state that changes nothing is not stored again (nor logged). */
-static int merge_in(vv_db *db, kspace *k, const void *key, size_t klen,
-                    const vvi_xstate *x, int *changed)
+static int merge_in(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                    const vvi_xview *x, int *changed)
 {
-    vvi_state s, o;
+    vvi_dvv s, o;
     vvi_hnote hist = { NULL, 0, NULL, 0 };
     size_t before;
     int rc = VV_OK, found;
     *changed = 0;
-    vvi_state_init(&s);
-    vvi_state_init(&o);
-    if ((rc = vvi_xstate_load(&db->act, x, &o))) {
+    vvi_dvv_init(&s);
+    vvi_dvv_init(&o);
+    if ((rc = vvi_xview_load(&db->act, x, &o))) {
         vvi_fail(db, rc, "%s", vv_strerror(rc));
         goto out;
     }
     if ((rc = vvi_claims_ok(db, &o))) goto out;
     if ((rc = vvi_key_load(db, k, key, klen, &s, &found))) goto out;
-    before = vvi_state_live(&s);
+    before = vvi_dvv_live(&s);
     if (k->cfg.history && (rc = vvi_hist_gather(&s, o.ctx, o.nctx, &o, &hist))) {
         vvi_fail(db, rc, "out of memory");
         goto out;
     }
-    if ((rc = vvi_state_merge(&s, &o))) { vvi_fail(db, rc, "out of memory"); goto out; }
+    if ((rc = vvi_dvv_merge(&s, &o))) { vvi_fail(db, rc, "out of memory"); goto out; }
     if (found) {                                 /* compare with the stored */
         unsigned char mem[512];
         const void *p;
         size_t n;
         vvi_buf b;
         vvi_buf_init_fixed(&b, mem, sizeof mem);
-        vvi_state_encode(&s, &b);
+        vvi_dvv_encode(&s, &b);
         if (b.oom) rc = vvi_fail(db, VV_ENOMEM, "out of memory");
         else if (db->be->get(db->h, k->id, key, klen, &p, &n) != VV_OK ||
                  n != b.len || memcmp(p, b.p, n) != 0)
@@ -259,11 +259,11 @@ static int merge_in(vv_db *db, kspace *k, const void *key, size_t klen,
         if ((rc = vvi_key_store(db, k, key, klen, &s))) goto out;
         if ((rc = vvi_hist_note(db, k, key, klen, &hist, NULL))) goto out;
     }
-    vvi_clock_follow(db, x->maxts);
+    vvi_ts_follow(db, x->maxts);
 out:
     vvi_hist_free(&hist);
-    vvi_state_free(&s);
-    vvi_state_free(&o);
+    vvi_dvv_free(&s);
+    vvi_dvv_free(&o);
     return rc;
 }
 
@@ -283,37 +283,37 @@ int vvi_export_fail(vv_db *db, int rc, const void *state, size_t len)
 int vv_merge(vv_db *db, const char *ksname, const void *key, size_t klen,
              const void *state, size_t len)
 {
-    vvi_xstate x;
-    kspace *k;
+    vvi_xview x;
+    vvi_ks *k;
     int rc, changed;
     if (!db) return VV_EINVAL;
     db->err[0] = 0;
     if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
     rc = vvi_export_parse(state, len, key, klen, 0, &x);
     if (rc) return vvi_export_fail(db, rc, state, len);
-    if ((rc = vvi_txn_begin(db, 1))) { vvi_xstate_free(&x); return rc; }
+    if ((rc = vvi_txn_begin(db, 1))) { vvi_xview_free(&x); return rc; }
     if ((rc = vvi_ks_get(db, ksname, 1, &k)) == VV_OK)
         rc = merge_in(db, k, key, klen, &x, &changed);
-    vvi_xstate_free(&x);
+    vvi_xview_free(&x);
     return vvi_txn_end(db, rc);
 }
 
 int vvi_key_export(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                    vvi_buf *out)
 {
-    vvi_state s;
+    vvi_dvv s;
     int rc, found;
     rc = vvi_key_load(db, k, key, klen, &s, &found);
     if (rc == VV_OK && !found) rc = VV_ENOTFOUND;
-    if (rc == VV_OK) rc = vvi_state_export(&db->act, &s, key, klen, out);
-    vvi_state_free(&s);
+    if (rc == VV_OK) rc = vvi_dvv_export(&db->act, &s, key, klen, out);
+    vvi_dvv_free(&s);
     return rc;
 }
 
 int vvi_export_check(const void *state, size_t len, int full,
                      const void **key, size_t *klen)
 {
-    vvi_xstate x;
+    vvi_xview x;
     uint64_t kl;
     vvi_rd r;
     const unsigned char *kp;
@@ -327,7 +327,7 @@ int vvi_export_check(const void *state, size_t len, int full,
     if (r.err) return VV_ECORRUPT;
     if (full) {
         if ((rc = vvi_export_parse(state, len, NULL, 0, 1, &x))) return rc;
-        vvi_xstate_free(&x);
+        vvi_xview_free(&x);
     }
     *key = kp;
     *klen = (size_t)kl;
@@ -337,13 +337,13 @@ int vvi_export_check(const void *state, size_t len, int full,
 int vvi_key_merge(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                   const void *state, size_t len, int *changed)
 {
-    vvi_xstate x;
+    vvi_xview x;
     int rc;
     *changed = 0;
     if ((rc = vvi_key_ok(db, key, klen))) return rc;
     rc = vvi_export_parse(state, len, key, klen, 0, &x);
     if (rc) return vvi_fail(db, rc, "state is corrupt or truncated");
     rc = merge_in(db, k, key, klen, &x, changed);
-    vvi_xstate_free(&x);
+    vvi_xview_free(&x);
     return rc;
 }

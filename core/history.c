@@ -22,7 +22,7 @@ void vvi_hist_free(vvi_hnote *h)
 }
 
 /* Does s hold the version with dot (a, n)? */
-static int hist_has(const vvi_state *s, uint32_t a, uint64_t n)
+static int hist_has(const vvi_dvv *s, uint32_t a, uint64_t n)
 {
     size_t i;
     for (i = 0; i < s->nv; i++)
@@ -33,8 +33,8 @@ static int hist_has(const vvi_state *s, uint32_t a, uint64_t n)
 /* Before state s changes: the versions of s that ctx covers (for a merge
  * with o: and that o does not hold as well), and the versions of o that s
  * has not seen. */
-int vvi_hist_gather(const vvi_state *s, const vvi_ent *ctx, size_t nctx,
-                       const vvi_state *o, vvi_hnote *h)
+int vvi_hist_gather(const vvi_dvv *s, const vvi_ent *ctx, size_t nctx,
+                       const vvi_dvv *o, vvi_hnote *h)
 {
     size_t i;
     vvi_hist_free(h);
@@ -112,7 +112,7 @@ static void hist_put(vvi_buf *b, const vvi_ver *v, int merge, uint64_t ts,
  * history and keep the newest k->cfg.history.  written is the version a
  * write made; NULL for a merge (h->add).  An unreadable old list is
  * started afresh rather than failing the write. */
-int vvi_hist_note(vv_db *db, kspace *k, const void *key, size_t klen,
+int vvi_hist_note(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                   const vvi_hnote *h, const vvi_ver *written)
 {
     const void *p;
@@ -219,7 +219,7 @@ bad:
 int vv_history(vv_db *db, const char *ksname, const void *key, size_t klen,
                int (*fn)(void *ud, const vv_hist *e), void *ud)
 {
-    kspace *k;
+    vvi_ks *k;
     const void *p;
     size_t n = 0;
     void *copy = NULL;

@@ -81,9 +81,9 @@ static int cfg_decode(const void *p, size_t n, uint32_t *id, vv_ks_config *c)
     return VV_OK;
 }
 
-kspace *vvi_ks_find(vv_db *db, const char *name)
+vvi_ks *vvi_ks_find(vv_db *db, const char *name)
 {
-    kspace *k;
+    vvi_ks *k;
     if (db->ks_last && strcmp(db->ks_last->name, name) == 0) return db->ks_last;
     for (k = db->ks; k; k = k->next)
         if (strcmp(k->name, name) == 0) return db->ks_last = k;
@@ -134,7 +134,7 @@ static int ksgen_bump(vv_db *db)
     return rc;
 }
 
-static int ks_save(vv_db *db, kspace *k)
+static int ks_save(vv_db *db, vvi_ks *k)
 {
     vvi_buf b;
     char mname[KS_MAX + 4];
@@ -160,7 +160,7 @@ static int ks_save(vv_db *db, kspace *k)
 static int kslist_save(vv_db *db)
 {
     vvi_buf b;
-    kspace *k;
+    vvi_ks *k;
     size_t n = 0;
     int rc;
     if (!db->durable) return VV_OK;
@@ -184,9 +184,9 @@ static int cfg_defaults(vv_ks_config *c)
     return c->resolver_name && c->codec ? VV_OK : VV_ENOMEM;
 }
 
-static kspace *ks_new(vv_db *db, const char *name, uint32_t id)
+static vvi_ks *ks_new(vv_db *db, const char *name, uint32_t id)
 {
-    kspace *k = vvi_malloc(sizeof *k), **tail;
+    vvi_ks *k = vvi_malloc(sizeof *k), **tail;
     if (!k) return NULL;
     memset(k, 0, sizeof *k);
     if (!(k->name = vvi_dupstr(name)) || cfg_defaults(&k->cfg)) {
@@ -210,9 +210,9 @@ static int ks_load_one(vv_db *db, const char *name);
  * give to another keyspace. */
 void vvi_ks_settle(vv_db *db, int keep)
 {
-    kspace **p = &db->ks;
+    vvi_ks **p = &db->ks;
     while (*p) {
-        kspace *k = *p;
+        vvi_ks *k = *p;
         if (!k->fresh) { p = &k->next; continue; }
         if (keep) { k->fresh = 0; p = &k->next; continue; }
         *p = k->next;
@@ -225,7 +225,7 @@ void vvi_ks_settle(vv_db *db, int keep)
 
 /* Attach the resolver script k's config records, through db->scripts:
  * its vv_keyspace call for k changes k in memory only (vv_keyspace). */
-void vvi_ks_attach(vv_db *db, kspace *k)
+void vvi_ks_attach(vv_db *db, vvi_ks *k)
 {
     vv_ks_config c = k->cfg;
     char *script, *msg;
@@ -253,7 +253,7 @@ void vvi_ks_attach(vv_db *db, kspace *k)
 }
 
 /* Free a keyspace record and its config (its resolver goes too). */
-void vvi_ks_free(kspace *k)
+void vvi_ks_free(vvi_ks *k)
 {
     vvi_cfg_free(&k->cfg);
     vvi_free(k->load_error);
@@ -263,9 +263,9 @@ void vvi_ks_free(kspace *k)
 
 /* The keyspace called name; created (and recorded) when create is set.
  * Must run inside a transaction (write when creating). */
-int vvi_ks_get(vv_db *db, const char *name, int create, kspace **out)
+int vvi_ks_get(vv_db *db, const char *name, int create, vvi_ks **out)
 {
-    kspace *k;
+    vvi_ks *k;
     int rc;
     *out = NULL;
     if ((rc = vvi_ks_name_ok(db, name))) return rc;
@@ -300,7 +300,7 @@ static int ks_load_one(vv_db *db, const char *name)
     size_t n;
     uint32_t id;
     vv_ks_config c;
-    kspace *k;
+    vvi_ks *k;
     int rc;
     snprintf(mname, sizeof mname, "ks:%s", name);
     if ((rc = db->be->meta_get(db->h, mname, &p, &n))) return rc;
@@ -321,7 +321,7 @@ static int ks_load_one(vv_db *db, const char *name)
  * replaces ours, but for a resolver function of this process
  * (VV_RESOLVE_CUSTOM without a script) while the record still names it
  * and resolves with no script nor "lww"; a script is attached anew. */
-static int ks_take(vv_db *db, kspace *k, const void *p, size_t n)
+static int ks_take(vv_db *db, vvi_ks *k, const void *p, size_t n)
 {
     vv_ks_config c, old = k->cfg;
     uint32_t id;
@@ -357,7 +357,7 @@ int vvi_ks_refresh(vv_db *db)
 {
     char err[sizeof db->err];
     uint64_t gen;
-    kspace *k;
+    vvi_ks *k;
     int rc;
     if (!db->durable) return VV_OK;
     if ((rc = ksgen_read(db, &gen)) || gen == db->ksgen) return rc;
@@ -406,7 +406,7 @@ int vvi_kslist_load(vv_db *db)
 
 int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg)
 {
-    kspace *k;
+    vvi_ks *k;
     vv_ks_config c;
     int rc;
     if (!db) return VV_EINVAL;
@@ -473,7 +473,7 @@ int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg)
 
 int vv_keyspace_config(vv_db *db, const char *name, vv_ks_config *cfg)
 {
-    kspace *k;
+    vvi_ks *k;
     if (!db || !name || !cfg) return VV_EINVAL;
     k = vvi_ks_find(db, name);
     /* durable: a transaction takes in other processes' changes */
@@ -490,13 +490,13 @@ int vv_keyspace_config(vv_db *db, const char *name, vv_ks_config *cfg)
 
 const vv_ks_config *vvi_ks_seen(vv_db *db, const char *name)
 {
-    kspace *k = name ? vvi_ks_find(db, name) : NULL;
+    vvi_ks *k = name ? vvi_ks_find(db, name) : NULL;
     return k ? &k->cfg : NULL;
 }
 
 int vv_keyspaces(vv_db *db, int (*fn)(void *ud, const char *name), void *ud)
 {
-    kspace *k;
+    vvi_ks *k;
     if (!db || !fn) return VV_EINVAL;
     for (k = db->ks; k; k = k->next) {
         int rc = fn(ud, k->name);
@@ -517,31 +517,31 @@ int vvi_key_ok(vv_db *db, const void *key, size_t klen)
 
 /* The stored state of key (empty when absent).  Values borrow from the
  * backend until the transaction ends or the next write. */
-int vvi_key_load(vv_db *db, kspace *k, const void *key, size_t klen,
-                      vvi_state *s, int *found)
+int vvi_key_load(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                      vvi_dvv *s, int *found)
 {
     const void *p;
     size_t n;
     int rc = db->be->get(db->h, k->id, key, klen, &p, &n);
     *found = 0;
-    vvi_state_init(s);
+    vvi_dvv_init(s);
     if (rc == VV_ENOTFOUND) return VV_OK;
     if (rc) return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
-    if ((rc = vvi_state_decode(s, p, n)))
+    if ((rc = vvi_dvv_decode(s, p, n)))
         return vvi_fail(db, rc, "stored state of a key in '%s' is unreadable",
                         k->name);
     *found = 1;
     return VV_OK;
 }
 
-int vvi_key_store(vv_db *db, kspace *k, const void *key, size_t klen,
-                       const vvi_state *s)
+int vvi_key_store(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                       const vvi_dvv *s)
 {
     unsigned char mem[512];
     vvi_buf b;
     int rc;
     vvi_buf_init_fixed(&b, mem, sizeof mem);
-    vvi_state_encode(s, &b);
+    vvi_dvv_encode(s, &b);
     if (b.oom) { vvi_buf_free(&b); return vvi_fail(db, VV_ENOMEM, "out of memory"); }
     rc = db->be->put(db->h, k->id, key, klen, b.p, b.len);
     vvi_buf_free(&b);

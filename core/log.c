@@ -14,7 +14,7 @@ static void seq_record(uint32_t id, char out[24])
  * of the last SESS_MAX handles that changed the keyspace, the last seq it
  * gave out.  Those are changes this directory's history holds for sure,
  * even when it was restored from a copy since (sync.c). */
-static int seq_decode(vv_db *db, kspace *k, const void *p, size_t n)
+static int seq_decode(vv_db *db, vvi_ks *k, const void *p, size_t n)
 {
     vvi_rd r;
     uint64_t cnt, i;
@@ -38,7 +38,7 @@ static int seq_decode(vv_db *db, kspace *k, const void *p, size_t n)
 /* lmdb: take the keyspace's last seq from "seq:<id>" once a transaction
  * (another process may have moved it; seqs of an aborted transaction are
  * given out again, as nothing saw them). */
-int vvi_seq_load(vv_db *db, kspace *k)
+int vvi_seq_load(vv_db *db, vvi_ks *k)
 {
     const void *p;
     size_t n;
@@ -58,7 +58,7 @@ int vvi_seq_load(vv_db *db, kspace *k)
 
 /* Note that this handle's last change of k is k->seq: its own entry, or
  * a new one in place of the oldest. */
-static void seq_session(vv_db *db, kspace *k)
+static void seq_session(vv_db *db, vvi_ks *k)
 {
     unsigned i, at = 0;
     for (i = 0; i < k->nsess; i++) {
@@ -73,7 +73,7 @@ static void seq_session(vv_db *db, kspace *k)
 /* lmdb: record the counters that moved (at commit). */
 int vvi_seqs_save(vv_db *db)
 {
-    kspace *k;
+    vvi_ks *k;
     for (k = db->ks; k; k = k->next) {
         unsigned char b[16 + SESS_MAX * 15];
         char name[24];
@@ -101,8 +101,8 @@ int vvi_seqs_save(vv_db *db)
 
 /* The key's state is about to change: give it the keyspace's next seq and
  * move its change log entry there (VVI_LOG_KS | id: seq -> key). */
-int vvi_log_change(vv_db *db, kspace *k, const void *key, size_t klen,
-                      vvi_state *s)
+int vvi_log_change(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                      vvi_dvv *s)
 {
     unsigned char sk[8];
     int rc;

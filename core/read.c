@@ -139,7 +139,7 @@ int vvi_ver_order(const vvi_actors *act, const vvi_ver *x, const vvi_ver *y)
  * into *out (a new read when NULL, else reused).  Its block holds the
  * sibling array, the context and their bytes.  act numbers the state's
  * actors (the store's table, or a detached state's own). */
-static int read_build(const vvi_actors *act, const vvi_state *s,
+static int read_build(const vvi_actors *act, const vvi_dvv *s,
                       vv_read **out)
 {
     vv_read *r;
@@ -147,7 +147,7 @@ static int read_build(const vvi_actors *act, const vvi_state *s,
     const vvi_ver *stack[16], **live = stack;
     unsigned char *p;
     if (s->nv > 16 && !(live = vvi_malloc(s->nv * sizeof *live))) return VV_ENOMEM;
-    n = vvi_state_values(s, act->an, act->al, live);
+    n = vvi_dvv_values(s, act->an, act->al, live);
     for (i = 0; i < n; i++) bytes += live[i]->len + act->al[live[i]->a];
     for (i = 0; i < s->nctx; i++) bytes += act->al[s->ctx[i].a];
     if (read_room(out, n * sizeof *r->s + s->nctx * sizeof *r->rc + bytes)) {
@@ -206,7 +206,7 @@ static size_t lww_pick(const vv_read *r)
     return best;
 }
 
-static void read_resolve(kspace *k, const void *key, size_t klen, vv_read *r)
+static void read_resolve(vvi_ks *k, const void *key, size_t klen, vv_read *r)
 {
     if (r->n == 1) {
         r->value = r->s[0].value;
@@ -269,21 +269,21 @@ int vv_get(vv_db *db, const char *ksname, const void *key, size_t klen,
 int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
                  vv_read **out)
 {
-    kspace *k;
-    vvi_state s;
+    vvi_ks *k;
+    vvi_dvv s;
     int rc, found = 0;
     if (!db || !out) return VV_EINVAL;
     if (*out) vvi_read_reset(*out);
     db->err[0] = 0;
     if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
     if ((rc = vvi_txn_begin(db, 0))) return rc;
-    vvi_state_init(&s);
+    vvi_dvv_init(&s);
     rc = vvi_ks_get(db, ksname, 0, &k);
     if (rc == VV_OK) rc = vvi_key_load(db, k, key, klen, &s, &found);
-    if (rc == VV_OK && (!found || vvi_state_live(&s) == 0)) rc = VV_ENOTFOUND;
+    if (rc == VV_OK && (!found || vvi_dvv_live(&s) == 0)) rc = VV_ENOTFOUND;
     if (rc == VV_OK && (rc = read_build(&db->act, &s, out)))
         vvi_fail(db, rc, "out of memory");
-    vvi_state_free(&s);
+    vvi_dvv_free(&s);
     rc = vvi_txn_end(db, rc);
     if (rc) {
         if (*out) vvi_read_reset(*out);
@@ -306,12 +306,12 @@ int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
 /* A read of a state that no store holds (state.c): built and resolved
  * at once, since nothing borrows from a transaction.  Only tombstones
  * (or s NULL): VV_ENOTFOUND, and a reused read is left empty. */
-int vvi_read_state(const vvi_actors *act, kspace *k, const vvi_state *s,
-                   const void *key, size_t klen, vv_read **out)
+int vvi_read_dvv(const vvi_actors *act, vvi_ks *k, const vvi_dvv *s,
+                 const void *key, size_t klen, vv_read **out)
 {
     int rc;
     if (*out) vvi_read_reset(*out);
-    if (!s || vvi_state_live(s) == 0) return VV_ENOTFOUND;
+    if (!s || vvi_dvv_live(s) == 0) return VV_ENOTFOUND;
     if ((rc = read_build(act, s, out))) return rc;
     read_resolve(k, key, klen, *out);
     return VV_OK;

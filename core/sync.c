@@ -625,7 +625,7 @@ static int reap_cb(void *ud, const void *key, size_t klen, const void *val,
     const void *p;
     size_t n;
     uint64_t seq;
-    vvi_state s;
+    vvi_dvv s;
     int rc;
     if (klen != 8) return u->rc = VV_ECORRUPT;
     seq = vvi_seq_of(key);
@@ -633,14 +633,14 @@ static int reap_cb(void *ud, const void *key, size_t klen, const void *val,
     rc = u->be->get(u->h, u->id, val, vlen, &p, &n);
     if (rc == VV_ENOTFOUND) return 0;
     if (rc) return u->rc = rc;
-    if ((rc = vvi_state_decode(&s, p, n))) return u->rc = rc;
-    if (s.seq == seq && vvi_state_live(&s) == 0) {
+    if ((rc = vvi_dvv_decode(&s, p, n))) return u->rc = rc;
+    if (s.seq == seq && vvi_dvv_live(&s) == 0) {
         vvi_buf_varint(&u->keys, seq);
         vvi_buf_varint(&u->keys, vlen);
         vvi_buf_add(&u->keys, val, vlen);
         if (u->keys.oom) rc = u->rc = VV_ENOMEM;
     }
-    vvi_state_free(&s);
+    vvi_dvv_free(&s);
     return rc;
 }
 

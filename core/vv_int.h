@@ -207,14 +207,14 @@ const vv_ks_config *vvi_ks_seen(vv_db *db, const char *name);
 
 /* ---- keyspace sync: what sync.c needs of the store ------------------- */
 /* Every change to a key's stored state gives the key its keyspace's next
- * sequence number (kept in the state: vvi_state.seq).  The backend
+ * sequence number (kept in the state: vvi_dvv.seq).  The backend
  * keyspace VVI_LOG_KS | id is the change log: 8-byte big-endian seq ->
  * key, one entry per key (its latest seq), so "what changed after seq x"
  * is one scan_from.  Keyspace ids stay below VVI_LOG_KS. */
 #define VVI_LOG_KS 0x40000000u
 /* Keyspace VVI_HIST_KS | id holds each key's opt-in causal history. */
 #define VVI_HIST_KS 0x80000000u
-typedef struct kspace vvi_ks;
+typedef struct vvi_ks vvi_ks;
 
 /* Begin a transaction (mode 0: read, 1: write, 2: write and create the
  * keyspace) and find keyspace name: *k is NULL when it does not exist. */
@@ -248,8 +248,11 @@ int  vvi_key_merge(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                    const void *state, size_t len, int *changed);
 
 
-/* ---- per-key state: dotted version vectors (dvv.c) ------------------- */
-/* Actors are numbered per store (the actor table in actors.c); a state
+/* ---- a key's state in memory: a dvv (dvv.c) ----------------------------- */
+/* A dvv (dotted version vector set) is a key's state decoded: its
+ * versions with their dots and its causal context (docs/layout.md's
+ * glossary tells it from an exported state and a parsed one, a vvi_xview).
+ * Actors are numbered per store (the actor table in actors.c); a dvv
  * refers to them by number.  The key's causal context is a version vector
  * ctx (sorted by actor number); each version carries its dot (a, n). */
 typedef struct vvi_ent {
@@ -268,7 +271,7 @@ typedef struct vvi_ver {
 
 #define VVI_ICTX 6            /* context entries kept inline */
 #define VVI_IVER 3            /* versions kept inline */
-typedef struct vvi_state {
+typedef struct vvi_dvv {
     vvi_ent *ctx;             /* ictx or the heap */
     size_t nctx, capctx;
     vvi_ver *v;               /* iv or the heap */
@@ -276,28 +279,30 @@ typedef struct vvi_state {
     vvi_ent ictx[VVI_ICTX];
     vvi_ver iv[VVI_IVER];
     uint64_t seq;             /* change log seq of the key (0: none yet) */
-} vvi_state;
-/* A state refers to its own inline arrays: move it only with this. */
-void     vvi_state_move(vvi_state *dst, vvi_state *src);
+} vvi_dvv;
+/* A dvv refers to its own inline arrays: move it only with this. */
+void     vvi_dvv_move(vvi_dvv *dst, vvi_dvv *src);
 
-void     vvi_state_init(vvi_state *s);
-void     vvi_state_free(vvi_state *s);
+void     vvi_dvv_init(vvi_dvv *s);
+void     vvi_dvv_free(vvi_dvv *s);
 uint64_t vvi_ctx_get(const vvi_ent *ctx, size_t n, uint32_t a);
-int      vvi_ctx_max(vvi_state *s, uint32_t a, uint64_t n);
-int      vvi_state_add(vvi_state *s, const vvi_ver *v);
+int      vvi_ctx_max(vvi_dvv *s, uint32_t a, uint64_t n);
+int      vvi_dvv_add(vvi_dvv *s, const vvi_ver *v);
 /* Local storage format (actor numbers).  Values stay borrowed from p. */
-int      vvi_state_decode(vvi_state *s, const void *p, size_t n);
-void     vvi_state_encode(const vvi_state *s, vvi_buf *b);
+int      vvi_dvv_decode(vvi_dvv *s, const void *p, size_t n);
+void     vvi_dvv_encode(const vvi_dvv *s, vvi_buf *b);
 /* A write: drop what cc covers, add the version, ctx := ctx ⊔ cc ⊔ dot. */
-int      vvi_state_write(vvi_state *s, const vvi_ent *cc, size_t ncc,
-                         const vvi_ver *v);
-/* s := merge(s, o).  Commutative, associative, idempotent. */
-int      vvi_state_merge(vvi_state *s, const vvi_state *o);
-size_t   vvi_state_live(const vvi_state *s);
+int      vvi_dvv_write(vvi_dvv *s, const vvi_ent *cc, size_t ncc,
+                       const vvi_ver *v);
+/* s := merge(s, o) of two dvvs (vv_state_merge merges exported states,
+ * vv_merge an exported state into a stored key).  Commutative,
+ * associative, idempotent. */
+int      vvi_dvv_merge(vvi_dvv *s, const vvi_dvv *o);
+size_t   vvi_dvv_live(const vvi_dvv *s);
 /* The live versions of s in the order a read shows them -- actor name
  * (an[a], al[a] bytes), then counter -- as pointers into s, into out
  * (room for s->nv).  Returns how many. */
-size_t   vvi_state_values(const vvi_state *s, char *const *an,
-                          const uint8_t *al, const vvi_ver **out);
+size_t   vvi_dvv_values(const vvi_dvv *s, char *const *an,
+                        const uint8_t *al, const vvi_ver **out);
 
 #endif /* VV_INT_H */

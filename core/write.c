@@ -7,10 +7,10 @@
  * live siblings to those of s; writes over max are refused.  Every change
  * that leaves the key over warn counts a warning; the one that takes it
  * over (a crossing) also logs a line. */
-int vvi_limits(vv_db *db, kspace *k, const void *key, size_t klen,
-               size_t before, const vvi_state *s, int refuse)
+int vvi_limits(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+               size_t before, const vvi_dvv *s, int refuse)
 {
-    size_t live = vvi_state_live(s);
+    size_t live = vvi_dvv_live(s);
     uint32_t warn = k->cfg.warn_siblings ? k->cfg.warn_siblings : 25;
     uint32_t max = k->cfg.max_siblings ? k->cfg.max_siblings : 100;
     if (refuse && live > max)
@@ -64,7 +64,7 @@ int vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
 }
 
 /* Fill the empty clock c with the key's context (actor names, sorted). */
-int vvi_ctx_fill(vv_db *db, const vvi_state *s, vv_clock *c)
+int vvi_ctx_fill(vv_db *db, const vvi_dvv *s, vv_clock *c)
 {
     size_t i, k;
     int rc;
@@ -83,7 +83,7 @@ int vvi_ctx_fill(vv_db *db, const vvi_state *s, vv_clock *c)
 }
 
 /* The key's context as a new clock (NULL on failure). */
-int vvi_ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out)
+int vvi_ctx_clock(vv_db *db, const vvi_dvv *s, vv_clock **out)
 {
     int rc = vv_clock_new(out);
     if (rc == VV_OK && (rc = vvi_ctx_fill(db, s, *out))) {
@@ -96,12 +96,12 @@ int vvi_ctx_clock(vv_db *db, const vvi_state *s, vv_clock **out)
 /* Apply a put or delete to state s (db_int.h): the version takes db's
  * next dot and a timestamp that never goes backwards; the store's write
  * path and writes onto detached states (state.c) share it. */
-int vvi_write_apply(vv_db *db, kspace *k, const void *key, size_t klen,
-                    vvi_state *s, const vvi_ent *cc, size_t ncc,
+int vvi_write_apply(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                    vvi_dvv *s, const vvi_ent *cc, size_t ncc,
                     const void *value, size_t vlen, int tomb, vvi_ver *v)
 {
     uint64_t now;
-    size_t before = vvi_state_live(s);
+    size_t before = vvi_dvv_live(s);
     int rc;
     if (db->counter == UINT64_MAX)
         return vvi_fail(db, VV_EOVERFLOW, "dot counter exhausted");
@@ -112,7 +112,7 @@ int vvi_write_apply(vv_db *db, kspace *k, const void *key, size_t klen,
     v->tomb = tomb;
     v->val = value;
     v->len = tomb ? 0 : vlen;
-    if ((rc = vvi_state_write(s, cc, ncc, v)))
+    if ((rc = vvi_dvv_write(s, cc, ncc, v)))
         return vvi_fail(db, rc, "%s", vv_strerror(rc));
     return vvi_limits(db, k, key, klen, before, s, 1);
 }
@@ -123,8 +123,8 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
                     const void *value, size_t vlen, int tomb,
                     const vv_clock *ctx, vv_clock **newctx, vv_clock *into)
 {
-    kspace *k;
-    vvi_state s;
+    vvi_ks *k;
+    vvi_dvv s;
     vvi_ent stack[16], *cc = NULL;
     size_t ncc = 0;
     vvi_ver v;
@@ -136,7 +136,7 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
     if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
     if (!value && vlen) return vvi_fail(db, VV_EINVAL, "value missing");
     if ((rc = vvi_txn_begin(db, 1))) return rc;
-    vvi_state_init(&s);
+    vvi_dvv_init(&s);
     if ((rc = vvi_ks_get(db, ksname, 1, &k))) goto out;
     if ((rc = vvi_ctx_map(db, ctx, stack, 16, &cc, &ncc))) {
         if (!db->err[0]) vvi_fail(db, rc, "context: %s", vv_strerror(rc));
@@ -163,7 +163,7 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
     }
 out:
     vvi_hist_free(&hist);
-    vvi_state_free(&s);
+    vvi_dvv_free(&s);
     if (cc != stack) vvi_free(cc);
     rc = vvi_txn_end(db, rc);
     if (rc && newctx && *newctx) { vv_clock_free(*newctx); *newctx = NULL; }
