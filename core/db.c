@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include "db_int.h"
 
-int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
+int vv_db_fail(vv_db *db, int rc, const char *fmt, ...)
 {
     va_list ap;
     if (!db) return rc;
@@ -16,6 +16,12 @@ int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
     vsnprintf(db->err, sizeof db->err, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+/* The backend failed: its name and message become db's, rc is returned. */
+int vvi_be_fail(vv_db *db, int rc)
+{
+    return vv_db_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
 }
 
 const char *vv_errmsg(const vv_db *db) { return db ? db->err : "no store"; }
@@ -36,17 +42,17 @@ static uint64_t system_now(void *ud)
  * hybrid clock, shared by every handle. */
 static int node_save(vv_db *db)
 {
-    vvi_buf b;
+    vv_buf b;
     int rc;
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     vvi_buf_varint(&b, db->node_len);
-    vvi_buf_add(&b, db->node, db->node_len);
+    vv_buf_add(&b, db->node, db->node_len);
     vvi_buf_varint(&b, db->actor_len);
-    vvi_buf_add(&b, db->actor, db->actor_len);
+    vv_buf_add(&b, db->actor, db->actor_len);
     vvi_buf_varint(&b, db->counter);
     vvi_buf_varint(&b, db->last_ts);
     rc = b.oom ? VV_ENOMEM : db->be->meta_put(db->h, "node", b.p, b.len);
-    vvi_buf_free(&b);
+    vv_buf_free(&b);
     return rc;
 }
 
@@ -72,14 +78,14 @@ static int node_load(vv_db *db, int load_names)
     if (r.err || al <= nl || al > VV_NODE_MAX) return VV_ECORRUPT;
     if (load_names && !db->node) {               /* adopt the recorded node */
         if (nl < 1 || nl > NODE_MAX) return VV_ECORRUPT;
-        if (!(db->node = vvi_strndup((const char *)node, (size_t)nl)))
+        if (!(db->node = vv_strndup((const char *)node, (size_t)nl)))
             return VV_ENOMEM;
         db->node_len = (size_t)nl;
     }
     if (load_names && (nl != db->node_len || memcmp(node, db->node, nl) != 0))
-        return vvi_fail(db, VV_EINVAL,
-                        "this store belongs to node '%.*s', not '%s'",
-                        (int)nl, (const char *)node, db->node);
+        return vv_db_fail(db, VV_EINVAL,
+                          "this store belongs to node '%.*s', not '%s'",
+                          (int)nl, (const char *)node, db->node);
     if (db->actor && al == db->actor_len &&
         memcmp(actor, db->actor, al) == 0 && cnt > db->counter)
         db->counter = cnt;
@@ -93,7 +99,7 @@ static int node_load(vv_db *db, int load_names)
 static int make_actor(vv_db *db)
 {
     static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
-    char *a = db->actor ? db->actor : vvi_malloc(db->node_len + 10);
+    char *a = db->actor ? db->actor : vv_malloc(db->node_len + 10);
     int tries;
     if (!a) return VV_ENOMEM;
     db->actor = a;
@@ -119,7 +125,7 @@ static int make_actor(vv_db *db)
         for (i = 0; i < 8; i++) a[db->node_len + 1 + i] = b32[r[i] & 31];
         if (vvi_actor_find(&db->act, a, db->node_len + 9) < 0) break;
         if (tries == 100)                        /* no randomness at all */
-            return vvi_fail(db, VV_ESTORAGE, "cannot make a new actor name");
+            return vv_db_fail(db, VV_ESTORAGE, "cannot make a new actor name");
     }
     db->actor_len = db->node_len + 9;
     db->counter = 0;
@@ -149,8 +155,8 @@ int vvi_db_twin(vv_db *db, const vv_db *of)
 {
     char *name;
     if (db->txn || db->batch || db->self_ok) return VV_EBUSY;
-    if (!(name = vvi_strndup(of->actor, of->actor_len))) return VV_ENOMEM;
-    vvi_free(db->actor);
+    if (!(name = vv_strndup(of->actor, of->actor_len))) return VV_ENOMEM;
+    vv_free(db->actor);
     db->actor = name;
     db->actor_len = of->actor_len;
     db->counter = of->counter;
@@ -175,10 +181,10 @@ int vvi_txn_begin(vv_db *db, int write)
     int rc;
     if (db->batch) return VV_OK;
     if (write && db->read_only)
-        return vvi_fail(db, VV_EREADONLY, "store is open read-only");
+        return vv_db_fail(db, VV_EREADONLY, "store is open read-only");
     if ((rc = db->be->begin(db->h, write)))
-        return vvi_fail(db, rc, "%s: cannot begin: %s", db->be->name,
-                        db->be->errmsg(db->h));
+        return vv_db_fail(db, rc, "%s: cannot begin: %s", db->be->name,
+                          db->be->errmsg(db->h));
     db->txn = write ? 2 : 1;
     db->txn_no++;
     if (db->durable) {
@@ -199,7 +205,7 @@ fail:
     db->be->abort(db->h);
     if (write) txn_forget(db);
     db->txn = 0;
-    return vvi_fail(db, rc, "store metadata unreadable: %s", vv_strerror(rc));
+    return vv_db_fail(db, rc, "store metadata unreadable: %s", vv_strerror(rc));
 }
 
 /* Finish what vvi_txn_begin started: commit when rc is VV_OK, else abort. */
@@ -224,13 +230,13 @@ int vvi_txn_end(vv_db *db, int rc)
             db->be->abort(db->h);
             txn_forget(db);
             db->txn = 0;
-            return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+            return vvi_be_fail(db, rc);
         }
         rc = db->be->commit(db->h);
         if (rc) {
             txn_forget(db);
-            vvi_fail(db, rc, "%s: commit failed: %s", db->be->name,
-                     db->be->errmsg(db->h));
+            vv_db_fail(db, rc, "%s: commit failed: %s", db->be->name,
+                       db->be->errmsg(db->h));
         } else {
             db->na_stored = db->act.na;
             vvi_ks_settle(db, 1);
@@ -247,7 +253,7 @@ int vv_begin(vv_db *db)
 {
     int rc;
     if (!db) return VV_EINVAL;
-    if (db->batch) return vvi_fail(db, VV_EBUSY, "a batch is already open");
+    if (db->batch) return vv_db_fail(db, VV_EBUSY, "a batch is already open");
     if ((rc = vvi_txn_begin(db, 1))) return rc;
     db->batch = 1;
     return VV_OK;
@@ -256,7 +262,7 @@ int vv_begin(vv_db *db)
 int vv_commit(vv_db *db)
 {
     if (!db) return VV_EINVAL;
-    if (!db->batch) return vvi_fail(db, VV_EBUSY, "no batch is open");
+    if (!db->batch) return vv_db_fail(db, VV_EBUSY, "no batch is open");
     db->batch = 0;
     return vvi_txn_end(db, VV_OK);
 }
@@ -264,7 +270,7 @@ int vv_commit(vv_db *db)
 int vv_abort(vv_db *db)
 {
     if (!db) return VV_EINVAL;
-    if (!db->batch) return vvi_fail(db, VV_EBUSY, "no batch is open");
+    if (!db->batch) return vv_db_fail(db, VV_EBUSY, "no batch is open");
     db->batch = 0;
     vvi_txn_end(db, VV_EINVAL);                      /* anything but OK aborts */
     return VV_OK;
@@ -288,11 +294,11 @@ static int format_check(vv_db *db)
     if (rc) return rc;
     vvi_rd_init(&r, p, n);
     v = vvi_rd_varint(&r);
-    if (r.err) return vvi_fail(db, VV_ECORRUPT, "format record unreadable");
+    if (r.err) return vv_db_fail(db, VV_ECORRUPT, "format record unreadable");
     if (v > STORE_FORMAT)
-        return vvi_fail(db, VV_EVERSION, "store format %llu is newer than "
-                        "this build reads (%d)", (unsigned long long)v,
-                        STORE_FORMAT);
+        return vv_db_fail(db, VV_EVERSION, "store format %llu is newer than "
+                          "this build reads (%d)", (unsigned long long)v,
+                          STORE_FORMAT);
     return VV_OK;
 }
 
@@ -303,15 +309,15 @@ static int db_setup(vv_db *db)
 {
     int rc, fresh = 0;
     if ((rc = db->be->begin(db->h, !db->read_only)))
-        return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+        return vvi_be_fail(db, rc);
     db->txn = db->read_only ? 1 : 2;
     if ((rc = format_check(db))) goto out;
     rc = node_load(db, 1);
     if (rc == VV_ENOTFOUND) {                    /* a new store */
-        if (db->read_only) { rc = vvi_fail(db, VV_EREADONLY, "empty store opened read-only"); goto out; }
+        if (db->read_only) { rc = vv_db_fail(db, VV_EREADONLY, "empty store opened read-only"); goto out; }
         if (!db->node) {
-            rc = vvi_fail(db, VV_EINVAL, "a node name is required to create "
-                          "a store in a new directory");
+            rc = vv_db_fail(db, VV_EINVAL, "a node name is required to create "
+                            "a store in a new directory");
             goto out;
         }
         fresh = 1;
@@ -326,7 +332,7 @@ out:
     if (rc) {
         db->be->abort(db->h);
         db->txn = 0;
-        if (!db->err[0]) vvi_fail(db, rc, "%s", vv_strerror(rc));
+        if (!db->err[0]) vv_db_fail(db, rc, "%s", vv_strerror(rc));
         return rc;
     }
     return vvi_txn_end(db, VV_OK);
@@ -342,22 +348,22 @@ int vv_db_open(const vv_options *o, vv_db **out, char **errmsg)
     if (!o || !out) return VV_EINVAL;
     nl = o->node ? strlen(o->node) : 0;
     if ((o->node || !o->path) && (nl < 1 || nl > NODE_MAX)) {
-        if (errmsg) *errmsg = vvi_strndup("a node name of 1..240 bytes is required", 39);
+        if (errmsg) *errmsg = vv_strndup("a node name of 1..240 bytes is required", 39);
         return VV_EINVAL;
     }
-    if (!(db = vvi_malloc(sizeof *db))) return VV_ENOMEM;
+    if (!(db = vv_malloc(sizeof *db))) return VV_ENOMEM;
     memset(db, 0, sizeof *db);
     db->now = o->now ? o->now : system_now;
     db->now_ud = o->now_ud;
     db->node_len = nl;
     db->read_only = o->read_only && o->path;
     /* without a node, a durable store takes the one its directory records */
-    if (o->node && !(db->node = vvi_strndup(o->node, nl))) { vvi_free(db); return VV_ENOMEM; }
+    if (o->node && !(db->node = vv_strndup(o->node, nl))) { vv_free(db); return VV_ENOMEM; }
     if (o->path) {
         char *e = NULL;
         rc = vvi_lmdb_open(o, &db->h, &db->be, &e);
         if (rc) {
-            if (errmsg) *errmsg = e; else vvi_free(e);
+            if (errmsg) *errmsg = e; else vv_free(e);
             vv_db_close(db);
             return rc;
         }
@@ -368,7 +374,7 @@ int vv_db_open(const vv_options *o, vv_db **out, char **errmsg)
     }
     db->scripts = o->scripts;            /* setup attaches recorded scripts */
     if ((rc = db_setup(db))) {
-        if (errmsg) *errmsg = vvi_strndup(db->err, strlen(db->err));
+        if (errmsg) *errmsg = vv_strndup(db->err, strlen(db->err));
         vv_db_close(db);
         return rc;
     }
@@ -391,9 +397,9 @@ void vv_db_close(vv_db *db)
     }
     if (db->be) db->be->close(db->h);
     vvi_actors_free(&db->act);
-    vvi_free(db->node);
-    vvi_free(db->actor);
-    vvi_free(db);
+    vv_free(db->node);
+    vv_free(db->actor);
+    vv_free(db);
 }
 
 /* ---- hooks for keyspace sync (sync.c; documented in vv_int.h) ------------ */

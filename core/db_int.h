@@ -89,6 +89,9 @@ struct vv_db {
     char err[512];
 };
 
+/* Set db's message to the backend's ("<backend>: <message>"); return rc. */
+int  vvi_be_fail(vv_db *db, int rc);
+
 /* Load actors another process recorded; record new ones (durable). */
 int  vvi_actors_load(vv_db *db);
 int  vvi_actors_save(vv_db *db);
@@ -206,7 +209,7 @@ void vvi_xview_free(vvi_xview *x);
 int  vvi_xview_load(vvi_actors *act, const vvi_xview *x, vvi_dvv *o);
 /* Append the export of state s of key (actors numbered by act) to b. */
 int  vvi_dvv_export(const vvi_actors *act, const vvi_dvv *s,
-                    const void *key, size_t klen, vvi_buf *b);
+                    const void *key, size_t klen, vv_buf *b);
 /* VV_ECORRUPT with a message when state o (db's actor numbers) claims
  * dots of db's own actor that db never gave out. */
 int  vvi_claims_ok(vv_db *db, const vvi_dvv *o);

@@ -18,8 +18,8 @@ void vvi_dvv_init(vvi_dvv *s)
 
 void vvi_dvv_free(vvi_dvv *s)
 {
-    if (s->ctx != s->ictx) vvi_free(s->ctx);
-    if (s->v != s->iv) vvi_free(s->v);
+    if (s->ctx != s->ictx) vv_free(s->ctx);
+    if (s->v != s->iv) vv_free(s->v);
     vvi_dvv_init(s);
 }
 
@@ -35,8 +35,8 @@ void vvi_dvv_move(vvi_dvv *dst, vvi_dvv *src)
 static void *grow(void *p, const void *inl, size_t n, size_t cap, size_t size)
 {
     void *q;
-    if (p != inl) return vvi_realloc(p, cap * size);
-    if ((q = vvi_malloc(cap * size)) != NULL) memcpy(q, p, n * size);
+    if (p != inl) return vv_realloc(p, cap * size);
+    if ((q = vv_malloc(cap * size)) != NULL) memcpy(q, p, n * size);
     return q;
 }
 
@@ -127,7 +127,7 @@ int vvi_dvv_add(vvi_dvv *s, const vvi_ver *v)
  * varint nv, nv x (varint actor, varint counter, varint timestamp,
  * varint (len << 1 | tomb), len bytes); then, when seq is not 0, varint
  * seq (the key's place in its keyspace's change log, for sync.c). */
-void vvi_dvv_encode(const vvi_dvv *s, vvi_buf *b)
+void vvi_dvv_encode(const vvi_dvv *s, vv_buf *b)
 {
     size_t i;
     vvi_buf_byte(b, STATE_FORMAT);
@@ -143,7 +143,7 @@ void vvi_dvv_encode(const vvi_dvv *s, vvi_buf *b)
         vvi_buf_varint(b, v->n);
         vvi_buf_varint(b, v->ts);
         vvi_buf_varint(b, (uint64_t)v->len << 1 | (v->tomb ? 1 : 0));
-        vvi_buf_add(b, v->val, v->len);
+        vv_buf_add(b, v->val, v->len);
     }
     if (s->seq) vvi_buf_varint(b, s->seq);
 }
@@ -352,7 +352,7 @@ int vvi_dvv_merge(vvi_dvv *s, const vvi_dvv *o)
     unsigned char fstack[64], *fresh = fstack;
     size_t i, k, add = 0, nc;
     if (s == o) return VV_OK;                 /* a join with itself */
-    if (o->nv > sizeof fstack && !(fresh = vvi_malloc(o->nv))) return VV_ENOMEM;
+    if (o->nv > sizeof fstack && !(fresh = vv_malloc(o->nv))) return VV_ENOMEM;
     for (i = 0; i < o->nv; i++) {             /* theirs we had not seen */
         const vvi_ver *v = &o->v[i];
         fresh[i] = !covered(s->ctx, s->nctx, v) && find_dot(s, v->a, v->n) < 0;
@@ -360,7 +360,7 @@ int vvi_dvv_merge(vvi_dvv *s, const vvi_dvv *o)
     }
     nc = ctx_union(s->ctx, s->nctx, o->ctx, o->nctx);
     if (state_reserve(s, nc, s->nv + add)) {
-        if (fresh != fstack) vvi_free(fresh);
+        if (fresh != fstack) vv_free(fresh);
         return VV_ENOMEM;
     }
     for (i = 0, k = 0; i < s->nv; i++) {      /* ours, unless o replaced it */
@@ -376,7 +376,7 @@ int vvi_dvv_merge(vvi_dvv *s, const vvi_dvv *o)
         if (fresh[i]) s->v[k++] = o->v[i];
     s->nv = k;
     ctx_join(s, o->ctx, o->nctx, nc);         /* seq: still the same key */
-    if (fresh != fstack) vvi_free(fresh);
+    if (fresh != fstack) vv_free(fresh);
     return VV_OK;
 }
 

@@ -8,11 +8,11 @@
 /* Append the export of state s of key to b; s numbers actors as act
  * does. */
 int vvi_dvv_export(const vvi_actors *act, const vvi_dvv *s,
-                   const void *key, size_t klen, vvi_buf *b)
+                   const void *key, size_t klen, vv_buf *b)
 {
     size_t i, j, start = b->len;
-    uint32_t *order = vvi_malloc((s->nctx + 1) * sizeof *order);
-    const vvi_ver **vs = vvi_malloc((s->nv + 1) * sizeof *vs);
+    uint32_t *order = vv_malloc((s->nctx + 1) * sizeof *order);
+    const vvi_ver **vs = vv_malloc((s->nv + 1) * sizeof *vs);
     int rc = VV_OK;
     if (!order || !vs) rc = VV_ENOMEM;
     else {
@@ -29,32 +29,32 @@ int vvi_dvv_export(const vvi_actors *act, const vvi_dvv *s,
                 vs[j] = vs[j - 1];
             vs[j] = t;
         }
-        vvi_buf_add(b, EXPORT_MAGIC, 3);
+        vv_buf_add(b, EXPORT_MAGIC, 3);
         vvi_buf_byte(b, EXPORT_FORMAT);
         vvi_buf_varint(b, klen);
-        vvi_buf_add(b, key, klen);
+        vv_buf_add(b, key, klen);
         vvi_buf_varint(b, s->nctx);
         for (i = 0; i < s->nctx; i++) {
             uint32_t a = s->ctx[order[i]].a;
             vvi_buf_varint(b, act->al[a]);
-            vvi_buf_add(b, act->an[a], act->al[a]);
+            vv_buf_add(b, act->an[a], act->al[a]);
             vvi_buf_varint(b, s->ctx[order[i]].n);
         }
         vvi_buf_varint(b, s->nv);
         for (i = 0; i < s->nv; i++) {
             vvi_buf_varint(b, act->al[vs[i]->a]);
-            vvi_buf_add(b, act->an[vs[i]->a], act->al[vs[i]->a]);
+            vv_buf_add(b, act->an[vs[i]->a], act->al[vs[i]->a]);
             vvi_buf_varint(b, vs[i]->n);
             vvi_buf_varint(b, vs[i]->ts);
             vvi_buf_varint(b, (uint64_t)vs[i]->len << 1 |
                               (vs[i]->tomb ? 1 : 0));
-            vvi_buf_add(b, vs[i]->val, vs[i]->len);
+            vv_buf_add(b, vs[i]->val, vs[i]->len);
         }
         vvi_buf_sum(b, start);
         if (b->oom) rc = VV_ENOMEM;
     }
-    vvi_free(order);
-    vvi_free(vs);
+    vv_free(order);
+    vv_free(vs);
     return rc;
 }
 
@@ -63,7 +63,7 @@ int vv_export(vv_db *db, const char *ksname, const void *key, size_t klen,
 {
     vvi_ks *k;
     vvi_dvv s;
-    vvi_buf b;
+    vv_buf b;
     int rc, found = 0;
     if (out) *out = NULL;
     if (len) *len = 0;
@@ -72,14 +72,14 @@ int vv_export(vv_db *db, const char *ksname, const void *key, size_t klen,
     if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
     if ((rc = vvi_txn_begin(db, 0))) return rc;
     vvi_dvv_init(&s);
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     rc = vvi_ks_get(db, ksname, 0, &k);
     if (rc == VV_OK) rc = vvi_key_load(db, k, key, klen, &s, &found);
     if (rc == VV_OK && !found) rc = VV_ENOTFOUND;
     if (rc == VV_OK) rc = vvi_dvv_export(&db->act, &s, key, klen, &b);
     vvi_dvv_free(&s);
     rc = vvi_txn_end(db, rc);
-    if (rc) { vvi_buf_free(&b); return rc; }
+    if (rc) { vv_buf_free(&b); return rc; }
     *out = b.p;
     *len = b.len;
     return VV_OK;
@@ -87,8 +87,8 @@ int vv_export(vv_db *db, const char *ksname, const void *key, size_t klen,
 
 void vvi_xview_free(vvi_xview *x)
 {
-    vvi_free(x->ctx);
-    vvi_free(x->v);
+    vv_free(x->ctx);
+    vv_free(x->v);
     x->ctx = NULL;
     x->v = NULL;
     x->nctx = x->nv = 0;
@@ -121,7 +121,7 @@ int vvi_export_parse(const void *state, size_t len, const void *key,
     n = vvi_rd_varint(&r);
     if (r.err || n > len) return VV_ECORRUPT;
     x->nctx = (size_t)n;
-    if (!(x->ctx = vvi_malloc((size_t)(n ? n : 1) * sizeof *x->ctx)))
+    if (!(x->ctx = vv_malloc((size_t)(n ? n : 1) * sizeof *x->ctx)))
         return VV_ENOMEM;
     for (i = 0; i < n; i++) {
         vvi_xent *e = &x->ctx[i];
@@ -136,7 +136,7 @@ int vvi_export_parse(const void *state, size_t len, const void *key,
     n = vvi_rd_varint(&r);
     if (r.err || n > len) goto bad;
     x->nv = (size_t)n;
-    if (!(x->v = vvi_malloc((size_t)(n ? n : 1) * sizeof *x->v))) {
+    if (!(x->v = vv_malloc((size_t)(n ? n : 1) * sizeof *x->v))) {
         vvi_xview_free(x);
         return VV_ENOMEM;
     }
@@ -203,8 +203,8 @@ int vvi_xview_load(vvi_actors *act, const vvi_xview *x, vvi_dvv *o)
 int vvi_claims_ok(vv_db *db, const vvi_dvv *o)
 {
     if (vvi_ctx_get(o->ctx, o->nctx, db->self) > db->counter)
-        return vvi_fail(db, VV_ECORRUPT, "state claims dots of this store "
-                        "(%s) that it never gave out", db->actor);
+        return vv_db_fail(db, VV_ECORRUPT, "state claims dots of this store "
+                          "(%s) that it never gave out", db->actor);
     return VV_OK;
 }
 
@@ -228,29 +228,29 @@ static int merge_in(vv_db *db, vvi_ks *k, const void *key, size_t klen,
     vvi_dvv_init(&s);
     vvi_dvv_init(&o);
     if ((rc = vvi_xview_load(&db->act, x, &o))) {
-        vvi_fail(db, rc, "%s", vv_strerror(rc));
+        vv_db_fail(db, rc, "%s", vv_strerror(rc));
         goto out;
     }
     if ((rc = vvi_claims_ok(db, &o))) goto out;
     if ((rc = vvi_key_load(db, k, key, klen, &s, &found))) goto out;
     before = vvi_dvv_live(&s);
     if (k->cfg.history && (rc = vvi_hist_gather(&s, o.ctx, o.nctx, &o, &hist))) {
-        vvi_fail(db, rc, "out of memory");
+        vv_db_fail(db, rc, "out of memory");
         goto out;
     }
-    if ((rc = vvi_dvv_merge(&s, &o))) { vvi_fail(db, rc, "out of memory"); goto out; }
+    if ((rc = vvi_dvv_merge(&s, &o))) { vv_db_fail(db, rc, "out of memory"); goto out; }
     if (found) {                                 /* compare with the stored */
         unsigned char mem[512];
         const void *p;
         size_t n;
-        vvi_buf b;
+        vv_buf b;
         vvi_buf_init_fixed(&b, mem, sizeof mem);
         vvi_dvv_encode(&s, &b);
-        if (b.oom) rc = vvi_fail(db, VV_ENOMEM, "out of memory");
+        if (b.oom) rc = vv_db_fail(db, VV_ENOMEM, "out of memory");
         else if (db->be->get(db->h, k->id, key, klen, &p, &n) != VV_OK ||
                  n != b.len || memcmp(p, b.p, n) != 0)
             *changed = 1;
-        vvi_buf_free(&b);
+        vv_buf_free(&b);
         if (rc) goto out;
     } else *changed = s.nv > 0 || s.nctx > 0;
     if (*changed) {
@@ -272,12 +272,12 @@ out:
 int vvi_export_fail(vv_db *db, int rc, const void *state, size_t len)
 {
     if (rc == VV_EFOREIGN)
-        return vvi_fail(db, rc, "state belongs to another key");
+        return vv_db_fail(db, rc, "state belongs to another key");
     if (rc == VV_EVERSION)
-        return vvi_fail(db, rc, "state format %d is not one this build reads",
-                        len > 3 ? ((const unsigned char *)state)[3] : 0);
-    if (rc == VV_ENOMEM) return vvi_fail(db, rc, "out of memory");
-    return vvi_fail(db, rc, "state is corrupt or truncated");
+        return vv_db_fail(db, rc, "state format %d is not one this build reads",
+                          len > 3 ? ((const unsigned char *)state)[3] : 0);
+    if (rc == VV_ENOMEM) return vv_db_fail(db, rc, "out of memory");
+    return vv_db_fail(db, rc, "state is corrupt or truncated");
 }
 
 int vv_merge(vv_db *db, const char *ksname, const void *key, size_t klen,
@@ -299,7 +299,7 @@ int vv_merge(vv_db *db, const char *ksname, const void *key, size_t klen,
 }
 
 int vvi_key_export(vv_db *db, vvi_ks *k, const void *key, size_t klen,
-                   vvi_buf *out)
+                   vv_buf *out)
 {
     vvi_dvv s;
     int rc, found;
@@ -342,7 +342,7 @@ int vvi_key_merge(vv_db *db, vvi_ks *k, const void *key, size_t klen,
     *changed = 0;
     if ((rc = vvi_key_ok(db, key, klen))) return rc;
     rc = vvi_export_parse(state, len, key, klen, 0, &x);
-    if (rc) return vvi_fail(db, rc, "state is corrupt or truncated");
+    if (rc) return vv_db_fail(db, rc, "state is corrupt or truncated");
     rc = merge_in(db, k, key, klen, &x, changed);
     vvi_xview_free(&x);
     return rc;

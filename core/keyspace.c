@@ -6,22 +6,22 @@
 void vvi_cfg_free(vv_ks_config *c)
 {
     if (c->resolve_free && c->resolve_ud) c->resolve_free(c->resolve_ud);
-    vvi_free((char *)c->resolver_name);
-    vvi_free((char *)c->codec);
-    vvi_free((char *)c->script);
+    vv_free((char *)c->resolver_name);
+    vv_free((char *)c->codec);
+    vv_free((char *)c->script);
     memset(c, 0, sizeof *c);
 }
 
 char *vvi_dupstr(const char *s)
 {
-    return s ? vvi_strndup(s, strlen(s)) : NULL;
+    return s ? vv_strndup(s, strlen(s)) : NULL;
 }
 
-static void put_str(vvi_buf *b, const char *s)
+static void put_str(vv_buf *b, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
     vvi_buf_varint(b, n);
-    vvi_buf_add(b, s, n);
+    vv_buf_add(b, s, n);
 }
 
 static char *get_str(vvi_rd *r)
@@ -29,13 +29,13 @@ static char *get_str(vvi_rd *r)
     uint64_t n = vvi_rd_varint(r);
     const unsigned char *p = vvi_rd_bytes(r, (size_t)n);
     if (!p || n == 0) return NULL;
-    return vvi_strndup((const char *)p, (size_t)n);
+    return vv_strndup((const char *)p, (size_t)n);
 }
 
 /* "ks:<name>": varint id, byte resolver, str name, str codec, str script,
  * varint warn, varint max, byte writeback, varint instr, varint memory,
  * varint history (added later: a record without it means 0). */
-static void cfg_encode(vvi_buf *b, uint32_t id, const vv_ks_config *c)
+static void cfg_encode(vv_buf *b, uint32_t id, const vv_ks_config *c)
 {
     int kind = c->resolver == VV_RESOLVE_CUSTOM && !c->script
              ? VV_RESOLVE_SIBLINGS : c->resolver;
@@ -93,10 +93,10 @@ vvi_ks *vvi_ks_find(vv_db *db, const char *name)
 int vvi_ks_name_ok(vv_db *db, const char *name)
 {
     size_t n;
-    if (!name) return vvi_fail(db, VV_EINVAL, "keyspace name missing");
+    if (!name) return vv_db_fail(db, VV_EINVAL, "keyspace name missing");
     n = strlen(name);
     if (n < 1 || n > KS_MAX)
-        return vvi_fail(db, VV_EINVAL, "keyspace name must be 1..%d bytes", KS_MAX);
+        return vv_db_fail(db, VV_EINVAL, "keyspace name must be 1..%d bytes", KS_MAX);
     return VV_OK;
 }
 
@@ -123,54 +123,54 @@ static int ksgen_read(vv_db *db, uint64_t *gen)
 static int ksgen_bump(vv_db *db)
 {
     unsigned char mem[10];
-    vvi_buf b;
+    vv_buf b;
     int rc;
     if (!db->durable || db->ksgen_bumped) return VV_OK;
     vvi_buf_init_fixed(&b, mem, sizeof mem);
     vvi_buf_varint(&b, db->ksgen + 1);
     rc = b.oom ? VV_ENOMEM : db->be->meta_put(db->h, "ksgen", b.p, b.len);
-    vvi_buf_free(&b);
+    vv_buf_free(&b);
     if (rc == VV_OK) db->ksgen_bumped = 1;
     return rc;
 }
 
 static int ks_save(vv_db *db, vvi_ks *k)
 {
-    vvi_buf b;
+    vv_buf b;
     char mname[KS_MAX + 4];
     const void *old;
     size_t oldn;
     int rc;
     if (!db->durable) return VV_OK;
     snprintf(mname, sizeof mname, "ks:%s", k->name);
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     cfg_encode(&b, k->id, &k->cfg);
-    if (b.oom) { vvi_buf_free(&b); return VV_ENOMEM; }
+    if (b.oom) { vv_buf_free(&b); return VV_ENOMEM; }
     if (db->be->meta_get(db->h, mname, &old, &oldn) == VV_OK &&
         oldn == b.len && memcmp(old, b.p, b.len) == 0)
         rc = VV_OK;                               /* unchanged */
     else if ((rc = db->be->meta_put(db->h, mname, b.p, b.len)) == VV_OK)
         rc = ksgen_bump(db);
     if (rc == VV_OK) k->rec_sum = vvi_hash64(b.p, b.len, 0);
-    vvi_buf_free(&b);
+    vv_buf_free(&b);
     return rc;
 }
 
 /* "kslist": varint next id, varint count, count x str name. */
 static int kslist_save(vv_db *db)
 {
-    vvi_buf b;
+    vv_buf b;
     vvi_ks *k;
     size_t n = 0;
     int rc;
     if (!db->durable) return VV_OK;
     for (k = db->ks; k; k = k->next) n++;
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     vvi_buf_varint(&b, db->next_ks);
     vvi_buf_varint(&b, n);
     for (k = db->ks; k; k = k->next) put_str(&b, k->name);
     rc = b.oom ? VV_ENOMEM : db->be->meta_put(db->h, "kslist", b.p, b.len);
-    vvi_buf_free(&b);
+    vv_buf_free(&b);
     return rc ? rc : ksgen_bump(db);
 }
 
@@ -186,13 +186,13 @@ static int cfg_defaults(vv_ks_config *c)
 
 static vvi_ks *ks_new(vv_db *db, const char *name, uint32_t id)
 {
-    vvi_ks *k = vvi_malloc(sizeof *k), **tail;
+    vvi_ks *k = vv_malloc(sizeof *k), **tail;
     if (!k) return NULL;
     memset(k, 0, sizeof *k);
     if (!(k->name = vvi_dupstr(name)) || cfg_defaults(&k->cfg)) {
         vvi_cfg_free(&k->cfg);
-        vvi_free(k->name);
-        vvi_free(k);
+        vv_free(k->name);
+        vv_free(k);
         return NULL;
     }
     k->id = id;
@@ -238,27 +238,27 @@ void vvi_ks_attach(vv_db *db, vvi_ks *k)
         rc = db->scripts(db, k->name, script, &c);
         db->attaching = NULL;
     } else {
-        rc = vvi_fail(db, VV_ERESOLVER, "this program sets no script host "
-                      "(vv_options.scripts), so the store cannot run it");
+        rc = vv_db_fail(db, VV_ERESOLVER, "this program sets no script host "
+                        "(vv_options.scripts), so the store cannot run it");
     }
     if (rc) {
         ml = strlen(db->err) + strlen(script) + 64;
-        if ((msg = vvi_malloc(ml)))
+        if ((msg = vv_malloc(ml)))
             snprintf(msg, ml, "resolver script '%s' did not load: %s",
                      script, db->err);
-        vvi_free(k->load_error);
+        vv_free(k->load_error);
         k->load_error = msg;
     }
-    vvi_free(script);
+    vv_free(script);
 }
 
 /* Free a keyspace record and its config (its resolver goes too). */
 void vvi_ks_free(vvi_ks *k)
 {
     vvi_cfg_free(&k->cfg);
-    vvi_free(k->load_error);
-    vvi_free(k->name);
-    vvi_free(k);
+    vv_free(k->load_error);
+    vv_free(k->name);
+    vv_free(k);
 }
 
 /* The keyspace called name; created (and recorded) when create is set.
@@ -281,12 +281,12 @@ int vvi_ks_get(vv_db *db, const char *name, int create, vvi_ks **out)
      * below would drop them */
     if (db->durable && (rc = vvi_kslist_load(db))) return rc;
     if (db->next_ks >= VVI_LOG_KS)               /* those name change logs */
-        return vvi_fail(db, VV_EOVERFLOW, "too many keyspaces");
+        return vv_db_fail(db, VV_EOVERFLOW, "too many keyspaces");
     if (!(k = ks_new(db, name, db->next_ks++))) return VV_ENOMEM;
     k->fresh = 1;
     if ((rc = ks_save(db, k)) || (rc = kslist_save(db)))
-        return vvi_fail(db, rc, "cannot record keyspace '%s': %s", name,
-                        db->be->errmsg(db->h));
+        return vv_db_fail(db, rc, "cannot record keyspace '%s': %s", name,
+                          db->be->errmsg(db->h));
     *out = k;
     return VV_OK;
 }
@@ -347,7 +347,7 @@ static int ks_take(vv_db *db, vvi_ks *k, const void *p, size_t n)
     k->cfg = c;
     k->rec_sum = vvi_hash64(p, n, 0);
     vvi_cfg_free(&old);
-    vvi_free(k->load_error);
+    vv_free(k->load_error);
     k->load_error = NULL;
     vvi_ks_attach(db, k);
     return VV_OK;
@@ -396,10 +396,10 @@ int vvi_kslist_load(vv_db *db)
         char *name = get_str(&r);
         if (!name) return VV_ECORRUPT;
         if (!vvi_ks_find(db, name) && (rc = ks_load_one(db, name)) != VV_OK) {
-            vvi_free(name);
+            vv_free(name);
             return rc;
         }
-        vvi_free(name);
+        vv_free(name);
     }
     return VV_OK;
 }
@@ -412,13 +412,13 @@ int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg)
     if (!db) return VV_EINVAL;
     if ((rc = vvi_ks_name_ok(db, name))) return rc;
     if (cfg && (cfg->resolver < VV_RESOLVE_SIBLINGS || cfg->resolver > VV_RESOLVE_CUSTOM))
-        return vvi_fail(db, VV_EINVAL, "unknown resolver kind %d", cfg->resolver);
+        return vv_db_fail(db, VV_EINVAL, "unknown resolver kind %d", cfg->resolver);
     if (cfg && cfg->resolver == VV_RESOLVE_CUSTOM && !cfg->resolve)
-        return vvi_fail(db, VV_EINVAL, "custom resolver without a function");
+        return vv_db_fail(db, VV_EINVAL, "custom resolver without a function");
     if (cfg && cfg->history > VV_HISTORY_MAX)
-        return vvi_fail(db, VV_EINVAL, "history of %lu entries is over the "
-                        "limit (%d)", (unsigned long)cfg->history,
-                        VV_HISTORY_MAX);
+        return vv_db_fail(db, VV_EINVAL, "history of %lu entries is over the "
+                          "limit (%d)", (unsigned long)cfg->history,
+                          VV_HISTORY_MAX);
     memset(&c, 0, sizeof c);
     if (cfg) c = *cfg;
     c.resolver_name = vvi_dupstr(cfg && cfg->resolver_name ? cfg->resolver_name
@@ -429,14 +429,14 @@ int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg)
     if (!c.resolver_name || !c.codec || (cfg && cfg->script && !c.script)) {
         c.resolve_free = NULL;
         vvi_cfg_free(&c);
-        return vvi_fail(db, VV_ENOMEM, "out of memory");
+        return vv_db_fail(db, VV_ENOMEM, "out of memory");
     }
     if (db->attaching && !strcmp(db->attaching->name, name)) {
         /* the script host attaches what the record says: memory only */
         k = db->attaching;
         vvi_cfg_free(&k->cfg);
         k->cfg = c;
-        vvi_free(k->load_error);
+        vv_free(k->load_error);
         k->load_error = NULL;
         return VV_OK;
     }
@@ -459,7 +459,7 @@ int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg)
             vvi_cfg_free(&c);
         } else {
             vvi_cfg_free(&old);                     /* the old resolver goes */
-            vvi_free(k->load_error);
+            vv_free(k->load_error);
             k->load_error = NULL;
         }
     } else {
@@ -467,7 +467,7 @@ int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg)
         vvi_cfg_free(&c);
     }
     rc = vvi_txn_end(db, rc);
-    if (rc && !db->err[0]) vvi_fail(db, rc, "keyspace '%s': %s", name, vv_strerror(rc));
+    if (rc && !db->err[0]) vv_db_fail(db, rc, "keyspace '%s': %s", name, vv_strerror(rc));
     return rc;
 }
 
@@ -488,7 +488,7 @@ int vv_keyspace_config(vv_db *db, const char *name, vv_ks_config *cfg)
     return VV_OK;
 }
 
-const vv_ks_config *vvi_ks_seen(vv_db *db, const char *name)
+const vv_ks_config *vv_keyspace_seen(vv_db *db, const char *name)
 {
     vvi_ks *k = name ? vvi_ks_find(db, name) : NULL;
     return k ? &k->cfg : NULL;
@@ -508,10 +508,10 @@ int vv_keyspaces(vv_db *db, int (*fn)(void *ud, const char *name), void *ud)
 /* ---- reads and writes ----------------------------------------------------- */
 int vvi_key_ok(vv_db *db, const void *key, size_t klen)
 {
-    if (!key && klen) return vvi_fail(db, VV_EINVAL, "key missing");
+    if (!key && klen) return vv_db_fail(db, VV_EINVAL, "key missing");
     if (klen > VV_KEY_MAX)
-        return vvi_fail(db, VV_EINVAL, "key is %zu bytes; the limit is %d",
-                        klen, VV_KEY_MAX);
+        return vv_db_fail(db, VV_EINVAL, "key is %zu bytes; the limit is %d",
+                          klen, VV_KEY_MAX);
     return VV_OK;
 }
 
@@ -526,10 +526,10 @@ int vvi_key_load(vv_db *db, vvi_ks *k, const void *key, size_t klen,
     *found = 0;
     vvi_dvv_init(s);
     if (rc == VV_ENOTFOUND) return VV_OK;
-    if (rc) return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    if (rc) return vvi_be_fail(db, rc);
     if ((rc = vvi_dvv_decode(s, p, n)))
-        return vvi_fail(db, rc, "stored state of a key in '%s' is unreadable",
-                        k->name);
+        return vv_db_fail(db, rc, "stored state of a key in '%s' is unreadable",
+                          k->name);
     *found = 1;
     return VV_OK;
 }
@@ -538,14 +538,14 @@ int vvi_key_store(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                        const vvi_dvv *s)
 {
     unsigned char mem[512];
-    vvi_buf b;
+    vv_buf b;
     int rc;
     vvi_buf_init_fixed(&b, mem, sizeof mem);
     vvi_dvv_encode(s, &b);
-    if (b.oom) { vvi_buf_free(&b); return vvi_fail(db, VV_ENOMEM, "out of memory"); }
+    if (b.oom) { vv_buf_free(&b); return vv_db_fail(db, VV_ENOMEM, "out of memory"); }
     rc = db->be->put(db->h, k->id, key, klen, b.p, b.len);
-    vvi_buf_free(&b);
-    if (rc) return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    vv_buf_free(&b);
+    if (rc) return vvi_be_fail(db, rc);
     return VV_OK;
 }
 

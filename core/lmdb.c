@@ -174,7 +174,7 @@ static int lmdb_commit(void *h)
         rc = vvi_lmdb_heal(l);
         if (rc) { l->failed = 0; return rc; }
     }
-    if (l->log.cap > ((size_t)1 << 20)) vvi_buf_free(&l->log);
+    if (l->log.cap > ((size_t)1 << 20)) vv_buf_free(&l->log);
     if (mrc) return vvi_lmdb_err(l, mrc, "commit");
     return VV_OK;
 }
@@ -188,7 +188,7 @@ static void lmdb_abort(void *h)
     if (l->write) mdb_txn_abort(l->txn);
     else mdb_txn_reset(l->txn);
     l->txn = NULL;
-    if (l->log.cap > ((size_t)1 << 20)) vvi_buf_free(&l->log);
+    if (l->log.cap > ((size_t)1 << 20)) vv_buf_free(&l->log);
 }
 
 /* ---- records --------------------------------------------------------------- */
@@ -209,8 +209,8 @@ static int lmdb_get_w(lmdb_store *l, MDB_val *k, const void **val, size_t *vlen)
     found = mrc == MDB_SUCCESS && fk.mv_size == k->mv_size &&
             memcmp(fk.mv_data, k->mv_data, k->mv_size) == 0;
     l->curkey.len = 0;
-    vvi_buf_add(&l->curkey, k->mv_data, k->mv_size);
-    if (l->curkey.oom) vvi_buf_free(&l->curkey);         /* just no hint */
+    vv_buf_add(&l->curkey, k->mv_data, k->mv_size);
+    if (l->curkey.oom) vv_buf_free(&l->curkey);          /* just no hint */
     else if (found) l->at = LMDB_AT_KEY;
     else if (mrc == MDB_NOTFOUND) l->at = LMDB_AT_END;
     if (!found) return VV_ENOTFOUND;
@@ -362,9 +362,9 @@ static int lmdb_meta_get(void *h, const char *name, const void **val,
             if (l->mc[i].snap != l->snap) c = &l->mc[i];
         if (!c) return VV_OK;
         c->val.len = 0;
-        vvi_buf_add(&c->val, v.mv_data, v.mv_size);
+        vv_buf_add(&c->val, v.mv_data, v.mv_size);
         if (c->val.oom) {
-            vvi_buf_free(&c->val);
+            vv_buf_free(&c->val);
             c->snap = 0;
         } else {
             memcpy(c->name, name, k.mv_size + 1);
@@ -419,14 +419,14 @@ static void lmdb_close(void *h)
     if (l->rtxn) mdb_txn_abort(l->rtxn);
     if (l->env) mdb_env_close(l->env);
     if (l->dev || l->ino) vvi_lmdb_release(l->dev, l->ino);
-    vvi_buf_free(&l->curkey);
-    vvi_buf_free(&l->log);
+    vv_buf_free(&l->curkey);
+    vv_buf_free(&l->log);
     {
         int i;
-        for (i = 0; i < LMDB_MC_N; i++) vvi_buf_free(&l->mc[i].val);
+        for (i = 0; i < LMDB_MC_N; i++) vv_buf_free(&l->mc[i].val);
     }
-    vvi_free(l->path);
-    vvi_free(l);
+    vv_free(l->path);
+    vv_free(l);
 }
 
 const vvi_backend vvi_lmdb_ops = {

@@ -66,12 +66,12 @@ static void lmdb_log(lmdb_store *l, int op, int db, const MDB_val *k,
     if (l->log_off) return;
     need = 2 + 20 + k->mv_size + (v ? v->mv_size : 0);
     if (l->log.len + need > LMDB_LOG_CAP) {
-        vvi_buf_free(&l->log);
+        vv_buf_free(&l->log);
         l->log_off = 1;
         return;
     }
-    if (vvi_buf_reserve(&l->log, need)) {
-        vvi_buf_free(&l->log);
+    if (vv_buf_reserve(&l->log, need)) {
+        vv_buf_free(&l->log);
         l->log_off = 1;
         return;
     }

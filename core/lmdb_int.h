@@ -46,7 +46,7 @@
 typedef struct lmdb_mc {
     char name[LMDB_MC_NAME];
     size_t snap;             /* txn id the copy is of; 0: empty */
-    vvi_buf val;
+    vv_buf val;
 } lmdb_mc;
 
 typedef struct lmdb_store {
@@ -64,9 +64,9 @@ typedef struct lmdb_store {
     size_t maxkey;           /* LMDB's key limit */
     unsigned char key[LMDB_KEY_BUF]; /* scratch: prefixed data key */
     MDB_cursor *cur;         /* write txn: where the last get landed */
-    vvi_buf curkey;          /* ... for this key */
+    vv_buf curkey;           /* ... for this key */
     int at;                  /* 0: unknown, LMDB_AT_KEY, LMDB_AT_END */
-    vvi_buf log;             /* redo log of the write txn */
+    vv_buf log;              /* redo log of the write txn */
     int log_off;             /* the log went over LMDB_LOG_CAP */
     dev_t dev;               /* identity of the directory (registry) */
     ino_t ino;

@@ -166,7 +166,7 @@ static int lmdb_setup(lmdb_store *l, MDB_txn *txn, int write)
 /* Give the handle's message to the caller, then free the handle. */
 static int lmdb_open_fail(lmdb_store *l, int rc, char **err)
 {
-    if (err) *err = vvi_strndup(l->err, strlen(l->err));
+    if (err) *err = vv_strndup(l->err, strlen(l->err));
     vvi_lmdb_ops.close(l);
     return rc;
 }
@@ -183,16 +183,16 @@ int vvi_lmdb_open(const vv_options *o, void **h, const vvi_backend **ops,
     int mrc, rc;
     *h = NULL;
     if (err) *err = NULL;
-    l = vvi_malloc(sizeof *l);
+    l = vv_malloc(sizeof *l);
     if (!l) {
-        if (err) *err = vvi_strndup("out of memory", 13);
+        if (err) *err = vv_strndup("out of memory", 13);
         return VV_ENOMEM;
     }
     memset(l, 0, sizeof *l);
-    vvi_buf_init(&l->log);
+    vv_buf_init(&l->log);
     if (!o || !o->path || !*o->path)
         return lmdb_open_fail(l, vvi_lmdb_fail(l, VV_EINVAL, "no path"), err);
-    l->path = vvi_strndup(o->path, strlen(o->path));
+    l->path = vv_strndup(o->path, strlen(o->path));
     if (!l->path)
         return lmdb_open_fail(l, vvi_lmdb_fail(l, VV_ENOMEM, "out of memory"),
                               err);

@@ -31,8 +31,8 @@ static int seq_decode(vv_db *db, vvi_ks *k, const void *p, size_t n)
         }
     }
     if (!r.err) return VV_OK;
-    return vvi_fail(db, VV_ECORRUPT, "change log counter of keyspace '%s' "
-                    "is unreadable", k->name);
+    return vv_db_fail(db, VV_ECORRUPT, "change log counter of keyspace '%s' "
+                      "is unreadable", k->name);
 }
 
 /* lmdb: take the keyspace's last seq from "seq:<id>" once a transaction
@@ -50,7 +50,7 @@ int vvi_seq_load(vv_db *db, vvi_ks *k)
     if (rc == VV_OK) {
         if ((rc = seq_decode(db, k, p, n))) return rc;
     } else if (rc == VV_ENOTFOUND) k->seq = 0, k->nsess = 0;
-    else return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    else return vvi_be_fail(db, rc);
     k->seq_txn = db->txn_no;
     k->seq_dirty = 0;
     return VV_OK;
@@ -77,7 +77,7 @@ int vvi_seqs_save(vv_db *db)
     for (k = db->ks; k; k = k->next) {
         unsigned char b[16 + SESS_MAX * 15];
         char name[24];
-        vvi_buf buf;
+        vv_buf buf;
         unsigned i;
         int rc;
         if (!k->seq_dirty) continue;
@@ -92,7 +92,7 @@ int vvi_seqs_save(vv_db *db)
         }
         rc = buf.oom ? VV_ENOMEM
                      : db->be->meta_put(db->h, name, buf.p, buf.len);
-        vvi_buf_free(&buf);
+        vv_buf_free(&buf);
         if (rc) return rc;
         k->seq_dirty = 0;
     }
@@ -108,7 +108,7 @@ int vvi_log_change(vv_db *db, vvi_ks *k, const void *key, size_t klen,
     int rc;
     if ((rc = vvi_seq_load(db, k))) return rc;
     if (k->seq == UINT64_MAX)
-        return vvi_fail(db, VV_EOVERFLOW, "change log counter exhausted");
+        return vv_db_fail(db, VV_EOVERFLOW, "change log counter exhausted");
     if (s->seq) {
         vvi_seq_key(s->seq, sk);
         rc = db->be->del(db->h, VVI_LOG_KS | k->id, sk, 8);
@@ -121,7 +121,7 @@ int vvi_log_change(vv_db *db, vvi_ks *k, const void *key, size_t klen,
     k->seq_dirty = 1;
     return VV_OK;
 fail:
-    return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    return vvi_be_fail(db, rc);
 }
 
 int vvi_ks_info(vv_db *db, vvi_ks *k, uint32_t *id, uint64_t *seq)

@@ -33,6 +33,19 @@ static int st_parse(const void *state, size_t len, vvi_xview *x)
     return rc;
 }
 
+/* The key of a state checked before: the light read vv_apply's second
+ * pass does too (vvi_export_check without full). */
+int vv_state_key(const void *state, size_t len, const void **key,
+                 size_t *klen)
+{
+    const void *k;
+    size_t kl;
+    int rc = vvi_export_check(state, len, 0, &k, &kl);
+    if (key) *key = k;
+    if (klen) *klen = kl;
+    return rc;
+}
+
 int vv_state_check(const void *state, size_t len, const void **key,
                    size_t *klen)
 {
@@ -53,7 +66,7 @@ int vv_state_merge(const void *a, size_t alen, const void *b, size_t blen,
     vvi_xview xa, xb;
     vvi_actors act;
     vvi_dvv sa, sb;
-    vvi_buf buf;
+    vv_buf buf;
     int rc;
     if (out) *out = NULL;
     if (outlen) *outlen = 0;
@@ -72,7 +85,7 @@ int vv_state_merge(const void *a, size_t alen, const void *b, size_t blen,
     memset(&act, 0, sizeof act);
     vvi_dvv_init(&sa);
     vvi_dvv_init(&sb);
-    vvi_buf_init(&buf);
+    vv_buf_init(&buf);
     rc = vvi_xview_load(&act, &xa, &sa);
     if (rc == VV_OK) rc = vvi_xview_load(&act, &xb, &sb);
     if (rc == VV_OK) rc = vvi_dvv_merge(&sa, &sb);
@@ -83,7 +96,7 @@ int vv_state_merge(const void *a, size_t alen, const void *b, size_t blen,
     vvi_xview_free(&xa);
     vvi_xview_free(&xb);
     if (rc) {
-        vvi_buf_free(&buf);
+        vv_buf_free(&buf);
         return rc == VV_EINVAL ? VV_ECORRUPT : rc;
     }
     *out = buf.p;
@@ -97,18 +110,18 @@ int vv_state_merge(const void *a, size_t alen, const void *b, size_t blen,
  * result exported into b.  *v gets the version written. */
 static int st_write(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                     const vvi_xview *x, const vvi_ent *cc, size_t ncc,
-                    const void *value, size_t vlen, int tomb, vvi_buf *b,
+                    const void *value, size_t vlen, int tomb, vv_buf *b,
                     vvi_dvv *s, vvi_ver *v)
 {
     uint64_t ts = db->last_ts;
     int rc;
     if (x && (rc = vvi_xview_load(&db->act, x, s)))
-        return vvi_fail(db, rc, "%s", vv_strerror(rc));
+        return vv_db_fail(db, rc, "%s", vv_strerror(rc));
     if ((rc = vvi_claims_ok(db, s))) return rc;
     if (x) vvi_ts_follow(db, x->maxts);
     rc = vvi_write_apply(db, k, key, klen, s, cc, ncc, value, vlen, tomb, v);
     if (rc == VV_OK && (rc = vvi_dvv_export(&db->act, s, key, klen, b)))
-        vvi_fail(db, rc, "out of memory");
+        vv_db_fail(db, rc, "out of memory");
     if (rc) db->last_ts = ts;                    /* no write: no move */
     return rc;
 }
@@ -124,7 +137,7 @@ int vv_state_put(vv_db *db, const char *ks, const void *key, size_t klen,
     vvi_ent stack[16], *cc = NULL;
     size_t ncc = 0;
     vvi_ver v;
-    vvi_buf b;
+    vv_buf b;
     int rc;
     if (out) *out = NULL;
     if (outlen) *outlen = 0;
@@ -132,11 +145,11 @@ int vv_state_put(vv_db *db, const char *ks, const void *key, size_t klen,
     if (!db) return VV_EINVAL;
     db->err[0] = 0;
     if (!out || !outlen)
-        return vvi_fail(db, VV_EINVAL, "state_put: no place for the result");
+        return vv_db_fail(db, VV_EINVAL, "state_put: no place for the result");
     if ((rc = vvi_ks_name_ok(db, ks)) || (rc = vvi_key_ok(db, key, klen)))
         return rc;
     if (tomb) { value = ""; vlen = 0; }
-    if (!value && vlen) return vvi_fail(db, VV_EINVAL, "value missing");
+    if (!value && vlen) return vv_db_fail(db, VV_EINVAL, "value missing");
     if (!value) value = "";
     memset(&x, 0, sizeof x);
     if (state || slen) {
@@ -151,10 +164,10 @@ int vv_state_put(vv_db *db, const char *ks, const void *key, size_t klen,
         return rc;
     }
     vvi_dvv_init(&s);
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     if ((rc = vvi_ks_get(db, ks, 1, &k))) goto done;
     if ((rc = vvi_ctx_map(db, ctx, stack, 16, &cc, &ncc))) {
-        if (!db->err[0]) vvi_fail(db, rc, "context: %s", vv_strerror(rc));
+        if (!db->err[0]) vv_db_fail(db, rc, "context: %s", vv_strerror(rc));
         goto done;
     }
     rc = st_write(db, k, key, klen, state || slen ? &x : NULL, cc, ncc,
@@ -163,14 +176,14 @@ int vv_state_put(vv_db *db, const char *ks, const void *key, size_t klen,
     db->counter = v.n;
     db->last_ts = v.ts;
     if (newctx && (rc = vvi_ctx_clock(db, &s, newctx)))
-        vvi_fail(db, rc, "out of memory");
+        vv_db_fail(db, rc, "out of memory");
 done:
     vvi_dvv_free(&s);
-    if (cc != stack) vvi_free(cc);
+    if (cc != stack) vv_free(cc);
     vvi_xview_free(&x);
     rc = vvi_txn_end(db, rc);
     if (rc) {
-        vvi_buf_free(&b);
+        vv_buf_free(&b);
         if (newctx && *newctx) { vv_clock_free(*newctx); *newctx = NULL; }
         return rc;
     }
@@ -214,7 +227,7 @@ int vv_state_get(vv_db *db, const char *ks, const void *state, size_t slen,
     vvi_dvv_init(&s);
     rc = vvi_xview_load(&act, &x, &s);
     if (rc == VV_OK) rc = vvi_read_dvv(&act, k, &s, x.key, x.klen, out);
-    if (rc && rc != VV_ENOTFOUND) vvi_fail(db, rc, "%s", vv_strerror(rc));
+    if (rc && rc != VV_ENOTFOUND) vv_db_fail(db, rc, "%s", vv_strerror(rc));
     vvi_dvv_free(&s);
     vvi_actors_free(&act);
     vvi_xview_free(&x);

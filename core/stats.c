@@ -71,7 +71,7 @@ int vv_stats_get(vv_db *db, const char *ksname, vv_stats *out)
     }
     if (rc == VV_OK) rc = db->be->bytes(db->h, &out->bytes);
     vvi_txn_end(db, VV_ENOTFOUND);
-    if (rc) return vvi_fail(db, rc, "stats: %s", vv_strerror(rc));
+    if (rc) return vv_db_fail(db, rc, "stats: %s", vv_strerror(rc));
     return VV_OK;
 }
 

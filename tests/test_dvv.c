@@ -425,14 +425,14 @@ static void test_decode_roundtrip_and_mutations(void **st)
     for (round = 0; round < 4000; round++) {
         mstate m;
         vvi_dvv s, d, r;
-        vvi_buf b;
+        vv_buf b;
         int k;
         rand_state(&seed, &m);
         to_state(&m, &s);
         if (rand_r(&seed) % 2)
             s.seq = (uint64_t)rand_r(&seed) << (rand_r(&seed) % 30);
         if (rand_r(&seed) % 4 == 0 && s.nv) s.v[0].ts = UINT64_MAX;
-        vvi_buf_init(&b);
+        vv_buf_init(&b);
         vvi_dvv_encode(&s, &b);
         assert_false(b.oom);
         assert_int_equal(vvi_dvv_decode(&d, b.p, b.len), VV_OK);
@@ -464,13 +464,13 @@ static void test_decode_roundtrip_and_mutations(void **st)
             rr = ref_decode(&r, buf, n);
             assert_int_equal(rd, rr);
             if (rd == VV_OK) {
-                vvi_buf e;
+                vv_buf e;
                 assert_same_state(&d, &r);
-                vvi_buf_init(&e);                /* one encoding per state */
+                vv_buf_init(&e);                 /* one encoding per state */
                 vvi_dvv_encode(&d, &e);
                 assert_int_equal(e.len, n);
                 assert_memory_equal(e.p, buf, n);
-                vvi_buf_free(&e);
+                vv_buf_free(&e);
                 accepted++;
             } else {
                 assert_int_equal(rd, VV_ECORRUPT);
@@ -481,7 +481,7 @@ static void test_decode_roundtrip_and_mutations(void **st)
             vvi_dvv_free(&d);
             vvi_dvv_free(&r);
         }
-        vvi_buf_free(&b);
+        vv_buf_free(&b);
         vvi_dvv_free(&s);
     }
     assert_true(accepted > 0 && refused > 0);

@@ -242,6 +242,33 @@ static void test_merge_refuses(void **st)
 
 /* Copy every file of directory from into directory to (a closed store:
  * the copy is the same replica, same actor, same counter). */
+/* vv_state_key (vv_bind.h): the key of a checked state, NULL outputs
+ * allowed; a state too short to name its key is refused. */
+static void test_state_key(void **st)
+{
+    vv_db *a = tu_open("a", NULL);
+    st_bytes s;
+    const void *key = NULL;
+    size_t klen = 0;
+    (void)st;
+    tu_put(a, "ks", "a key", "one", NULL);
+    assert_int_equal(vv_export(a, "ks", "a key", 5, &s.p, &s.n), VV_OK);
+    assert_int_equal(vv_state_key(s.p, s.n, &key, &klen), VV_OK);
+    assert_int_equal(klen, 5);
+    assert_memory_equal(key, "a key", 5);
+    assert_int_equal(vv_state_key(s.p, s.n, NULL, NULL), VV_OK);
+    key = s.p;
+    assert_int_equal(vv_state_key(s.p, 11, &key, &klen), VV_ECORRUPT);
+    assert_null(key);
+    assert_int_equal(klen, 0);
+    assert_int_equal(vv_state_key(NULL, 0, &key, NULL), VV_ECORRUPT);
+    /* the key's length runs past the end */
+    assert_int_equal(vv_state_key(s.p, 4 + 1 + 2 + 8, &key, &klen),
+                     VV_ECORRUPT);
+    vv_free(s.p);
+    vv_db_close(a);
+}
+
 static void st_clone_dir(const char *from, const char *to)
 {
     DIR *d = opendir(from);
@@ -675,6 +702,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_equals_store),
         cmocka_unit_test(test_merge_refuses),
+        cmocka_unit_test(test_state_key),
         cmocka_unit_test(test_put_matches_store),
         cmocka_unit_test(test_put_refuses),
         cmocka_unit_test(test_put_timestamps),
