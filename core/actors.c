@@ -26,6 +26,13 @@ static int actors_rehash(vvi_actors *t, size_t nslots)
     return VV_OK;
 }
 
+size_t vvi_node_len(const char *name, size_t len)
+{
+    size_t k = len;
+    while (k > 0 && name[k - 1] != '.') k--;
+    return k > 0 ? k - 1 : len;
+}
+
 long vvi_actor_find(const vvi_actors *t, const char *name, size_t len)
 {
     size_t j;
@@ -68,11 +75,7 @@ int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
     memcpy(copy, name, len);
     t->an[t->na] = copy;
     t->al[t->na] = (uint8_t)len;
-    {   /* the node part: before the last '.', all of it without one */
-        size_t k = len;
-        while (k > 0 && name[k - 1] != '.') k--;
-        t->nl[t->na] = (uint8_t)(k > 0 ? k - 1 : len);
-    }
+    t->nl[t->na] = (uint8_t)vvi_node_len(name, len);
     {
         size_t j = (size_t)name_hash(name, len) & (t->nslots - 1);
         while (t->slots[j]) j = (j + 1) & (t->nslots - 1);

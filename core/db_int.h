@@ -30,6 +30,9 @@ typedef struct vvi_actors {
 
 /* Number of actor name, or -1. */
 long vvi_actor_find(const vvi_actors *t, const char *name, size_t len);
+/* Length of an actor name's node part: before the last '.', all of it
+ * without one. */
+size_t vvi_node_len(const char *name, size_t len);
 /* Number of actor name, adding it when new. */
 int  vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
                       uint32_t *out);
@@ -217,6 +220,12 @@ int  vvi_claims_ok(vv_db *db, const vvi_dvv *o);
  * follows maxts unless that is too far ahead of the wall clock
  * (TS_AHEAD_MAX).  It moves a timestamp, not a vv_clock. */
 void vvi_ts_follow(vv_db *db, uint64_t maxts);
+/* Call dot_fn for each context entry of a state checked before, then
+ * ver_fn for each version (either may be NULL), in the order of its
+ * bytes, holding no memory; a non-zero return stops and is returned. */
+int  vvi_export_walk(const void *state, size_t len,
+                     int (*dot_fn)(void *ud, const vv_dot *d),
+                     int (*ver_fn)(void *ud, const vv_version *v), void *ud);
 /* Set db's message for a state vvi_export_parse refused with rc. */
 int  vvi_export_fail(vv_db *db, int rc, const void *state, size_t len);
 

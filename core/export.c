@@ -173,6 +173,49 @@ bad:
     return VV_ECORRUPT;
 }
 
+/* ---- walking a checked export (vv_state_inspect) ---------------------- */
+
+/* A name of the walk: its length and bytes, as a dot with counter n. */
+static void walk_dot(vvi_rd *r, vv_dot *d)
+{
+    d->actor_len = (size_t)vvi_rd_varint(r);
+    d->actor = (const char *)vvi_rd_bytes(r, d->actor_len);
+    d->counter = vvi_rd_varint(r);
+    d->node_len = d->actor ? vvi_node_len(d->actor, d->actor_len) : 0;
+}
+
+/* The walk reads the bytes in order and allocates nothing. */
+int vvi_export_walk(const void *state, size_t len,
+                    int (*dot_fn)(void *ud, const vv_dot *d),
+                    int (*ver_fn)(void *ud, const vv_version *v), void *ud)
+{
+    vvi_rd r;
+    uint64_t n, i;
+    int rc = VV_OK;
+    vvi_rd_init(&r, (const unsigned char *)state + 4, len - 12);
+    n = vvi_rd_varint(&r);
+    vvi_rd_bytes(&r, (size_t)n);                    /* the key */
+    n = vvi_rd_varint(&r);
+    for (i = 0; i < n && !rc; i++) {
+        vv_dot d;
+        walk_dot(&r, &d);
+        if (dot_fn) rc = dot_fn(ud, &d);
+    }
+    n = rc ? 0 : vvi_rd_varint(&r);
+    for (i = 0; i < n && !rc; i++) {
+        vv_version v;
+        uint64_t lt;
+        walk_dot(&r, &v.dot);
+        v.timestamp = vvi_rd_varint(&r);
+        lt = vvi_rd_varint(&r);
+        v.tombstone = (int)(lt & 1);
+        v.len = (size_t)(lt >> 1);
+        v.value = vvi_rd_bytes(&r, v.len);
+        if (ver_fn) rc = ver_fn(ud, &v);
+    }
+    return rc;
+}
+
 /* Build o (empty) from a parsed export, numbering its actors in act (new
  * names are added).  Values borrow from the exported bytes. */
 int vvi_xview_load(vvi_actors *act, const vvi_xview *x, vvi_dvv *o)

@@ -46,6 +46,20 @@ int vv_state_key(const void *state, size_t len, const void **key,
     return rc;
 }
 
+/* Check the state completely, let the view go, then walk its bytes:
+ * nothing is held while the functions run, so they may longjmp out (a
+ * binding's error). */
+int vv_state_inspect(const void *state, size_t len,
+                     int (*dot_fn)(void *ud, const vv_dot *d),
+                     int (*ver_fn)(void *ud, const vv_version *v), void *ud)
+{
+    vvi_xview x;
+    int rc = st_parse(state, len, &x);
+    if (rc) return rc;
+    vvi_xview_free(&x);
+    return vvi_export_walk(state, len, dot_fn, ver_fn, ud);
+}
+
 int vv_state_check(const void *state, size_t len, const void **key,
                    size_t *klen)
 {

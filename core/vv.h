@@ -168,6 +168,16 @@ const char *vv_db_node(const vv_db *db);
  *  until vv_db_close. */
 const char *vv_db_actor(const vv_db *db);
 
+/** A dot: the identity of one version (actor and counter).  Its pointers
+ *  are borrowed from what gives it (a history entry, an inspected
+ *  state). */
+typedef struct vv_dot {
+    const char *actor;       /**< "<node>.<incarnation>" (NULL: none) */
+    size_t actor_len;
+    size_t node_len;         /**< length of the node part of actor */
+    uint64_t counter;        /**< 0 only with actor NULL */
+} vv_dot;
+
 /** One version of a key as a read shows it.  All pointers are borrowed
  *  from the vv_read that holds it. */
 typedef struct vv_sibling {
@@ -327,6 +337,7 @@ int vv_stats_get(vv_db *db, const char *ks, vv_stats *out);
  *      vv_state_merge  two states of a key -> their merge (no store)
  *      vv_state_put    a write onto a state, with a store's identity
  *      vv_state_get    a read of a state, through a keyspace's resolver
+ *      vv_state_inspect  its dots and versions, for tools that show them
  *
  *  They give exactly what the store calls give for a key holding that
  *  state: vv_state_merge(a, b) is the export of a store that merged a and
@@ -398,6 +409,32 @@ int vv_state_put(vv_db *db, const char *ks, const void *key, size_t klen,
  *  VV_EVERSION (the state); VV_EINVAL; VV_ENOMEM. */
 int vv_state_get(vv_db *db, const char *ks, const void *state, size_t slen,
                  vv_read **out);
+
+/** One version of a state, as vv_state_inspect shows it: a sibling or a
+ *  tombstone.  Pointers borrow from the state's bytes. */
+typedef struct vv_version {
+    vv_dot dot;              /**< the version's actor and counter */
+    uint64_t timestamp;      /**< wall-clock ms */
+    int tombstone;           /**< a delete (no value) */
+    const void *value;       /**< the value bytes, as written (encoded) */
+    size_t len;
+} vv_version;
+
+/** @brief Show what an exported state holds, for tools that draw it:
+ *  the state is checked completely first (as vv_state_check), then
+ *  dot_fn is called for each entry of its context (actor-name order),
+ *  then ver_fn for each version, live or tombstone (actor-name, then
+ *  counter order).  Either function may be NULL.  vv holds no memory
+ *  while they run, so they may leave by longjmp (a Lua error).
+ *  @param[in] state, len  an exported state (vv_export, vv_state_*)
+ *  @param[in] dot_fn, ver_fn  called with ud; a non-zero return stops
+ *  the walk and is returned.  Pointers are valid during the call only
+ *  (they point into state).
+ *  @return VV_OK; VV_ECORRUPT (truncated, bad checksum, malformed: no
+ *  call made), VV_EVERSION, VV_ENOMEM; or what a function returned. */
+int vv_state_inspect(const void *state, size_t len,
+                     int (*dot_fn)(void *ud, const vv_dot *d),
+                     int (*ver_fn)(void *ud, const vv_version *v), void *ud);
 /** @} */
 
 /* ------------------------------------------------------------------ */
@@ -416,14 +453,6 @@ int vv_state_get(vv_db *db, const char *ks, const void *state, size_t slen,
 
 #define VV_HIST_WRITE 0           /**< written on this store (put/delete) */
 #define VV_HIST_MERGE 1           /**< arrived by vv_merge or a sync delta */
-
-/** A dot: the identity of one version.  Borrowed like the entry. */
-typedef struct vv_dot {
-    const char *actor;       /**< "<node>.<incarnation>" (NULL: none) */
-    size_t actor_len;
-    size_t node_len;         /**< length of the node part of actor */
-    uint64_t counter;        /**< 0 only with actor NULL */
-} vv_dot;
 
 /** One history entry: a version as it reached this store.  All pointers
  *  are valid during the callback only. */

@@ -22,6 +22,31 @@ done
 if [ -s "$tmp/inc" ]; then bad "core/ includes no Lua header" "$(cat "$tmp/inc")"
 else ok "core/ includes no Lua header"; fi
 
+# ---- the binding's headers ----------------------------------------------
+# lua/ reaches the engine through core/vv.h and core/vv_bind.h only, never
+# through the core's internal headers (vv_int.h, db_int.h, lmdb_int.h).
+: > "$tmp/bind"
+for f in lua/*/*.c lua/*/*.h; do
+    for h in $(sed -n 's/^#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
+        case $h in
+            vv.h|vv_bind.h) ;;
+            */*) ;;
+            *) [ -f "core/$h" ] && echo "$f includes core/$h" >> "$tmp/bind" ;;
+        esac
+    done
+done
+if [ -s "$tmp/bind" ]; then
+    bad "lua/ includes core/vv.h and core/vv_bind.h only" "$(cat "$tmp/bind")"
+else
+    ok "lua/ includes core/vv.h and core/vv_bind.h only"
+fi
+# and the check can fail: lua/ does include the binding header
+if grep -q '^#include "vv_bind.h"' lua/common/lcodec.h; then
+    ok "the binding check sees lua/'s core includes"
+else
+    bad "the binding check sees lua/'s core includes"
+fi
+
 # ---- products -----------------------------------------------------------
 # Each folder of lua/ includes only the folders docs/layout.md allows.
 allowed() {
