@@ -1,7 +1,20 @@
 /* db_int.h - the store handle, its actor table and keyspaces, shared by
- * the files that make up a store (db.c, actors.c, keyspace.c, log.c,
- * write.c, read.c, export.c, history.c, stats.c, state.c).  Not
- * installed. */
+ * the files that make up a store.  Not installed.
+ *
+ * The files, each calling only the ones listed before it (and the lower
+ * ones: util.c, clock.c, dvv.c, the backends); tests/t_layers.sh checks
+ * that no two call each other:
+ *   errmsg.c    the store's message (vv_db_fail, vv_errmsg)
+ *   actors.c    the actor table and its record
+ *   ksconfig.c  keyspace configs, their records; finding and creating
+ *   log.c       the change log of each keyspace and its counters
+ *   key.c       the stored state of keys
+ *   node.c      the node record and this handle's actor
+ *   txn.c       transactions: begin (taking in other processes' changes),
+ *               commit (recording this handle's), abort, end of a read
+ *   history.c, write.c, read.c, export.c, state.c, stats.c, keyspace.c,
+ *   db.c, sync.c: the calls of vv.h, each in its own transactions
+ */
 #ifndef VV_DB_INT_H
 #define VV_DB_INT_H
 
@@ -92,21 +105,44 @@ struct vv_db {
     char err[512];
 };
 
+/* ---- messages (errmsg.c; vv_db_fail is in vv_bind.h) ---------------- */
 /* Set db's message to the backend's ("<backend>: <message>"); return rc. */
 int  vvi_be_fail(vv_db *db, int rc);
 
+/* ---- the actor table's record (actors.c) ----------------------------- */
 /* Load actors another process recorded; record new ones (durable). */
 int  vvi_actors_load(vv_db *db);
 int  vvi_actors_save(vv_db *db);
 
-/* ---- transactions (db.c) -------------------------------------------- */
+/* ---- the node record and this handle's actor (node.c) ---------------- */
+/* Read the "node" record: the last timestamp and (when it names our
+ * actor) our counter only move forward.  With load_names, take the
+ * recorded node name (none given) or check it.  VV_ENOTFOUND: none. */
+int  vvi_node_load(vv_db *db, int load_names);
+/* Write the "node" record (in a write transaction). */
+int  vvi_node_save(vv_db *db);
+/* Give this handle a new actor name (node + 8 random characters) that
+ * the actor table does not hold; its counter starts at 0. */
+int  vvi_self_new(vv_db *db);
+/* In a write transaction: add our actor to the actor table (recorded at
+ * commit), taking a new name should another handle have taken ours. */
+int  vvi_self_record(vv_db *db);
+
+/* ---- transactions (txn.c) -------------------------------------------- */
 /* Start a read or write transaction unless a batch holds one open. */
 int  vvi_txn_begin(vv_db *db, int write);
+/* The backend's transaction alone, without taking in other processes'
+ * changes (opening a store does that itself). */
+int  vvi_txn_open(vv_db *db, int write);
 /* Finish what vvi_txn_begin started: commit when rc is VV_OK, else abort.
  * Returns rc or the commit's failure. */
 int  vvi_txn_end(vv_db *db, int rc);
+/* End a read transaction (inside a batch: nothing). */
+void vvi_txn_read_end(vv_db *db);
+/* Abandon the open transaction (none: nothing); nothing of it stays. */
+void vvi_txn_abort(vv_db *db);
 
-/* ---- keyspaces (keyspace.c) ----------------------------------------- */
+/* ---- keyspaces (ksconfig.c) ------------------------------------------ */
 char *vvi_dupstr(const char *s);             /* NULL stays NULL */
 void vvi_cfg_free(vv_ks_config *c);
 int  vvi_ks_name_ok(vv_db *db, const char *name);
@@ -126,8 +162,14 @@ int  vvi_ks_refresh(vv_db *db);
  * a failure is kept as k->load_error, which reads then report. */
 void vvi_ks_attach(vv_db *db, vvi_ks *k);
 void vvi_ks_free(vvi_ks *k);
+/* A new keyspace record (default config), last in db's list; NULL when
+ * out of memory. */
+vvi_ks *vvi_ks_new(vv_db *db, const char *name, uint32_t id);
+/* Record k's config (durable stores), moving the config generation when
+ * it changed. */
+int  vvi_ks_save(vv_db *db, vvi_ks *k);
 
-/* The stored state of keys (keyspace.c).  Values borrow from the backend
+/* The stored state of keys (key.c).  Values borrow from the backend
  * until the transaction ends or the next write. */
 int  vvi_key_ok(vv_db *db, const void *key, size_t klen);
 int  vvi_key_load(vv_db *db, vvi_ks *k, const void *key, size_t klen,

@@ -17,7 +17,7 @@ void  vvi_fail_alloc_after(long n);
 /* Test hook: make db write as of's actor, from of's counter and clock on,
  * so that two handles of one identity can be compared (a stored and a
  * detached write path).  Never for real use: two handles giving out one
- * actor's dots is the very reuse fresh actors prevent (db.c). */
+ * actor's dots is the very reuse fresh actors prevent (node.c). */
 int   vvi_db_twin(vv_db *db, const vv_db *of);
 
 /* Internal invariant check; compiles away unless VV_DEBUG. */
