@@ -237,7 +237,7 @@ int vv_history(vv_db *db, const char *ksname, const void *key, size_t klen,
         else if (rc != VV_ENOTFOUND)
             vvi_be_fail(db, rc);
     }
-    vvi_txn_end(db, VV_ENOTFOUND);                   /* read only: never commits */
+    vvi_txn_read_end(db);
     if (rc == VV_ENOTFOUND) return VV_OK;
     if (rc == VV_ENOMEM) return vv_db_fail(db, rc, "out of memory");
     if (rc) return rc;

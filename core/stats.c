@@ -28,7 +28,7 @@ int vv_keys(vv_db *db, const char *ksname,
     ku.fn = fn;
     ku.ud = ud;
     if (rc == VV_OK && k) rc = db->be->scan(db->h, k->id, keys_cb, &ku);
-    vvi_txn_end(db, VV_ENOTFOUND);                   /* read only: never commits */
+    vvi_txn_read_end(db);
     return rc;
 }
 
@@ -70,7 +70,7 @@ int vv_stats_get(vv_db *db, const char *ksname, vv_stats *out)
         }
     }
     if (rc == VV_OK) rc = db->be->bytes(db->h, &out->bytes);
-    vvi_txn_end(db, VV_ENOTFOUND);
+    vvi_txn_read_end(db);
     if (rc) return vv_db_fail(db, rc, "stats: %s", vv_strerror(rc));
     return VV_OK;
 }
