@@ -120,8 +120,8 @@ int vv_state_merge(const void *a, size_t alen, const void *b, size_t blen,
 
 /* The write of vv_state_put inside the open write transaction: the
  * state loaded into db's actor numbers and checked against db's counter,
- * the hybrid clock moved past its timestamps, the write applied and the
- * result exported into b.  *v gets the version written. */
+ * db's last timestamp moved up to the state's newest, the write applied
+ * and the result exported into b.  *v gets the version written. */
 static int st_write(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                     const vvi_xview *x, const vvi_ent *cc, size_t ncc,
                     const void *value, size_t vlen, int tomb, vv_buf *b,

@@ -163,12 +163,11 @@ int vv_read_context_into(const vv_read *r, vv_clock *c);
  *  @param[in]  ctx   a read's context, or NULL (as for vv_put)
  *  @param[out] into  NULL (no context wanted) or an initialised clock,
  *                    which is empty after a failure; it must not be ctx
- *  @return what vv_put returns: VV_OK; VV_EINVAL (no db, bad keyspace
- *  name or key, a ctx claiming dots of db's actor that it never gave
- *  out); VV_EREADONLY; VV_ELIMIT (max_siblings); VV_EOVERFLOW;
- *  VV_ECORRUPT (the stored state is unreadable); VV_ENOMEM; VV_ESTORAGE,
- *  VV_EMAPFULL or an errno value from the storage.  vv_errmsg(db) says
- *  why. */
+ *  @return what vv_put returns: VV_OK; VV_EINVAL (db NULL, a bad
+ *  keyspace name or key, value NULL with vlen > 0, a ctx claiming dots of
+ *  db's actor that it never gave out); VV_EREADONLY; VV_ELIMIT
+ *  (max_siblings); VV_EOVERFLOW; VV_ENOMEM; a storage error (vv.h).
+ *  vv_errmsg(db) says why. */
 int vv_write(vv_db *db, const char *ks, const void *key, size_t klen,
              const void *value, size_t vlen, int tomb, const vv_clock *ctx,
              vv_clock *into);
