@@ -40,6 +40,22 @@ if [ -s "$tmp/bind" ]; then
 else
     ok "lua/ includes core/vv.h and core/vv_bind.h only"
 fi
+# The two headers stand alone as installed: side by side, nothing else.
+mkdir -p "$tmp/inc.d"
+cp core/vv.h core/vv_bind.h "$tmp/inc.d/"
+cat > "$tmp/bind.c" <<'EOF'
+#include <vv_bind.h>
+/* a binding keeps a clock in its own memory: the type is complete */
+struct box { vv_clock c; vv_buf b; };
+int main(void) { struct box x; vv_clock_init(&x.c); return 0; }
+EOF
+if ${CC:-cc} -std=c11 -Wall -Wextra -pedantic -Werror -I"$tmp/inc.d" \
+        -c -o "$tmp/bind.o" "$tmp/bind.c" 2> "$tmp/bind.log"; then
+    ok "vv_bind.h compiles with vv.h beside it and nothing else"
+else
+    bad "vv_bind.h compiles with vv.h beside it and nothing else" \
+        "$(head -5 "$tmp/bind.log")"
+fi
 # and the check can fail: lua/ does include the binding header
 if grep -q '^#include "vv_bind.h"' lua/common/lcodec.h; then
     ok "the binding check sees lua/'s core includes"
