@@ -215,7 +215,7 @@ INSTALL_CMOD = $(if $(LUA_CMOD),$(DESTDIR)$(prefix)/lib/lua/5.4,$(DESTDIR)$(pref
 install: all
 	install -d $(DESTDIR)$(prefix)/include $(DESTDIR)$(prefix)/lib/pkgconfig \
 	  $(DESTDIR)$(prefix)/bin $(INSTALL_CMOD) $(DESTDIR)$(prefix)/share/vv/scripts
-	install -m 644 core/vv.h lua/common/vvlua.h $(DESTDIR)$(prefix)/include/
+	install -m 644 core/vv.h core/vv_bind.h lua/common/vvlua.h $(DESTDIR)$(prefix)/include/
 	install -m 644 $(B)/libvv.a $(B)/libvv.so $(DESTDIR)$(prefix)/lib/
 	install -m 755 $(B)/vv.so $(INSTALL_CMOD)/vv.so
 	install -m 755 $(B)/vv $(DESTDIR)$(prefix)/bin/vv

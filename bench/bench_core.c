@@ -440,17 +440,17 @@ static void bench_clocks(void)
 
 typedef struct key_case {
     vvi_actors act;              /* actor names: the read order needs them */
-    vvi_state w;                 /* (a): 1 sibling, 3-node context */
+    vvi_dvv w;                   /* (a): 1 sibling, 3-node context */
     vvi_ent cc[3];
     uint64_t wn;
-    vvi_state x, y;              /* (b): 3 nodes, 2 siblings each */
-    vvi_state two;               /* (c): 2 live siblings */
+    vvi_dvv x, y;                /* (b): 3 nodes, 2 siblings each */
+    vvi_dvv two;                 /* (c): 2 live siblings */
 } key_case;
 
 /* A copy of a state that lives in its inline arrays. */
-static void state_copy(vvi_state *d, const vvi_state *s)
+static void state_copy(vvi_dvv *d, const vvi_dvv *s)
 {
-    vvi_state_init(d);
+    vvi_dvv_init(d);
     memcpy(d->ctx, s->ctx, s->nctx * sizeof *s->ctx);
     memcpy(d->v, s->v, s->nv * sizeof *s->v);
     d->nctx = s->nctx;
@@ -471,15 +471,15 @@ static vvi_ver mkver(uint32_t a, uint64_t n, const char *val)
 }
 
 /* A state: context {0:c0, 1:c1, 2:c2} and versions dots[0..nd). */
-static void mkstate(vvi_state *s, uint64_t c0, uint64_t c1, uint64_t c2,
+static void mkstate(vvi_dvv *s, uint64_t c0, uint64_t c1, uint64_t c2,
                     const vvi_ver *dots, size_t nd)
 {
     size_t i;
-    vvi_state_init(s);
+    vvi_dvv_init(s);
     vvi_ctx_max(s, 0, c0);
     vvi_ctx_max(s, 1, c1);
     vvi_ctx_max(s, 2, c2);
-    for (i = 0; i < nd; i++) vvi_state_add(s, &dots[i]);
+    for (i = 0; i < nd; i++) vvi_dvv_add(s, &dots[i]);
     if (s->ctx != s->ictx || s->v != s->iv) die("state", VV_EINVAL);
 }
 
@@ -491,7 +491,7 @@ static void op_key_write(void *ud, int it)
     while (it--) {
         vvi_ver v = mkver(0, c->wn + 1, "value");
         c->cc[0].n = c->wn++;
-        if (vvi_state_write(&c->w, c->cc, 3, &v)) die("write", VV_ENOMEM);
+        if (vvi_dvv_write(&c->w, c->cc, 3, &v)) die("write", VV_ENOMEM);
     }
 }
 
@@ -501,11 +501,11 @@ static void op_key_join(void *ud, int it)
 {
     key_case *c = ud;
     while (it--) {
-        vvi_state s;
+        vvi_dvv s;
         state_copy(&s, &c->x);
-        if (vvi_state_merge(&s, &c->y)) die("merge", VV_ENOMEM);
+        if (vvi_dvv_merge(&s, &c->y)) die("merge", VV_ENOMEM);
         clk_sink += (int)s.nv;
-        vvi_state_free(&s);
+        vvi_dvv_free(&s);
     }
 }
 
@@ -515,7 +515,7 @@ static void op_key_values(void *ud, int it)
     key_case *c = ud;
     while (it--) {
         const vvi_ver *out[VVI_IVER];
-        size_t n = vvi_state_values(&c->two, c->act.an, c->act.al, out);
+        size_t n = vvi_dvv_values(&c->two, c->act.an, c->act.al, out);
         clk_sink += (int)n + (int)out[0]->len;
     }
 }
@@ -557,13 +557,13 @@ static void bench_keyops(void)
     d[1] = mkver(0, 3, "earlier");
     mkstate(&c.two, 3, 0, 4, d, 2);
     {   /* the work is what the rows say */
-        vvi_state s;
+        vvi_dvv s;
         const vvi_ver *out[VVI_IVER];
         state_copy(&s, &c.x);
-        if (vvi_state_merge(&s, &c.y) || s.nv != 3 || s.nctx != 3)
+        if (vvi_dvv_merge(&s, &c.y) || s.nv != 3 || s.nctx != 3)
             die("join result", VV_EINVAL);
-        vvi_state_free(&s);
-        if (vvi_state_values(&c.two, c.act.an, c.act.al, out) != 2 ||
+        vvi_dvv_free(&s);
+        if (vvi_dvv_values(&c.two, c.act.an, c.act.al, out) != 2 ||
             out[0]->a != 0)
             die("values result", VV_EINVAL);
     }
@@ -583,7 +583,7 @@ static void bench_keyops(void)
         key_row("join: 3 nodes, 2 siblings each (merge)", t[1], REF_JOIN_NS);
         key_row("values: 2 siblings, read order", t[2], REF_VALUES_NS);
     }
-    vvi_state_free(&c.w);
+    vvi_dvv_free(&c.w);
     vvi_actors_free(&c.act);
 }
 

@@ -65,7 +65,7 @@ static void row(const char *name, double a, const char *ua, double b,
 /* n small sibling values (carts of 3 items each, overlapping), msgpack. */
 typedef struct sibset {
     vv_sibling s[16];
-    vvi_buf v[16];
+    vv_buf v[16];
     char actor[16][16];
     size_t n;
 } sibset;
@@ -80,7 +80,7 @@ static void make_sibs(sibset *ss, size_t n)
         snprintf(code, sizeof code, "return {'item%zu', 'item%zu', 'milk'}",
                  i, i + 1);
         if (luaL_dostring(L, code)) die("lua", lua_tostring(L, -1));
-        vvi_buf_init(&ss->v[i]);
+        vv_buf_init(&ss->v[i]);
         if (vvl_encode(L, -1, VVL_MSGPACK, &ss->v[i], err, sizeof err))
             die("encode", err);
         lua_pop(L, 1);
@@ -100,7 +100,7 @@ static void make_sibs(sibset *ss, size_t n)
 static void free_sibs(sibset *ss)
 {
     size_t i;
-    for (i = 0; i < ss->n; i++) vvi_buf_free(&ss->v[i]);
+    for (i = 0; i < ss->n; i++) vv_buf_free(&ss->v[i]);
 }
 
 /* Seconds per resolve through the sandboxed host. */

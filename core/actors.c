@@ -12,7 +12,7 @@ static uint64_t name_hash(const char *s, size_t n)
 
 static int actors_rehash(vvi_actors *t, size_t nslots)
 {
-    uint32_t *s = vvi_malloc(nslots * sizeof *s), i;
+    uint32_t *s = vv_malloc(nslots * sizeof *s), i;
     if (!s) return VV_ENOMEM;
     memset(s, 0, nslots * sizeof *s);
     for (i = 0; i < t->na; i++) {
@@ -20,10 +20,17 @@ static int actors_rehash(vvi_actors *t, size_t nslots)
         while (s[j]) j = (j + 1) & (nslots - 1);
         s[j] = i + 1;
     }
-    vvi_free(t->slots);
+    vv_free(t->slots);
     t->slots = s;
     t->nslots = nslots;
     return VV_OK;
+}
+
+size_t vvi_node_len(const char *name, size_t len)
+{
+    size_t k = len;
+    while (k > 0 && name[k - 1] != '.') k--;
+    return k > 0 ? k - 1 : len;
 }
 
 long vvi_actor_find(const vvi_actors *t, const char *name, size_t len)
@@ -49,14 +56,14 @@ int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
     if (t->na == UINT32_MAX - 1) return VV_EOVERFLOW;
     if (t->na == t->capa) {
         uint32_t cap = t->capa ? t->capa * 2 : 16;
-        char **an = vvi_realloc(t->an, cap * sizeof *an);
+        char **an = vv_realloc(t->an, cap * sizeof *an);
         uint8_t *al, *nl;
         if (!an) return VV_ENOMEM;
         t->an = an;
-        al = vvi_realloc(t->al, cap * sizeof *al);
+        al = vv_realloc(t->al, cap * sizeof *al);
         if (!al) return VV_ENOMEM;
         t->al = al;
-        nl = vvi_realloc(t->nl, cap * sizeof *nl);
+        nl = vv_realloc(t->nl, cap * sizeof *nl);
         if (!nl) return VV_ENOMEM;
         t->nl = nl;
         t->capa = cap;
@@ -64,15 +71,11 @@ int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
     if ((t->na + 1) * 2 > t->nslots &&
         actors_rehash(t, t->nslots ? t->nslots * 2 : 32))
         return VV_ENOMEM;
-    if (!(copy = vvi_malloc(len))) return VV_ENOMEM;
+    if (!(copy = vv_malloc(len))) return VV_ENOMEM;
     memcpy(copy, name, len);
     t->an[t->na] = copy;
     t->al[t->na] = (uint8_t)len;
-    {   /* the node part: before the last '.', all of it without one */
-        size_t k = len;
-        while (k > 0 && name[k - 1] != '.') k--;
-        t->nl[t->na] = (uint8_t)(k > 0 ? k - 1 : len);
-    }
+    t->nl[t->na] = (uint8_t)vvi_node_len(name, len);
     {
         size_t j = (size_t)name_hash(name, len) & (t->nslots - 1);
         while (t->slots[j]) j = (j + 1) & (t->nslots - 1);
@@ -85,7 +88,7 @@ int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
 void vvi_actors_truncate(vvi_actors *t, uint32_t n)
 {
     if (t->na <= n) return;
-    while (t->na > n) vvi_free(t->an[--t->na]);
+    while (t->na > n) vv_free(t->an[--t->na]);
     actors_rehash(t, t->nslots ? t->nslots : 32);
 }
 
@@ -96,11 +99,11 @@ int vvi_actor_cmp(const vvi_actors *t, uint32_t a, uint32_t b)
 
 void vvi_actors_free(vvi_actors *t)
 {
-    while (t->na > 0) vvi_free(t->an[--t->na]);
-    vvi_free(t->an);
-    vvi_free(t->al);
-    vvi_free(t->nl);
-    vvi_free(t->slots);
+    while (t->na > 0) vv_free(t->an[--t->na]);
+    vv_free(t->an);
+    vv_free(t->al);
+    vv_free(t->nl);
+    vv_free(t->slots);
     memset(t, 0, sizeof *t);
 }
 
@@ -137,18 +140,18 @@ int vvi_actors_load(vv_db *db)
 
 int vvi_actors_save(vv_db *db)
 {
-    vvi_buf b;
+    vv_buf b;
     uint32_t i;
     int rc;
     if (db->act.na == db->na_stored) return VV_OK;
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     vvi_buf_varint(&b, db->act.na);
     for (i = 0; i < db->act.na; i++) {
         vvi_buf_varint(&b, db->act.al[i]);
-        vvi_buf_add(&b, db->act.an[i], db->act.al[i]);
+        vv_buf_add(&b, db->act.an[i], db->act.al[i]);
     }
     rc = b.oom ? VV_ENOMEM : db->be->meta_put(db->h, "actors", b.p, b.len);
-    vvi_buf_free(&b);
+    vv_buf_free(&b);
     return rc;
 }
 

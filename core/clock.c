@@ -13,26 +13,26 @@ int vvi_node_cmp(const char *a, size_t alen, const char *b, size_t blen)
     return alen < blen ? -1 : alen > blen;
 }
 
-void vvi_clock_init(vv_clock *c)
+void vv_clock_init(vv_clock *c)
 {
     c->e = c->ie;
     c->n = 0;
-    c->cap = VVI_ICLOCK;
+    c->cap = VV_CLOCK_INLINE;
 }
 
 int vv_clock_new(vv_clock **out)
 {
-    vv_clock *c = vvi_malloc(sizeof *c);
+    vv_clock *c = vv_malloc(sizeof *c);
     *out = NULL;
     if (!c) return VV_ENOMEM;
-    vvi_clock_init(c);
+    vv_clock_init(c);
     *out = c;
     return VV_OK;
 }
 
 /* ---- entries and their order ------------------------------------- */
 /* Word k (0..2) of an entry's key, as stored (native byte order). */
-static inline uint64_t key_raw(const vvi_centry *e, int k)
+static inline uint64_t key_raw(const vv_centry *e, int k)
 {
     uint64_t x;
     memcpy(&x, e->inl + 8 * k, 8);
@@ -66,17 +66,17 @@ static inline uint64_t key_be(uint64_t x)
 /* Past equal keys: names longer than the key go on to their tails; else
  * one is a prefix of the other (zero padding and zero bytes look alike
  * in keys) and the shorter comes first. */
-static CLOCK_NOINLINE int cent_tail(const vvi_centry *a, const vvi_centry *b)
+static CLOCK_NOINLINE int cent_tail(const vv_centry *a, const vv_centry *b)
 {
-    if (a->len > VVI_KEY && b->len > VVI_KEY)
-        return vvi_node_cmp(a->heap + VVI_KEY, a->len - VVI_KEY,
-                            b->heap + VVI_KEY, b->len - VVI_KEY);
+    if (a->len > VV_CLOCK_KEY && b->len > VV_CLOCK_KEY)
+        return vvi_node_cmp(a->heap + VV_CLOCK_KEY, a->len - VV_CLOCK_KEY,
+                            b->heap + VV_CLOCK_KEY, b->len - VV_CLOCK_KEY);
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
 /* Bytewise order of two entries' names (shorter prefix first), the same
  * as vvi_node_cmp on the names: three word compares for most pairs. */
-static inline int cent_cmp(const vvi_centry *a, const vvi_centry *b)
+static inline int cent_cmp(const vv_centry *a, const vv_centry *b)
 {
     uint64_t x = key_raw(a, 0), y = key_raw(b, 0);
     if (x == y) {
@@ -92,38 +92,38 @@ static inline int cent_cmp(const vvi_centry *a, const vvi_centry *b)
 }
 
 /* Do two entries carry the same name?  One branch for most pairs. */
-static inline int cent_eq(const vvi_centry *a, const vvi_centry *b)
+static inline int cent_eq(const vv_centry *a, const vv_centry *b)
 {
     uint64_t d = (key_raw(a, 0) ^ key_raw(b, 0))
                | (key_raw(a, 1) ^ key_raw(b, 1))
                | (key_raw(a, 2) ^ key_raw(b, 2)) | (a->len ^ b->len);
-    return !d && (a->len <= VVI_KEY || cent_tail(a, b) == 0);
+    return !d && (a->len <= VV_CLOCK_KEY || cent_tail(a, b) == 0);
 }
 
 /* Fill e's key and length from name (not its counter or heap copy). */
-static void cent_key(vvi_centry *e, const char *name, size_t len)
+static void cent_key(vv_centry *e, const char *name, size_t len)
 {
-    memset(e->inl, 0, VVI_KEY);
-    memcpy(e->inl, name, len < VVI_KEY ? len : VVI_KEY);
+    memset(e->inl, 0, VV_CLOCK_KEY);
+    memcpy(e->inl, name, len < VV_CLOCK_KEY ? len : VV_CLOCK_KEY);
     e->len = (uint32_t)len;
 }
 
 /* Give entry e a copy of name.  @return VV_OK or VV_ENOMEM. */
-static int cent_set(vvi_centry *e, const char *name, size_t len, uint64_t n)
+static int cent_set(vv_centry *e, const char *name, size_t len, uint64_t n)
 {
     cent_key(e, name, len);
     e->n = n;
     e->heap = NULL;
-    if (len > VVI_INL) {
-        if (!(e->heap = vvi_malloc(len))) return VV_ENOMEM;
+    if (len > VV_CLOCK_INL) {
+        if (!(e->heap = vv_malloc(len))) return VV_ENOMEM;
         memcpy(e->heap, name, len);
     }
     return VV_OK;
 }
 
-static void cent_free(vvi_centry *e)
+static void cent_free(vv_centry *e)
 {
-    if (e->len > VVI_INL) vvi_free(e->heap);
+    if (e->len > VV_CLOCK_INL) vv_free(e->heap);
 }
 
 static void clock_clear(vv_clock *c)
@@ -133,62 +133,62 @@ static void clock_clear(vv_clock *c)
     c->n = 0;
 }
 
-void vvi_clock_clear(vv_clock *c)
+void vv_clock_clear(vv_clock *c)
 {
     clock_clear(c);
-    if (c->e != c->ie) vvi_free(c->e);
-    vvi_clock_init(c);
+    if (c->e != c->ie) vv_free(c->e);
+    vv_clock_init(c);
 }
 
-int vvi_clock_heap(const vv_clock *c)
+int vv_clock_heap(const vv_clock *c)
 {
     size_t i;
     if (c->e != c->ie) return 1;
     for (i = 0; i < c->n; i++)
-        if (c->e[i].len > VVI_INL) return 1;
+        if (c->e[i].len > VV_CLOCK_INL) return 1;
     return 0;
 }
 
-void vvi_clock_take(vv_clock *dst, vv_clock *src)
+void vv_clock_take(vv_clock *dst, vv_clock *src)
 {
     if (src->e == src->ie) {
         memcpy(dst->ie, src->ie, src->n * sizeof *src->e);
         dst->e = dst->ie;
-        dst->cap = VVI_ICLOCK;
+        dst->cap = VV_CLOCK_INLINE;
     } else {
         dst->e = src->e;                 /* the heap array moves along */
         dst->cap = src->cap;
     }
     dst->n = src->n;
-    vvi_clock_init(src);
+    vv_clock_init(src);
 }
 
-void vvi_clock_move(vv_clock *dst, vv_clock *src)
+void vv_clock_move(vv_clock *dst, vv_clock *src)
 {
-    vvi_clock_take(dst, src);
-    vvi_free(src);
+    vv_clock_take(dst, src);
+    vv_free(src);
 }
 
 void vv_clock_free(vv_clock *c)
 {
     if (!c) return;
     clock_clear(c);
-    if (c->e != c->ie) vvi_free(c->e);
-    vvi_free(c);
+    if (c->e != c->ie) vv_free(c->e);
+    vv_free(c);
 }
 
 /* Grow the entry array to hold at least n entries. */
 static int clock_reserve(vv_clock *c, size_t n)
 {
-    vvi_centry *e;
+    vv_centry *e;
     size_t cap;
     if (n <= c->cap) return VV_OK;
     cap = c->cap * 2;
     if (cap < n) cap = n;
     if (c->e == c->ie) {
-        if ((e = vvi_malloc(cap * sizeof *e)) != NULL)
+        if ((e = vv_malloc(cap * sizeof *e)) != NULL)
             memcpy(e, c->ie, c->n * sizeof *e);
-    } else e = vvi_realloc(c->e, cap * sizeof *e);
+    } else e = vv_realloc(c->e, cap * sizeof *e);
     if (!e) return VV_ENOMEM;
     c->e = e;
     c->cap = cap;
@@ -199,7 +199,7 @@ static int clock_reserve(vv_clock *c, size_t n)
 static long clock_find(const vv_clock *c, const char *node, size_t len)
 {
     size_t lo = 0, hi = c->n;
-    vvi_centry probe;
+    vv_centry probe;
     cent_key(&probe, node, len);
     probe.heap = (char *)node;                  /* read only, for the tail */
     while (lo < hi) {
@@ -230,7 +230,7 @@ int vv_clock_copy(const vv_clock *c, vv_clock **out)
     if (clock_reserve(d, c->n)) { vv_clock_free(d); return VV_ENOMEM; }
     for (i = 0; i < c->n; i++, d->n++) {
         d->e[i] = c->e[i];                       /* inline names come along */
-        if (c->e[i].len > VVI_INL &&
+        if (c->e[i].len > VV_CLOCK_INL &&
             cent_set(&d->e[i], c->e[i].heap, c->e[i].len, c->e[i].n)) {
             vv_clock_free(d);
             return VV_ENOMEM;
@@ -258,7 +258,7 @@ static int clock_insert(vv_clock *c, long i, const char *node, size_t len,
                         uint64_t n)
 {
     size_t at = (size_t)(-i - 1);
-    vvi_centry e;
+    vv_centry e;
     if (clock_reserve(c, c->n + 1)) return VV_ENOMEM;
     if (cent_set(&e, node, len, n)) return VV_ENOMEM;
     memmove(c->e + at + 1, c->e + at, (c->n - at) * sizeof *c->e);
@@ -302,8 +302,8 @@ int vv_clock_tick(vv_clock *c, const char *node, size_t len)
 int vv_clock_merge(vv_clock *c, const vv_clock *o)
 {
     size_t i, j, extra = 0, ours = 0, k = 0, m, done = 0;
-    vvi_centry *res, *x, *xend, *rise = NULL;
-    const vvi_centry *y, *yend, *rise_o = NULL;
+    vv_centry *res, *x, *xend, *rise = NULL;
+    const vv_centry *y, *yend, *rise_o = NULL;
     unsigned char *isnew;
     uint64_t undo[MERGE_UNDO];
     if (!c || !o) return VV_EINVAL;
@@ -338,7 +338,7 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
         return VV_OK;
     }
     /* one block: the entries, then a flag per entry for "name is new" */
-    res = vvi_malloc((c->n + extra) * (sizeof *res + 1));
+    res = vv_malloc((c->n + extra) * (sizeof *res + 1));
     if (!res) {
         for (i = 0; i < done; i++) c->e[i].n = undo[i];
         return VV_ENOMEM;
@@ -353,17 +353,17 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
             if (r == 0) j++;
         } else {
             res[k] = o->e[j];                    /* inline names come along */
-            if (o->e[j].len > VVI_INL &&
+            if (o->e[j].len > VV_CLOCK_INL &&
                 cent_set(&res[k], o->e[j].heap, o->e[j].len, o->e[j].n)) {
                 while (k-- > 0) if (isnew[k]) cent_free(&res[k]);
-                vvi_free(res);                   /* c still owns its names */
+                vv_free(res);                    /* c still owns its names */
                 for (i = 0; i < done; i++) c->e[i].n = undo[i];
                 return VV_ENOMEM;
             }
             j++;
         }
     }
-    if (c->e != c->ie) vvi_free(c->e);
+    if (c->e != c->ie) vv_free(c->e);
     c->e = res;
     c->n = c->cap = k;
     return VV_OK;
@@ -372,7 +372,7 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
 /* One walk over both clocks in name order. */
 int vv_clock_compare(const vv_clock *a, const vv_clock *b)
 {
-    const vvi_centry *x = a->e, *xend = x + a->n, *y = b->e, *yend = y + b->n;
+    const vv_centry *x = a->e, *xend = x + a->n, *y = b->e, *yend = y + b->n;
     int less = 0, more = 0;     /* a has something smaller / greater */
     while (x != xend && y != yend) {
         if (cent_eq(x, y)) {
@@ -413,13 +413,13 @@ int vv_clock_entry(const vv_clock *c, size_t i, const char **node,
 }
 
 /* ---- binary form ----------------------------------------------------- */
-void vvi_clock_put(vvi_buf *b, const vv_clock *c)
+void vvi_clock_put(vv_buf *b, const vv_clock *c)
 {
     size_t i;
     vvi_buf_varint(b, c->n);
     for (i = 0; i < c->n; i++) {
         vvi_buf_varint(b, c->e[i].len);
-        vvi_buf_add(b, vvi_cname(&c->e[i]), c->e[i].len);
+        vv_buf_add(b, vvi_cname(&c->e[i]), c->e[i].len);
         vvi_buf_varint(b, c->e[i].n);
     }
 }
@@ -448,14 +448,14 @@ int vvi_clock_get(vvi_rd *r, vv_clock *c)
 
 int vv_clock_encode(const vv_clock *c, void **out, size_t *len)
 {
-    vvi_buf b;
+    vv_buf b;
     *out = NULL;
     *len = 0;
     if (!c) return VV_EINVAL;
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     vvi_buf_byte(&b, CLOCK_FORMAT);
     vvi_clock_put(&b, c);
-    if (b.oom) { vvi_buf_free(&b); return VV_ENOMEM; }
+    if (b.oom) { vv_buf_free(&b); return VV_ENOMEM; }
     *out = b.p;
     *len = b.len;
     return VV_OK;
@@ -486,19 +486,19 @@ static int bare_char(int ch)
            (ch >= '0' && ch <= '9') || (ch && strchr("_.@#/+-", ch));
 }
 
-static void put_name(vvi_buf *b, const char *s, size_t len)
+static void put_name(vv_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i;
     int bare = 1;
     for (i = 0; i < len; i++) if (!bare_char((unsigned char)s[i])) bare = 0;
-    if (bare) { vvi_buf_add(b, s, len); return; }
+    if (bare) { vv_buf_add(b, s, len); return; }
     vvi_buf_byte(b, '"');
     for (i = 0; i < len; i++) {
         unsigned ch = (unsigned char)s[i];
         if (ch == '"' || ch == '\\') { vvi_buf_byte(b, '\\'); vvi_buf_byte(b, ch); }
         else if (ch < 0x20 || ch >= 0x7f) {
-            vvi_buf_add(b, "\\x", 2);
+            vv_buf_add(b, "\\x", 2);
             vvi_buf_byte(b, hex[ch >> 4]);
             vvi_buf_byte(b, hex[ch & 15]);
         } else vvi_buf_byte(b, ch);
@@ -508,28 +508,28 @@ static void put_name(vvi_buf *b, const char *s, size_t len)
 
 int vv_clock_format(const vv_clock *c, char **out, size_t *len)
 {
-    vvi_buf b;
+    vv_buf b;
     size_t i;
     *out = NULL;
     if (len) *len = 0;
     if (!c) return VV_EINVAL;
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     vvi_buf_byte(&b, '{');
     for (i = 0; i < c->n; i++) {
         char num[24];
         int k = 0;
         uint64_t v = c->e[i].n;
         char rev[24];
-        if (i) vvi_buf_add(&b, ", ", 2);
+        if (i) vv_buf_add(&b, ", ", 2);
         put_name(&b, vvi_cname(&c->e[i]), c->e[i].len);
         vvi_buf_byte(&b, ':');
         do { rev[k++] = (char)('0' + v % 10); v /= 10; } while (v);
         for (int m = 0; m < k; m++) num[m] = rev[k - 1 - m];
-        vvi_buf_add(&b, num, (size_t)k);
+        vv_buf_add(&b, num, (size_t)k);
     }
     vvi_buf_byte(&b, '}');
     vvi_buf_byte(&b, 0);
-    if (b.oom) { vvi_buf_free(&b); return VV_ENOMEM; }
+    if (b.oom) { vv_buf_free(&b); return VV_ENOMEM; }
     *out = (char *)b.p;
     if (len) *len = b.len - 1;
     return VV_OK;

@@ -5,7 +5,7 @@
 
 #define STATE_FORMAT 0x01    /* first byte of a stored (local) state */
 
-void vvi_state_init(vvi_state *s)
+void vvi_dvv_init(vvi_dvv *s)
 {
     s->ctx = s->ictx;
     s->nctx = 0;
@@ -16,33 +16,33 @@ void vvi_state_init(vvi_state *s)
     s->seq = 0;
 }
 
-void vvi_state_free(vvi_state *s)
+void vvi_dvv_free(vvi_dvv *s)
 {
-    if (s->ctx != s->ictx) vvi_free(s->ctx);
-    if (s->v != s->iv) vvi_free(s->v);
-    vvi_state_init(s);
+    if (s->ctx != s->ictx) vv_free(s->ctx);
+    if (s->v != s->iv) vv_free(s->v);
+    vvi_dvv_init(s);
 }
 
-void vvi_state_move(vvi_state *dst, vvi_state *src)
+void vvi_dvv_move(vvi_dvv *dst, vvi_dvv *src)
 {
     *dst = *src;
     if (src->ctx == src->ictx) dst->ctx = dst->ictx;
     if (src->v == src->iv) dst->v = dst->iv;
-    vvi_state_init(src);
+    vvi_dvv_init(src);
 }
 
 /* Grow an array that may still be the state's inline one. */
 static void *grow(void *p, const void *inl, size_t n, size_t cap, size_t size)
 {
     void *q;
-    if (p != inl) return vvi_realloc(p, cap * size);
-    if ((q = vvi_malloc(cap * size)) != NULL) memcpy(q, p, n * size);
+    if (p != inl) return vv_realloc(p, cap * size);
+    if ((q = vv_malloc(cap * size)) != NULL) memcpy(q, p, n * size);
     return q;
 }
 
 /* Make room for n context entries and m versions (keeping what s holds).
  * Leaves s as it was on failure. */
-static int state_reserve(vvi_state *s, size_t n, size_t m)
+static int state_reserve(vvi_dvv *s, size_t n, size_t m)
 {
     if (n > s->capctx) {
         vvi_ent *e = grow(s->ctx, s->ictx, s->nctx, n, sizeof *e);
@@ -83,7 +83,7 @@ uint64_t vvi_ctx_get(const vvi_ent *ctx, size_t n, uint32_t a)
 }
 
 /* ctx[a] := max(ctx[a], n), keeping the context sorted. */
-int vvi_ctx_max(vvi_state *s, uint32_t a, uint64_t n)
+int vvi_ctx_max(vvi_dvv *s, uint32_t a, uint64_t n)
 {
     size_t lo = 0, hi = s->nctx;
     if (n == 0) return VV_OK;
@@ -110,7 +110,7 @@ int vvi_ctx_max(vvi_state *s, uint32_t a, uint64_t n)
     return VV_OK;
 }
 
-int vvi_state_add(vvi_state *s, const vvi_ver *v)
+int vvi_dvv_add(vvi_dvv *s, const vvi_ver *v)
 {
     if (s->nv == s->capv) {
         size_t cap = s->capv * 2;
@@ -127,7 +127,7 @@ int vvi_state_add(vvi_state *s, const vvi_ver *v)
  * varint nv, nv x (varint actor, varint counter, varint timestamp,
  * varint (len << 1 | tomb), len bytes); then, when seq is not 0, varint
  * seq (the key's place in its keyspace's change log, for sync.c). */
-void vvi_state_encode(const vvi_state *s, vvi_buf *b)
+void vvi_dvv_encode(const vvi_dvv *s, vv_buf *b)
 {
     size_t i;
     vvi_buf_byte(b, STATE_FORMAT);
@@ -143,7 +143,7 @@ void vvi_state_encode(const vvi_state *s, vvi_buf *b)
         vvi_buf_varint(b, v->n);
         vvi_buf_varint(b, v->ts);
         vvi_buf_varint(b, (uint64_t)v->len << 1 | (v->tomb ? 1 : 0));
-        vvi_buf_add(b, v->val, v->len);
+        vv_buf_add(b, v->val, v->len);
     }
     if (s->seq) vvi_buf_varint(b, s->seq);
 }
@@ -185,11 +185,11 @@ static inline const unsigned char *get_varint(const unsigned char *p,
 /* One pass over the bytes straight into the state's arrays, sized once
  * from the counts (bounded by the bytes left, so a forged count cannot
  * ask for much). */
-int vvi_state_decode(vvi_state *s, const void *buf, size_t n)
+int vvi_dvv_decode(vvi_dvv *s, const void *buf, size_t n)
 {
     const unsigned char *p = buf, *end = p + n;
     uint64_t cnt, i, a, c, lt;
-    vvi_state_init(s);
+    vvi_dvv_init(s);
     if (n == 0 || *p++ != STATE_FORMAT) return VV_ECORRUPT;
     if (!(p = get_varint(p, end, &cnt)) || cnt > (uint64_t)(end - p) / 2)
         return VV_ECORRUPT;                  /* each entry: 2 bytes or more */
@@ -206,7 +206,7 @@ int vvi_state_decode(vvi_state *s, const void *buf, size_t n)
     if (!(p = get_varint(p, end, &cnt)) || cnt > (uint64_t)(end - p) / 4)
         goto bad;                            /* each version: 4 or more */
     if (cnt > VVI_IVER && state_reserve(s, 0, (size_t)cnt)) {
-        vvi_state_free(s);
+        vvi_dvv_free(s);
         return VV_ENOMEM;
     }
     for (i = 0; i < cnt; i++) {
@@ -228,7 +228,7 @@ int vvi_state_decode(vvi_state *s, const void *buf, size_t n)
     }
     return VV_OK;
 bad:
-    vvi_state_free(s);
+    vvi_dvv_free(s);
     return VV_ECORRUPT;
 }
 
@@ -241,7 +241,7 @@ static inline int covered(const vvi_ent *ctx, size_t n, const vvi_ver *v)
 /* s->ctx := s->ctx ⊔ cc (sorted by actor, as every context is): one walk
  * raises the counters s has; actors s lacks are merged in from the end,
  * in place. */
-static int ctx_absorb(vvi_state *s, const vvi_ent *cc, size_t ncc)
+static int ctx_absorb(vvi_dvv *s, const vvi_ent *cc, size_t ncc)
 {
     size_t i = 0, j, k, missing = 0;
     for (j = 0; j < ncc; j++) {
@@ -269,8 +269,8 @@ static int ctx_absorb(vvi_state *s, const vvi_ent *cc, size_t ncc)
     return VV_OK;
 }
 
-int vvi_state_write(vvi_state *s, const vvi_ent *cc, size_t ncc,
-                    const vvi_ver *v)
+int vvi_dvv_write(vvi_dvv *s, const vvi_ent *cc, size_t ncc,
+                  const vvi_ver *v)
 {
     size_t i, k = 0;
     int rc;
@@ -283,7 +283,7 @@ int vvi_state_write(vvi_state *s, const vvi_ent *cc, size_t ncc,
         }
     s->nv = k;
     if (k < s->capv) s->v[s->nv++] = *v;
-    else if ((rc = vvi_state_add(s, v))) return rc;
+    else if ((rc = vvi_dvv_add(s, v))) return rc;
     if ((rc = ctx_absorb(s, cc, ncc))) return rc;
     return vvi_ctx_max(s, v->a, v->n);
 }
@@ -302,7 +302,7 @@ static int ver_cmp(const vvi_ver *x, const vvi_ver *y)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static long find_dot(const vvi_state *s, uint32_t a, uint64_t n)
+static long find_dot(const vvi_dvv *s, uint32_t a, uint64_t n)
 {
     size_t i;
     for (i = 0; i < s->nv; i++)
@@ -326,7 +326,7 @@ static size_t ctx_union(const vvi_ent *a, size_t na, const vvi_ent *b,
 
 /* s->ctx := s->ctx ⊔ o (sorted), merged from the end in place: s->ctx
  * has room for the nc actors of the union. */
-static void ctx_join(vvi_state *s, const vvi_ent *o, size_t no, size_t nc)
+static void ctx_join(vvi_dvv *s, const vvi_ent *o, size_t no, size_t nc)
 {
     size_t i = s->nctx, j = no, k = nc;
     vvi_ent *c = s->ctx;
@@ -347,12 +347,12 @@ static void ctx_join(vvi_state *s, const vvi_ent *o, size_t no, size_t nc)
  * the size of the joined context; make room (s is unchanged when that
  * fails); then keep s's versions unless o replaced them, append o's new
  * ones and join the contexts from the end.  Small states never allocate. */
-int vvi_state_merge(vvi_state *s, const vvi_state *o)
+int vvi_dvv_merge(vvi_dvv *s, const vvi_dvv *o)
 {
     unsigned char fstack[64], *fresh = fstack;
     size_t i, k, add = 0, nc;
     if (s == o) return VV_OK;                 /* a join with itself */
-    if (o->nv > sizeof fstack && !(fresh = vvi_malloc(o->nv))) return VV_ENOMEM;
+    if (o->nv > sizeof fstack && !(fresh = vv_malloc(o->nv))) return VV_ENOMEM;
     for (i = 0; i < o->nv; i++) {             /* theirs we had not seen */
         const vvi_ver *v = &o->v[i];
         fresh[i] = !covered(s->ctx, s->nctx, v) && find_dot(s, v->a, v->n) < 0;
@@ -360,7 +360,7 @@ int vvi_state_merge(vvi_state *s, const vvi_state *o)
     }
     nc = ctx_union(s->ctx, s->nctx, o->ctx, o->nctx);
     if (state_reserve(s, nc, s->nv + add)) {
-        if (fresh != fstack) vvi_free(fresh);
+        if (fresh != fstack) vv_free(fresh);
         return VV_ENOMEM;
     }
     for (i = 0, k = 0; i < s->nv; i++) {      /* ours, unless o replaced it */
@@ -376,11 +376,11 @@ int vvi_state_merge(vvi_state *s, const vvi_state *o)
         if (fresh[i]) s->v[k++] = o->v[i];
     s->nv = k;
     ctx_join(s, o->ctx, o->nctx, nc);         /* seq: still the same key */
-    if (fresh != fstack) vvi_free(fresh);
+    if (fresh != fstack) vv_free(fresh);
     return VV_OK;
 }
 
-size_t vvi_state_live(const vvi_state *s)
+size_t vvi_dvv_live(const vvi_dvv *s)
 {
     size_t i, n = 0;
     for (i = 0; i < s->nv; i++) n += !s->v[i].tomb;
@@ -396,8 +396,8 @@ static int ver_order(const vvi_ver *x, const vvi_ver *y, char *const *an,
     return x->n < y->n ? -1 : x->n > y->n;
 }
 
-size_t vvi_state_values(const vvi_state *s, char *const *an,
-                        const uint8_t *al, const vvi_ver **out)
+size_t vvi_dvv_values(const vvi_dvv *s, char *const *an,
+                      const uint8_t *al, const vvi_ver **out)
 {
     size_t i, k, n = 0;
     for (i = 0; i < s->nv; i++) {              /* few: insertion */

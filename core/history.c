@@ -16,13 +16,13 @@
 
 void vvi_hist_free(vvi_hnote *h)
 {
-    vvi_free(h->rep);
-    vvi_free(h->add);
+    vv_free(h->rep);
+    vv_free(h->add);
     memset(h, 0, sizeof *h);
 }
 
 /* Does s hold the version with dot (a, n)? */
-static int hist_has(const vvi_state *s, uint32_t a, uint64_t n)
+static int hist_has(const vvi_dvv *s, uint32_t a, uint64_t n)
 {
     size_t i;
     for (i = 0; i < s->nv; i++)
@@ -33,12 +33,12 @@ static int hist_has(const vvi_state *s, uint32_t a, uint64_t n)
 /* Before state s changes: the versions of s that ctx covers (for a merge
  * with o: and that o does not hold as well), and the versions of o that s
  * has not seen. */
-int vvi_hist_gather(const vvi_state *s, const vvi_ent *ctx, size_t nctx,
-                       const vvi_state *o, vvi_hnote *h)
+int vvi_hist_gather(const vvi_dvv *s, const vvi_ent *ctx, size_t nctx,
+                       const vvi_dvv *o, vvi_hnote *h)
 {
     size_t i;
     vvi_hist_free(h);
-    if (!(h->rep = vvi_malloc((s->nv + 1) * sizeof *h->rep))) return VV_ENOMEM;
+    if (!(h->rep = vv_malloc((s->nv + 1) * sizeof *h->rep))) return VV_ENOMEM;
     for (i = 0; i < s->nv; i++) {
         const vvi_ver *v = &s->v[i];
         if (vvi_ctx_get(ctx, nctx, v->a) >= v->n &&
@@ -48,7 +48,7 @@ int vvi_hist_gather(const vvi_state *s, const vvi_ent *ctx, size_t nctx,
         }
     }
     if (!o) return VV_OK;
-    if (!(h->add = vvi_malloc((o->nv + 1) * sizeof *h->add))) return VV_ENOMEM;
+    if (!(h->add = vv_malloc((o->nv + 1) * sizeof *h->add))) return VV_ENOMEM;
     for (i = 0; i < o->nv; i++)
         if (vvi_ctx_get(s->ctx, s->nctx, o->v[i].a) < o->v[i].n)
             h->add[h->nadd++] = o->v[i];
@@ -88,7 +88,7 @@ static int hist_read(vvi_rd *r, hist_ent *e)
 }
 
 /* Append an entry for version v (NULL: a merge that only removed) to b. */
-static void hist_put(vvi_buf *b, const vvi_ver *v, int merge, uint64_t ts,
+static void hist_put(vv_buf *b, const vvi_ver *v, int merge, uint64_t ts,
                      const vvi_hnote *h)
 {
     size_t i, plen = v ? (v->len > VV_HISTORY_PREVIEW ? VV_HISTORY_PREVIEW
@@ -100,7 +100,7 @@ static void hist_put(vvi_buf *b, const vvi_ver *v, int merge, uint64_t ts,
     vvi_buf_byte(b, (v && v->tomb ? 1u : 0u) | (merge ? 2u : 0u));
     vvi_buf_varint(b, v ? v->len : 0);
     vvi_buf_varint(b, plen);
-    if (plen) vvi_buf_add(b, v->val, plen);
+    if (plen) vv_buf_add(b, v->val, plen);
     vvi_buf_varint(b, nrep);
     for (i = 0; i < nrep; i++) {
         vvi_buf_varint(b, h->rep[i].a);
@@ -112,7 +112,7 @@ static void hist_put(vvi_buf *b, const vvi_ver *v, int merge, uint64_t ts,
  * history and keep the newest k->cfg.history.  written is the version a
  * write made; NULL for a merge (h->add).  An unreadable old list is
  * started afresh rather than failing the write. */
-int vvi_hist_note(vv_db *db, kspace *k, const void *key, size_t klen,
+int vvi_hist_note(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                   const vvi_hnote *h, const vvi_ver *written)
 {
     const void *p;
@@ -120,13 +120,13 @@ int vvi_hist_note(vv_db *db, kspace *k, const void *key, size_t klen,
     const unsigned char *keep = NULL;
     uint64_t count = 0, drop, j;
     uint32_t lim = k->cfg.history;
-    vvi_buf b;
+    vv_buf b;
     int rc;
     nnew = written ? 1 : h->nadd ? h->nadd : h->nrep ? 1 : 0;
     if (!lim || !nnew) return VV_OK;
     rc = db->be->get(db->h, HIST_KS | k->id, key, klen, &p, &n);
     if (rc && rc != VV_ENOTFOUND)
-        return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+        return vvi_be_fail(db, rc);
     if (rc == VV_OK) {
         vvi_rd r;
         hist_ent e;
@@ -144,19 +144,19 @@ int vvi_hist_note(vv_db *db, kspace *k, const void *key, size_t klen,
         } else count = 0;
     }
     if (nnew > lim) first = nnew - lim;
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     vvi_buf_byte(&b, HIST_FORMAT);
     vvi_buf_varint(&b, count + (nnew - first));
-    if (keeplen) vvi_buf_add(&b, keep, keeplen);
+    if (keeplen) vv_buf_add(&b, keep, keeplen);
     if (written) hist_put(&b, written, 0, 0, h);
     else if (!h->nadd) hist_put(&b, NULL, 1, db->last_ts, h);
     else for (i = first; i < h->nadd; i++) hist_put(&b, &h->add[i], 1, 0, h);
     rc = b.oom ? VV_ENOMEM
        : db->be->put(db->h, HIST_KS | k->id, key, klen, b.p, b.len);
-    vvi_buf_free(&b);
-    if (rc == VV_ENOMEM) return vvi_fail(db, rc, "out of memory");
+    vv_buf_free(&b);
+    if (rc == VV_ENOMEM) return vv_db_fail(db, rc, "out of memory");
     if (rc)
-        return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+        return vvi_be_fail(db, rc);
     return VV_OK;
 }
 
@@ -213,13 +213,13 @@ static int hist_each(vv_db *db, const void *p, size_t n,
     if (r.p != r.end) goto bad;
     return VV_OK;
 bad:
-    return vvi_fail(db, VV_ECORRUPT, "the history of a key is unreadable");
+    return vv_db_fail(db, VV_ECORRUPT, "the history of a key is unreadable");
 }
 
 int vv_history(vv_db *db, const char *ksname, const void *key, size_t klen,
                int (*fn)(void *ud, const vv_hist *e), void *ud)
 {
-    kspace *k;
+    vvi_ks *k;
     const void *p;
     size_t n = 0;
     void *copy = NULL;
@@ -232,17 +232,17 @@ int vv_history(vv_db *db, const char *ksname, const void *key, size_t klen,
     rc = vvi_ks_get(db, ksname, 0, &k);
     if (rc == VV_OK) {
         rc = db->be->get(db->h, HIST_KS | k->id, key, klen, &p, &n);
-        if (rc == VV_OK && !(copy = vvi_malloc(n ? n : 1))) rc = VV_ENOMEM;
+        if (rc == VV_OK && !(copy = vv_malloc(n ? n : 1))) rc = VV_ENOMEM;
         else if (rc == VV_OK) memcpy(copy, p, n);
         else if (rc != VV_ENOTFOUND)
-            vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+            vvi_be_fail(db, rc);
     }
-    vvi_txn_end(db, VV_ENOTFOUND);                   /* read only: never commits */
+    vvi_txn_read_end(db);
     if (rc == VV_ENOTFOUND) return VV_OK;
-    if (rc == VV_ENOMEM) return vvi_fail(db, rc, "out of memory");
+    if (rc == VV_ENOMEM) return vv_db_fail(db, rc, "out of memory");
     if (rc) return rc;
     rc = hist_each(db, copy, n, fn, ud);
-    vvi_free(copy);
+    vv_free(copy);
     return rc;
 }
 

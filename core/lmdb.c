@@ -15,7 +15,7 @@
 
 /* ---- errors -------------------------------------------------------------- */
 /* Record a message on the handle and return rc. */
-int vvi_lm_fail(lm *l, int rc, const char *fmt, ...)
+int vvi_lmdb_fail(lmdb_store *l, int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -26,7 +26,7 @@ int vvi_lm_fail(lm *l, int rc, const char *fmt, ...)
 
 /* Map an LMDB (or errno) code to vv's, keeping LMDB's text in the
  * message: "<what>: <LMDB's words>". */
-int vvi_lm_err(lm *l, int mrc, const char *what)
+int vvi_lmdb_err(lmdb_store *l, int mrc, const char *what)
 {
     int rc;
     switch (mrc) {
@@ -49,21 +49,22 @@ int vvi_lm_err(lm *l, int mrc, const char *what)
     case ENOTDIR:              rc = mrc; break;  /* errno passes through */
     default:                   rc = VV_ESTORAGE; break;
     }
-    return vvi_lm_fail(l, rc, "lmdb %s: %s", what, mdb_strerror(mrc));
+    return vvi_lmdb_fail(l, rc, "lmdb %s: %s", what, mdb_strerror(mrc));
 }
 
 /* ---- keys -------------------------------------------------------------- */
 /* Build varint(ks) ++ key in the scratch buffer; VV_ELIMIT when LMDB
  * cannot hold a key that long. */
-static int lm_key(lm *l, uint32_t ks, const void *key, size_t klen,
-                  MDB_val *k)
+static int lmdb_key(lmdb_store *l, uint32_t ks, const void *key, size_t klen,
+                    MDB_val *k)
 {
     size_t n = 0;
     while (ks >= 0x80) { l->key[n++] = (unsigned char)(ks | 0x80); ks >>= 7; }
     l->key[n++] = (unsigned char)ks;
     if (klen > l->maxkey - n)
-        return vvi_lm_fail(l, VV_ELIMIT, "key of %zu bytes is too long for the "
-                           "LMDB store (at most %zu)", klen, l->maxkey - n);
+        return vvi_lmdb_fail(l, VV_ELIMIT, "key of %zu bytes is too long for "
+                             "the LMDB store (at most %zu)", klen,
+                             l->maxkey - n);
     if (klen) memcpy(l->key + n, key, klen);
     k->mv_data = l->key;
     k->mv_size = n + klen;
@@ -73,14 +74,14 @@ static int lm_key(lm *l, uint32_t ks, const void *key, size_t klen,
 /* The database of a keyspace: the store's change logs (ids with
  * VVI_LOG_KS) live apart from the states, so that both trees stay
  * compact and each can grow at its end. */
-static int lm_db(uint32_t ks)
+static int lmdb_db(uint32_t ks)
 {
-    return ks & VVI_LOG_KS ? LM_LOG : LM_DATA;
+    return ks & VVI_LOG_KS ? LMDB_LOG : LMDB_DATA;
 }
 
-MDB_dbi vvi_lm_dbi(const lm *l, int db)
+MDB_dbi vvi_lmdb_dbi(const lmdb_store *l, int db)
 {
-    return db == LM_META ? l->meta : db == LM_LOG ? l->clog : l->data;
+    return db == LMDB_META ? l->meta : db == LMDB_LOG ? l->clog : l->data;
 }
 
 /* ---- transactions ---------------------------------------------------------- */
@@ -88,18 +89,19 @@ MDB_dbi vvi_lm_dbi(const lm *l, int db)
  * grown by another process is adopted (MDB_MAP_RESIZED); before a write
  * the map is grown while it is more than half used, so that a full map
  * inside a transaction stays rare. */
-static int lm_begin(void *h, int write)
+static int lmdb_begin(void *h, int write)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     int mrc, tries;
-    if (l->txn) return vvi_lm_fail(l, VV_EBUSY, "lmdb: a transaction is open");
+    if (l->txn)
+        return vvi_lmdb_fail(l, VV_EBUSY, "lmdb: a transaction is open");
     if (write && l->read_only)
-        return vvi_lm_fail(l, VV_EREADONLY, "store %s is open read-only",
-                           l->path);
+        return vvi_lmdb_fail(l, VV_EREADONLY, "store %s is open read-only",
+                             l->path);
     l->failed = 0;
     for (tries = 0; tries < 4; tries++) {
         if (write) {
-            int rc = vvi_lm_grow(l, 0);
+            int rc = vvi_lmdb_grow(l, 0);
             if (rc) return rc;
             mrc = mdb_txn_begin(l->env, NULL, 0, &l->txn);
         } else if (l->rtxn) {
@@ -121,7 +123,7 @@ static int lm_begin(void *h, int write)
     }
     if (mrc) {
         l->txn = NULL;
-        return vvi_lm_err(l, mrc, write ? "begin write" : "begin read");
+        return vvi_lmdb_err(l, mrc, write ? "begin write" : "begin read");
     }
     l->write = write;
     l->cur = NULL;                    /* a write txn's cursors die with it */
@@ -137,21 +139,21 @@ static int lm_begin(void *h, int write)
 }
 
 /* The snapshot the open read transaction sees: its LMDB txn id, kept by
- * lm_begin (0 for none or a write transaction). */
+ * lmdb_begin (0 for none or a write transaction). */
 size_t vvi_lmdb_snapshot(void *h)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     return l->txn && !l->write ? l->snap : 0;
 }
 
 /* Commit: durable when this returns VV_OK (unless no_sync). */
-static int lm_commit(void *h)
+static int lmdb_commit(void *h)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     int mrc, rc, i;
     if (!l->txn) {
         if (l->failed) { rc = l->failed; l->failed = 0; return rc; }
-        return vvi_lm_fail(l, VV_EBUSY, "lmdb: no transaction open");
+        return vvi_lmdb_fail(l, VV_EBUSY, "lmdb: no transaction open");
     }
     if (!l->write) {
         mdb_txn_reset(l->txn);
@@ -168,125 +170,126 @@ static int lm_commit(void *h)
     for (i = 0; ; i++) {
         mrc = mdb_txn_commit(l->txn);
         l->txn = NULL;
-        if (mrc != MDB_MAP_FULL || i == LM_REPLAYS) break;
-        rc = vvi_lm_heal(l);
+        if (mrc != MDB_MAP_FULL || i == LMDB_REPLAYS) break;
+        rc = vvi_lmdb_heal(l);
         if (rc) { l->failed = 0; return rc; }
     }
-    if (l->log.cap > ((size_t)1 << 20)) vvi_buf_free(&l->log);
-    if (mrc) return vvi_lm_err(l, mrc, "commit");
+    if (l->log.cap > ((size_t)1 << 20)) vv_buf_free(&l->log);
+    if (mrc) return vvi_lmdb_err(l, mrc, "commit");
     return VV_OK;
 }
 
 /* Abort the open transaction, if any. */
-static void lm_abort(void *h)
+static void lmdb_abort(void *h)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     l->failed = 0;
     if (!l->txn) return;
     if (l->write) mdb_txn_abort(l->txn);
     else mdb_txn_reset(l->txn);
     l->txn = NULL;
-    if (l->log.cap > ((size_t)1 << 20)) vvi_buf_free(&l->log);
+    if (l->log.cap > ((size_t)1 << 20)) vv_buf_free(&l->log);
 }
 
 /* ---- records --------------------------------------------------------------- */
 /* A get in a write transaction reads through a cursor and remembers where
  * it stopped: the store's put of the same key that follows (read, merge,
  * write back) then needs no second search of the tree. */
-static int lm_get_w(lm *l, MDB_val *k, const void **val, size_t *vlen)
+static int lmdb_get_w(lmdb_store *l, MDB_val *k, const void **val, size_t *vlen)
 {
     MDB_val fk = *k, v;
     int mrc, found;
     l->at = 0;
     if (!l->cur) {
         mrc = mdb_cursor_open(l->txn, l->data, &l->cur);
-        if (mrc) { l->cur = NULL; return vvi_lm_err(l, mrc, "cursor"); }
+        if (mrc) { l->cur = NULL; return vvi_lmdb_err(l, mrc, "cursor"); }
     }
     mrc = mdb_cursor_get(l->cur, &fk, &v, MDB_SET_RANGE);
-    if (mrc && mrc != MDB_NOTFOUND) return vvi_lm_err(l, mrc, "get");
+    if (mrc && mrc != MDB_NOTFOUND) return vvi_lmdb_err(l, mrc, "get");
     found = mrc == MDB_SUCCESS && fk.mv_size == k->mv_size &&
             memcmp(fk.mv_data, k->mv_data, k->mv_size) == 0;
     l->curkey.len = 0;
-    vvi_buf_add(&l->curkey, k->mv_data, k->mv_size);
-    if (l->curkey.oom) vvi_buf_free(&l->curkey);         /* just no hint */
-    else if (found) l->at = LM_AT_KEY;
-    else if (mrc == MDB_NOTFOUND) l->at = LM_AT_END;
+    vv_buf_add(&l->curkey, k->mv_data, k->mv_size);
+    if (l->curkey.oom) vv_buf_free(&l->curkey);          /* just no hint */
+    else if (found) l->at = LMDB_AT_KEY;
+    else if (mrc == MDB_NOTFOUND) l->at = LMDB_AT_END;
     if (!found) return VV_ENOTFOUND;
     *val = v.mv_data;
     *vlen = v.mv_size;
     return VV_OK;
 }
 
-static int lm_get(void *h, uint32_t ks, const void *key, size_t klen,
-                  const void **val, size_t *vlen)
+static int lmdb_get(void *h, uint32_t ks, const void *key, size_t klen,
+                    const void **val, size_t *vlen)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     MDB_val k, v;
     int mrc, rc;
-    if (!l->txn) return vvi_lm_fail(l, VV_EBUSY, "lmdb: no transaction open");
+    if (!l->txn) return vvi_lmdb_fail(l, VV_EBUSY, "lmdb: no transaction open");
     if (l->failed) return l->failed;
-    rc = lm_key(l, ks, key, klen, &k);
+    rc = lmdb_key(l, ks, key, klen, &k);
     if (rc == VV_ELIMIT) return VV_ENOTFOUND;   /* cannot have been stored */
     if (rc) return rc;
-    if (l->write && lm_db(ks) == LM_DATA) return lm_get_w(l, &k, val, vlen);
-    mrc = mdb_get(l->txn, vvi_lm_dbi(l, lm_db(ks)), &k, &v);
+    if (l->write && lmdb_db(ks) == LMDB_DATA)
+        return lmdb_get_w(l, &k, val, vlen);
+    mrc = mdb_get(l->txn, vvi_lmdb_dbi(l, lmdb_db(ks)), &k, &v);
     if (mrc == MDB_NOTFOUND) return VV_ENOTFOUND;      /* common: no text */
-    if (mrc) return vvi_lm_err(l, mrc, "get");
+    if (mrc) return vvi_lmdb_err(l, mrc, "get");
     *val = v.mv_data;
     *vlen = v.mv_size;
     return VV_OK;
 }
 
-static int lm_put(void *h, uint32_t ks, const void *key, size_t klen,
-                  const void *val, size_t vlen)
+static int lmdb_put(void *h, uint32_t ks, const void *key, size_t klen,
+                    const void *val, size_t vlen)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     MDB_val k, v;
-    int rc = vvi_lm_writable(l);
+    int rc = vvi_lmdb_writable(l);
     if (rc) return rc;
-    rc = lm_key(l, ks, key, klen, &k);
+    rc = lmdb_key(l, ks, key, klen, &k);
     if (rc) return rc;
     v.mv_data = (void *)val;
     v.mv_size = vlen;
-    return vvi_lm_write(l, 'p', lm_db(ks), &k, &v);
+    return vvi_lmdb_write(l, 'p', lmdb_db(ks), &k, &v);
 }
 
-static int lm_del(void *h, uint32_t ks, const void *key, size_t klen)
+static int lmdb_del(void *h, uint32_t ks, const void *key, size_t klen)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     MDB_val k;
-    int rc = vvi_lm_writable(l);
+    int rc = vvi_lmdb_writable(l);
     if (rc) return rc;
-    rc = lm_key(l, ks, key, klen, &k);
+    rc = lmdb_key(l, ks, key, klen, &k);
     if (rc == VV_ELIMIT) return VV_OK;          /* cannot have been stored */
     if (rc) return rc;
-    return vvi_lm_write(l, 'd', lm_db(ks), &k, NULL);
+    return vvi_lmdb_write(l, 'd', lmdb_db(ks), &k, NULL);
 }
 
 /* Call fn for each key of keyspace ks from the first key >= start, in
  * bytewise order.  The prefix is varint(ks), so one keyspace's keys are
  * contiguous. */
-static int lm_scan_from(void *h, uint32_t ks, const void *start, size_t slen,
-                        int (*fn)(void *ud, const void *key, size_t klen,
-                                  const void *val, size_t vlen), void *ud)
+static int lmdb_scan_from(void *h, uint32_t ks, const void *start, size_t slen,
+                          int (*fn)(void *ud, const void *key, size_t klen,
+                                    const void *val, size_t vlen), void *ud)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     MDB_cursor *cur;
     MDB_val k, v;
     unsigned char pre[8];
     size_t plen = 0, cut = slen;
     uint32_t x = ks;
     int mrc, rc = 0;
-    if (!l->txn) return vvi_lm_fail(l, VV_EBUSY, "lmdb: no transaction open");
+    if (!l->txn) return vvi_lmdb_fail(l, VV_EBUSY, "lmdb: no transaction open");
     if (l->failed) return l->failed;
     while (x >= 0x80) { pre[plen++] = (unsigned char)(x | 0x80); x >>= 7; }
     pre[plen++] = (unsigned char)x;
     /* a start longer than LMDB keys: seek to its longest storable prefix,
      * then step over the keys still below start */
     if (cut > l->maxkey - plen) cut = l->maxkey - plen;
-    if ((rc = lm_key(l, ks, start, cut, &k))) return rc;
-    mrc = mdb_cursor_open(l->txn, vvi_lm_dbi(l, lm_db(ks)), &cur);
-    if (mrc) return vvi_lm_err(l, mrc, "cursor");
+    if ((rc = lmdb_key(l, ks, start, cut, &k))) return rc;
+    mrc = mdb_cursor_open(l->txn, vvi_lmdb_dbi(l, lmdb_db(ks)), &cur);
+    if (mrc) return vvi_lmdb_err(l, mrc, "cursor");
     mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     while (mrc == MDB_SUCCESS) {
         const unsigned char *kp;
@@ -304,42 +307,42 @@ static int lm_scan_from(void *h, uint32_t ks, const void *start, size_t slen,
     }
     mdb_cursor_close(cur);
     if (rc) return rc;
-    if (mrc && mrc != MDB_NOTFOUND) return vvi_lm_err(l, mrc, "scan");
+    if (mrc && mrc != MDB_NOTFOUND) return vvi_lmdb_err(l, mrc, "scan");
     return VV_OK;
 }
 
 /* Call fn for each key of keyspace ks in bytewise order. */
-static int lm_scan(void *h, uint32_t ks,
-                   int (*fn)(void *ud, const void *key, size_t klen,
-                             const void *val, size_t vlen), void *ud)
+static int lmdb_scan(void *h, uint32_t ks,
+                     int (*fn)(void *ud, const void *key, size_t klen,
+                               const void *val, size_t vlen), void *ud)
 {
-    return lm_scan_from(h, ks, "", 0, fn, ud);
+    return lmdb_scan_from(h, ks, "", 0, fn, ud);
 }
 
 /* A meta record's key: its name without the NUL. */
-static int lm_meta_key(lm *l, const char *name, MDB_val *k)
+static int lmdb_meta_key(lmdb_store *l, const char *name, MDB_val *k)
 {
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n > l->maxkey)
-        return vvi_lm_fail(l, VV_EINVAL, "lmdb: bad meta record name");
+        return vvi_lmdb_fail(l, VV_EINVAL, "lmdb: bad meta record name");
     k->mv_data = (void *)name;
     k->mv_size = n;
     return VV_OK;
 }
 
-static int lm_meta_get(void *h, const char *name, const void **val,
-                       size_t *vlen)
+static int lmdb_meta_get(void *h, const char *name, const void **val,
+                         size_t *vlen)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     MDB_val k, v;
     int mrc, rc;
-    if (!l->txn) return vvi_lm_fail(l, VV_EBUSY, "lmdb: no transaction open");
+    if (!l->txn) return vvi_lmdb_fail(l, VV_EBUSY, "lmdb: no transaction open");
     if (l->failed) return l->failed;
-    rc = lm_meta_key(l, name, &k);
+    rc = lmdb_meta_key(l, name, &k);
     if (rc) return rc;
-    if (!l->write && k.mv_size < LM_MC_NAME) {
+    if (!l->write && k.mv_size < LMDB_MC_NAME) {
         unsigned i;
-        for (i = 0; i < LM_MC_N; i++)
+        for (i = 0; i < LMDB_MC_N; i++)
             if (l->mc[i].snap == l->snap && !strcmp(l->mc[i].name, name)) {
                 *val = l->mc[i].val.p;
                 *vlen = l->mc[i].val.len;
@@ -348,20 +351,20 @@ static int lm_meta_get(void *h, const char *name, const void **val,
     }
     mrc = mdb_get(l->txn, l->meta, &k, &v);
     if (mrc == MDB_NOTFOUND) return VV_ENOTFOUND;
-    if (mrc) return vvi_lm_err(l, mrc, "meta get");
+    if (mrc) return vvi_lmdb_err(l, mrc, "meta get");
     *val = v.mv_data;
     *vlen = v.mv_size;
-    if (!l->write && k.mv_size < LM_MC_NAME) {
+    if (!l->write && k.mv_size < LMDB_MC_NAME) {
         /* a slot of an older snapshot: nothing can point into it now */
-        lm_mc *c = NULL;
+        lmdb_mc *c = NULL;
         unsigned i;
-        for (i = 0; i < LM_MC_N && !c; i++)
+        for (i = 0; i < LMDB_MC_N && !c; i++)
             if (l->mc[i].snap != l->snap) c = &l->mc[i];
         if (!c) return VV_OK;
         c->val.len = 0;
-        vvi_buf_add(&c->val, v.mv_data, v.mv_size);
+        vv_buf_add(&c->val, v.mv_data, v.mv_size);
         if (c->val.oom) {
-            vvi_buf_free(&c->val);
+            vv_buf_free(&c->val);
             c->snap = 0;
         } else {
             memcpy(c->name, name, k.mv_size + 1);
@@ -372,29 +375,29 @@ static int lm_meta_get(void *h, const char *name, const void **val,
     return VV_OK;
 }
 
-static int lm_meta_put(void *h, const char *name, const void *val,
-                       size_t vlen)
+static int lmdb_meta_put(void *h, const char *name, const void *val,
+                         size_t vlen)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     MDB_val k, v;
-    int rc = vvi_lm_writable(l);
+    int rc = vvi_lmdb_writable(l);
     if (rc) return rc;
-    rc = lm_meta_key(l, name, &k);
+    rc = lmdb_meta_key(l, name, &k);
     if (rc) return rc;
     v.mv_data = (void *)val;
     v.mv_size = vlen;
-    return vvi_lm_write(l, 'p', LM_META, &k, &v);
+    return vvi_lmdb_write(l, 'p', LMDB_META, &k, &v);
 }
 
 /* Bytes on disk: the size of the data file. */
-static int lm_bytes(void *h, uint64_t *out)
+static int lmdb_bytes(void *h, uint64_t *out)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     struct stat st;
     int fd = -1;
     if (mdb_env_get_fd(l->env, &fd) != 0 || fstat(fd, &st) != 0) {
         size_t map, used;
-        vvi_lm_usage(l, &map, &used);
+        vvi_lmdb_usage(l, &map, &used);
         *out = used;
         return VV_OK;
     }
@@ -402,36 +405,36 @@ static int lm_bytes(void *h, uint64_t *out)
     return VV_OK;
 }
 
-static const char *lm_errmsg(void *h)
+static const char *lmdb_errmsg(void *h)
 {
-    return ((lm *)h)->err;
+    return ((lmdb_store *)h)->err;
 }
 
 /* Close: abandon an open transaction, close the environment. */
-static void lm_close(void *h)
+static void lmdb_close(void *h)
 {
-    lm *l = h;
+    lmdb_store *l = h;
     if (!l) return;
     if (l->txn && l->write) mdb_txn_abort(l->txn);
     if (l->rtxn) mdb_txn_abort(l->rtxn);
     if (l->env) mdb_env_close(l->env);
-    if (l->dev || l->ino) vvi_lm_release(l->dev, l->ino);
-    vvi_buf_free(&l->curkey);
-    vvi_buf_free(&l->log);
+    if (l->dev || l->ino) vvi_lmdb_release(l->dev, l->ino);
+    vv_buf_free(&l->curkey);
+    vv_buf_free(&l->log);
     {
         int i;
-        for (i = 0; i < LM_MC_N; i++) vvi_buf_free(&l->mc[i].val);
+        for (i = 0; i < LMDB_MC_N; i++) vv_buf_free(&l->mc[i].val);
     }
-    vvi_free(l->path);
-    vvi_free(l);
+    vv_free(l->path);
+    vv_free(l);
 }
 
-const vvi_backend vvi_lm_ops = {
+const vvi_backend vvi_lmdb_ops = {
     "lmdb",
-    lm_begin, lm_commit, lm_abort,
-    lm_get, lm_put, lm_del, lm_scan,
-    lm_meta_get, lm_meta_put,
-    lm_bytes, lm_errmsg, lm_close,
-    lm_scan_from
+    lmdb_begin, lmdb_commit, lmdb_abort,
+    lmdb_get, lmdb_put, lmdb_del, lmdb_scan,
+    lmdb_meta_get, lmdb_meta_put,
+    lmdb_bytes, lmdb_errmsg, lmdb_close,
+    lmdb_scan_from
 };
 

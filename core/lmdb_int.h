@@ -19,37 +19,37 @@
  * state and the counter that made its dot commit together or not at all.
  */
 
-#define LM_FORMAT        1u          /* the format this build writes */
-#define LM_MAGIC         "vv-lmdb"   /* 8 bytes with its NUL */
-#define LM_MAGIC_LEN     8
-#define LM_MAP_DEFAULT   ((size_t)64 << 20)   /* first map: 64 MiB */
-#define LM_LOG_CAP       ((size_t)64 << 20)   /* redo log bound per txn */
-#define LM_REPLAYS       8                    /* growth attempts per txn */
-#define LM_REG_MAX       256                  /* open directories a process */
-#define LM_KEY_BUF       (511 + 8)            /* LMDB's usual key limit */
-#define LM_MC_N          4                    /* meta records cached */
-#define LM_MC_NAME       24                   /* longest cached meta name */
+#define LMDB_FORMAT        1u          /* the format this build writes */
+#define LMDB_MAGIC         "vv-lmdb"   /* 8 bytes with its NUL */
+#define LMDB_MAGIC_LEN     8
+#define LMDB_MAP_DEFAULT   ((size_t)64 << 20)   /* first map: 64 MiB */
+#define LMDB_LOG_CAP       ((size_t)64 << 20)   /* redo log bound per txn */
+#define LMDB_REPLAYS       8                    /* growth attempts per txn */
+#define LMDB_REG_MAX       256                  /* open directories a process */
+#define LMDB_KEY_BUF       (511 + 8)            /* LMDB's usual key limit */
+#define LMDB_MC_N          4                    /* meta records cached */
+#define LMDB_MC_NAME       24                   /* longest cached meta name */
 
-/* Where the write cursor stands after a get (lm.at). */
-#define LM_AT_KEY 1          /* on the key: a put replaces in place */
-#define LM_AT_END 2          /* the key is absent and beyond the last */
+/* Where the write cursor stands after a get (lmdb_store.at). */
+#define LMDB_AT_KEY 1        /* on the key: a put replaces in place */
+#define LMDB_AT_END 2        /* the key is absent and beyond the last */
 
 /* Which database a redo-log record goes to. */
-#define LM_DATA 'd'
-#define LM_META 'm'
-#define LM_LOG  'l'
+#define LMDB_DATA 'd'
+#define LMDB_META 'm'
+#define LMDB_LOG  'l'
 
 /* A meta record as of one snapshot (an LMDB transaction id).  The store
  * reads a few meta records in every transaction to notice other
  * processes' changes; while nothing was committed (same id) the copy is
  * exact and saves LMDB lookups on the read path. */
-typedef struct lm_mc {
-    char name[LM_MC_NAME];
+typedef struct lmdb_mc {
+    char name[LMDB_MC_NAME];
     size_t snap;             /* txn id the copy is of; 0: empty */
-    vvi_buf val;
-} lm_mc;
+    vv_buf val;
+} lmdb_mc;
 
-typedef struct lm {
+typedef struct lmdb_store {
     MDB_env *env;
     MDB_txn *txn;            /* the open transaction, or NULL */
     MDB_txn *rtxn;           /* a reset read transaction kept for reuse */
@@ -59,47 +59,47 @@ typedef struct lm {
     int failed;              /* first error inside the write txn (0: none) */
     size_t txnid;            /* id of the write txn (replays must match) */
     size_t snap;             /* id of the read txn's snapshot */
-    lm_mc mc[LM_MC_N];       /* meta records, by snapshot */
+    lmdb_mc mc[LMDB_MC_N];   /* meta records, by snapshot */
     size_t map_max;          /* bound for growth (0: none) */
     size_t maxkey;           /* LMDB's key limit */
-    unsigned char key[LM_KEY_BUF];  /* scratch: prefixed data key */
+    unsigned char key[LMDB_KEY_BUF]; /* scratch: prefixed data key */
     MDB_cursor *cur;         /* write txn: where the last get landed */
-    vvi_buf curkey;          /* ... for this key */
-    int at;                  /* 0: unknown, LM_AT_KEY, LM_AT_END */
-    vvi_buf log;             /* redo log of the write txn */
-    int log_off;             /* the log went over LM_LOG_CAP */
+    vv_buf curkey;           /* ... for this key */
+    int at;                  /* 0: unknown, LMDB_AT_KEY, LMDB_AT_END */
+    vv_buf log;              /* redo log of the write txn */
+    int log_off;             /* the log went over LMDB_LOG_CAP */
     dev_t dev;               /* identity of the directory (registry) */
     ino_t ino;
     char *path;
     char err[512];
-} lm;
+} lmdb_store;
 
 /* ---- lmdb.c ----------------------------------------------------------- */
 /* Record a message on the handle and return rc. */
-int vvi_lm_fail(lm *l, int rc, const char *fmt, ...)
+int vvi_lmdb_fail(lmdb_store *l, int rc, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 /* Map an LMDB (or errno) code to vv's, keeping LMDB's text. */
-int vvi_lm_err(lm *l, int mrc, const char *what);
-MDB_dbi vvi_lm_dbi(const lm *l, int db);
-extern const vvi_backend vvi_lm_ops;
+int vvi_lmdb_err(lmdb_store *l, int mrc, const char *what);
+MDB_dbi vvi_lmdb_dbi(const lmdb_store *l, int db);
+extern const vvi_backend vvi_lmdb_ops;
 
 /* ---- lmdb_grow.c ------------------------------------------------------ */
 /* The current map size and the bytes in use (up to the last page). */
-void vvi_lm_usage(lm *l, size_t *map, size_t *used);
+void vvi_lmdb_usage(lmdb_store *l, size_t *map, size_t *used);
 /* Grow the map (see lmdb_grow.c); VV_EMAPFULL when map_max stops it. */
-int  vvi_lm_grow(lm *l, int force);
+int  vvi_lmdb_grow(lmdb_store *l, int force);
 /* After MDB_MAP_FULL: grow and replay the transaction's redo log. */
-int  vvi_lm_heal(lm *l);
+int  vvi_lmdb_heal(lmdb_store *l);
 /* Check that a write transaction is open and usable. */
-int  vvi_lm_writable(lm *l);
+int  vvi_lmdb_writable(lmdb_store *l);
 /* Write (op 'p') or delete (op 'd') one record, healing a full map. */
-int  vvi_lm_write(lm *l, int op, int db, MDB_val *k, MDB_val *v);
+int  vvi_lmdb_write(lmdb_store *l, int op, int db, MDB_val *k, MDB_val *v);
 
 /* ---- lmdb_open.c ------------------------------------------------------ */
 /* Release this process's claim on the directory (dev, ino). */
-void vvi_lm_release(dev_t dev, ino_t ino);
+void vvi_lmdb_release(dev_t dev, ino_t ino);
 
 #endif /* VV_LMDB_INT_H */

@@ -18,7 +18,7 @@
  * would not see the first one's file locks and would reset the shared
  * lock table.  This small registry refuses that case.  Entries carry the
  * pid so a child after fork() may open what its parent had open. */
-static struct { dev_t dev; ino_t ino; pid_t pid; } reg[LM_REG_MAX];
+static struct { dev_t dev; ino_t ino; pid_t pid; } reg[LMDB_REG_MAX];
 static int reg_n;
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -33,7 +33,7 @@ static int reg_claim(dev_t dev, ino_t ino)
         if (reg[i].dev == dev && reg[i].ino == ino) { rc = EBUSY; break; }
     }
     if (rc == 0) {
-        if (free_slot < 0 && reg_n < LM_REG_MAX) free_slot = reg_n++;
+        if (free_slot < 0 && reg_n < LMDB_REG_MAX) free_slot = reg_n++;
         if (free_slot < 0) rc = EMFILE;
         else {
             reg[free_slot].dev = dev;
@@ -46,7 +46,7 @@ static int reg_claim(dev_t dev, ino_t ino)
 }
 
 /* Release the claim on (dev, ino). */
-void vvi_lm_release(dev_t dev, ino_t ino)
+void vvi_lmdb_release(dev_t dev, ino_t ino)
 {
     int i;
     pid_t me = getpid();
@@ -93,7 +93,7 @@ static int main_db_empty(MDB_txn *txn, int *empty)
 
 /* Check the format header inside txn; write it (and create the other
  * databases) into an empty environment when txn can write. */
-static int lm_setup(lm *l, MDB_txn *txn, int write)
+static int lmdb_setup(lmdb_store *l, MDB_txn *txn, int write)
 {
     MDB_val k, v;
     unsigned create = write ? MDB_CREATE : 0;
@@ -101,70 +101,73 @@ static int lm_setup(lm *l, MDB_txn *txn, int write)
     mrc = mdb_dbi_open(txn, "header", 0, &l->header);
     if (mrc == MDB_NOTFOUND) {
         mrc = main_db_empty(txn, &empty);
-        if (mrc) return vvi_lm_err(l, mrc, "reading the environment");
+        if (mrc) return vvi_lmdb_err(l, mrc, "reading the environment");
         if (!empty)
-            return vvi_lm_fail(l, VV_ECORRUPT, "%s holds an LMDB environment "
-                               "that is not a vv store (no format header)",
-                               l->path);
+            return vvi_lmdb_fail(l, VV_ECORRUPT, "%s holds an LMDB environment "
+                                 "that is not a vv store (no format header)",
+                                 l->path);
         if (!write)
-            return vvi_lm_fail(l, ENOENT, "%s: no vv store there yet (open it "
-                               "once without read_only to create it)", l->path);
+            return vvi_lmdb_fail(l, ENOENT, "%s: no vv store there yet (open "
+                                 "it once without read_only to create it)",
+                                 l->path);
         mrc = mdb_dbi_open(txn, "header", MDB_CREATE, &l->header);
-        if (mrc) return vvi_lm_err(l, mrc, "creating the header");
+        if (mrc) return vvi_lmdb_err(l, mrc, "creating the header");
     } else if (mrc == MDB_INCOMPATIBLE) {
-        return vvi_lm_fail(l, VV_ECORRUPT, "%s: the LMDB environment is not a "
-                           "vv store (\"header\" is not a database)", l->path);
+        return vvi_lmdb_fail(l, VV_ECORRUPT, "%s: the LMDB environment is not "
+                             "a vv store (\"header\" is not a database)",
+                             l->path);
     } else if (mrc) {
-        return vvi_lm_err(l, mrc, "opening the header");
+        return vvi_lmdb_err(l, mrc, "opening the header");
     }
     k.mv_data = (void *)"format";
     k.mv_size = 6;
     mrc = mdb_get(txn, l->header, &k, &v);
     if (mrc == MDB_NOTFOUND && write) {
-        unsigned char rec[LM_MAGIC_LEN + 8];
-        memcpy(rec, LM_MAGIC, LM_MAGIC_LEN);
-        put_u32le(rec + LM_MAGIC_LEN, LM_FORMAT);
-        put_u32le(rec + LM_MAGIC_LEN + 4, LM_FORMAT);
+        unsigned char rec[LMDB_MAGIC_LEN + 8];
+        memcpy(rec, LMDB_MAGIC, LMDB_MAGIC_LEN);
+        put_u32le(rec + LMDB_MAGIC_LEN, LMDB_FORMAT);
+        put_u32le(rec + LMDB_MAGIC_LEN + 4, LMDB_FORMAT);
         v.mv_data = rec;
         v.mv_size = sizeof rec;
         mrc = mdb_put(txn, l->header, &k, &v, 0);
-        if (mrc) return vvi_lm_err(l, mrc, "writing the format header");
+        if (mrc) return vvi_lmdb_err(l, mrc, "writing the format header");
     } else if (mrc == MDB_NOTFOUND) {
-        return vvi_lm_fail(l, VV_ECORRUPT, "%s: the format header is missing",
-                           l->path);
+        return vvi_lmdb_fail(l, VV_ECORRUPT, "%s: the format header is missing",
+                             l->path);
     } else if (mrc) {
-        return vvi_lm_err(l, mrc, "reading the format header");
+        return vvi_lmdb_err(l, mrc, "reading the format header");
     } else {
         const unsigned char *p = v.mv_data;
         uint32_t ver, compat;
-        if (v.mv_size < LM_MAGIC_LEN + 8 ||
-            memcmp(p, LM_MAGIC, LM_MAGIC_LEN) != 0)
-            return vvi_lm_fail(l, VV_ECORRUPT, "%s: bad format header (not a "
-                               "vv store)", l->path);
-        ver = get_u32le(p + LM_MAGIC_LEN);
-        compat = get_u32le(p + LM_MAGIC_LEN + 4);
-        if (compat > LM_FORMAT)
-            return vvi_lm_fail(l, VV_EVERSION, "%s has storage format version "
-                               "%u (readable from version %u on); this build of "
-                               "vv reads up to version %u: upgrade vv", l->path,
-                               (unsigned)ver, (unsigned)compat,
-                               (unsigned)LM_FORMAT);
+        if (v.mv_size < LMDB_MAGIC_LEN + 8 ||
+            memcmp(p, LMDB_MAGIC, LMDB_MAGIC_LEN) != 0)
+            return vvi_lmdb_fail(l, VV_ECORRUPT, "%s: bad format header (not a "
+                                 "vv store)", l->path);
+        ver = get_u32le(p + LMDB_MAGIC_LEN);
+        compat = get_u32le(p + LMDB_MAGIC_LEN + 4);
+        if (compat > LMDB_FORMAT)
+            return vvi_lmdb_fail(l, VV_EVERSION, "%s has storage format "
+                                 "version %u (readable from version %u on); "
+                                 "this build of vv reads up to version %u: "
+                                 "upgrade vv", l->path,
+                                 (unsigned)ver, (unsigned)compat,
+                                 (unsigned)LMDB_FORMAT);
     }
     mrc = mdb_dbi_open(txn, "meta", create, &l->meta);
     if (mrc == MDB_SUCCESS) mrc = mdb_dbi_open(txn, "data", create, &l->data);
     if (mrc == MDB_SUCCESS) mrc = mdb_dbi_open(txn, "log", create, &l->clog);
     if (mrc == MDB_NOTFOUND)
-        return vvi_lm_fail(l, VV_ECORRUPT, "%s: a database of the store is "
-                           "missing", l->path);
-    if (mrc) return vvi_lm_err(l, mrc, "opening the databases");
+        return vvi_lmdb_fail(l, VV_ECORRUPT, "%s: a database of the store is "
+                             "missing", l->path);
+    if (mrc) return vvi_lmdb_err(l, mrc, "opening the databases");
     return VV_OK;
 }
 
 /* Give the handle's message to the caller, then free the handle. */
-static int lm_open_fail(lm *l, int rc, char **err)
+static int lmdb_open_fail(lmdb_store *l, int rc, char **err)
 {
-    if (err) *err = vvi_strndup(l->err, strlen(l->err));
-    vvi_lm_ops.close(l);
+    if (err) *err = vv_strndup(l->err, strlen(l->err));
+    vvi_lmdb_ops.close(l);
     return rc;
 }
 
@@ -172,7 +175,7 @@ static int lm_open_fail(lm *l, int rc, char **err)
 int vvi_lmdb_open(const vv_options *o, void **h, const vvi_backend **ops,
                   char **err)
 {
-    lm *l;
+    lmdb_store *l;
     struct stat st;
     MDB_txn *txn;
     unsigned flags = MDB_NOTLS;
@@ -180,50 +183,53 @@ int vvi_lmdb_open(const vv_options *o, void **h, const vvi_backend **ops,
     int mrc, rc;
     *h = NULL;
     if (err) *err = NULL;
-    l = vvi_malloc(sizeof *l);
+    l = vv_malloc(sizeof *l);
     if (!l) {
-        if (err) *err = vvi_strndup("out of memory", 13);
+        if (err) *err = vv_strndup("out of memory", 13);
         return VV_ENOMEM;
     }
     memset(l, 0, sizeof *l);
-    vvi_buf_init(&l->log);
+    vv_buf_init(&l->log);
     if (!o || !o->path || !*o->path)
-        return lm_open_fail(l, vvi_lm_fail(l, VV_EINVAL, "no path"), err);
-    l->path = vvi_strndup(o->path, strlen(o->path));
+        return lmdb_open_fail(l, vvi_lmdb_fail(l, VV_EINVAL, "no path"), err);
+    l->path = vv_strndup(o->path, strlen(o->path));
     if (!l->path)
-        return lm_open_fail(l, vvi_lm_fail(l, VV_ENOMEM, "out of memory"), err);
+        return lmdb_open_fail(l, vvi_lmdb_fail(l, VV_ENOMEM, "out of memory"),
+                              err);
     l->read_only = o->read_only != 0;
     l->map_max = o->map_max;
 
     if (!l->read_only && mkdir(l->path, 0777) != 0 && errno != EEXIST) {
         int e = errno;
         rc = e == EACCES || e == EROFS ? VV_EREADONLY : e;
-        return lm_open_fail(l, vvi_lm_fail(l, rc, "cannot create %s: %s",
-                                           l->path, strerror(e)), err);
+        return lmdb_open_fail(l, vvi_lmdb_fail(l, rc, "cannot create %s: %s",
+                                               l->path, strerror(e)), err);
     }
     if (stat(l->path, &st) != 0) {
         int e = errno;
-        return lm_open_fail(l, vvi_lm_fail(l, e, "%s: %s", l->path,
-                                           strerror(e)), err);
+        return lmdb_open_fail(l, vvi_lmdb_fail(l, e, "%s: %s", l->path,
+                                               strerror(e)), err);
     }
     if (!S_ISDIR(st.st_mode))
-        return lm_open_fail(l, vvi_lm_fail(l, ENOTDIR, "%s is not a directory "
-                                           "(a vv store is a directory)",
-                                           l->path), err);
+        return lmdb_open_fail(l, vvi_lmdb_fail(l, ENOTDIR, "%s is not a "
+                                               "directory (a vv store is a "
+                                               "directory)", l->path), err);
     rc = reg_claim(st.st_dev, st.st_ino);
     if (rc == EBUSY)
-        return lm_open_fail(l, vvi_lm_fail(l, VV_EBUSY, "%s is already open in "
-                                           "this process", l->path), err);
+        return lmdb_open_fail(l, vvi_lmdb_fail(l, VV_EBUSY, "%s is already "
+                                               "open in this process",
+                                               l->path), err);
     if (rc)
-        return lm_open_fail(l, vvi_lm_fail(l, rc, "%s: more than %d durable "
-                                           "stores open in this process",
-                                           l->path, LM_REG_MAX), err);
+        return lmdb_open_fail(l, vvi_lmdb_fail(l, rc, "%s: more than %d "
+                                               "durable stores open in this "
+                                               "process",
+                                               l->path, LMDB_REG_MAX), err);
     l->dev = st.st_dev;
     l->ino = st.st_ino;
 
     mrc = mdb_env_create(&l->env);
-    if (mrc) return lm_open_fail(l, vvi_lm_err(l, mrc, "env create"), err);
-    map = o->map_size ? o->map_size : LM_MAP_DEFAULT;
+    if (mrc) return lmdb_open_fail(l, vvi_lmdb_err(l, mrc, "env create"), err);
+    map = o->map_size ? o->map_size : LMDB_MAP_DEFAULT;
     if (l->map_max && map > l->map_max) map = l->map_max;
     mdb_env_set_mapsize(l->env, map);
     mdb_env_set_maxdbs(l->env, 4);
@@ -233,40 +239,42 @@ int vvi_lmdb_open(const vv_options *o, void **h, const vvi_backend **ops,
     if (mrc) {
         switch (mrc) {
         case MDB_INVALID:
-            rc = vvi_lm_fail(l, VV_ECORRUPT, "%s/data.mdb is not an LMDB "
-                             "environment (damaged or a foreign file): %s",
-                             l->path, mdb_strerror(mrc));
+            rc = vvi_lmdb_fail(l, VV_ECORRUPT, "%s/data.mdb is not an LMDB "
+                               "environment (damaged or a foreign file): %s",
+                               l->path, mdb_strerror(mrc));
             break;
         case MDB_VERSION_MISMATCH:
-            rc = vvi_lm_fail(l, VV_EVERSION, "%s was written by another LMDB "
-                             "version: %s", l->path, mdb_strerror(mrc));
+            rc = vvi_lmdb_fail(l, VV_EVERSION, "%s was written by another LMDB "
+                               "version: %s", l->path, mdb_strerror(mrc));
             break;
         case EACCES: case EROFS: case EPERM:
             if (l->read_only)
-                rc = vvi_lm_fail(l, VV_EREADONLY, "cannot open %s (%s): even a "
-                                 "read_only open needs write access to its "
-                                 "lock.mdb", l->path, mdb_strerror(mrc));
+                rc = vvi_lmdb_fail(l, VV_EREADONLY, "cannot open %s (%s): "
+                                   "even a read_only open needs write access "
+                                   "to its lock.mdb", l->path,
+                                   mdb_strerror(mrc));
             else
-                rc = vvi_lm_fail(l, VV_EREADONLY, "cannot open %s for writing "
-                                 "(%s); open it with read_only", l->path,
-                                 mdb_strerror(mrc));
+                rc = vvi_lmdb_fail(l, VV_EREADONLY, "cannot open %s for "
+                                   "writing (%s); open it with read_only",
+                                   l->path,
+                                   mdb_strerror(mrc));
             break;
         case ENOENT:
-            rc = vvi_lm_fail(l, ENOENT, "%s: no vv store there (%s)", l->path,
-                             mdb_strerror(mrc));
+            rc = vvi_lmdb_fail(l, ENOENT, "%s: no vv store there (%s)", l->path,
+                               mdb_strerror(mrc));
             break;
         default:
-            rc = vvi_lm_err(l, mrc, "opening the environment");
+            rc = vvi_lmdb_err(l, mrc, "opening the environment");
             break;
         }
-        return lm_open_fail(l, rc, err);
+        return lmdb_open_fail(l, rc, err);
     }
     {   /* readers a killed process left behind */
         int dead = 0;
         mdb_reader_check(l->env, &dead);
     }
     l->maxkey = (size_t)mdb_env_get_maxkeysize(l->env);
-    if (l->maxkey > LM_KEY_BUF - 8) l->maxkey = LM_KEY_BUF - 8;
+    if (l->maxkey > LMDB_KEY_BUF - 8) l->maxkey = LMDB_KEY_BUF - 8;
 
     mrc = mdb_txn_begin(l->env, NULL, l->read_only ? MDB_RDONLY : 0, &txn);
     if (mrc == MDB_MAP_RESIZED) {
@@ -274,17 +282,17 @@ int vvi_lmdb_open(const vv_options *o, void **h, const vvi_backend **ops,
         mrc = mdb_txn_begin(l->env, NULL, l->read_only ? MDB_RDONLY : 0,
                             &txn);
     }
-    if (mrc) return lm_open_fail(l, vvi_lm_err(l, mrc, "begin"), err);
-    rc = lm_setup(l, txn, !l->read_only);
+    if (mrc) return lmdb_open_fail(l, vvi_lmdb_err(l, mrc, "begin"), err);
+    rc = lmdb_setup(l, txn, !l->read_only);
     if (rc) {
         mdb_txn_abort(txn);
-        return lm_open_fail(l, rc, err);
+        return lmdb_open_fail(l, rc, err);
     }
     mrc = mdb_txn_commit(txn);
-    if (mrc) return lm_open_fail(l, vvi_lm_err(l, mrc, "commit"), err);
+    if (mrc) return lmdb_open_fail(l, vvi_lmdb_err(l, mrc, "commit"), err);
     l->err[0] = 0;
     *h = l;
-    *ops = &vvi_lm_ops;
+    *ops = &vvi_lmdb_ops;
     return VV_OK;
 }
 

@@ -14,7 +14,7 @@ static void seq_record(uint32_t id, char out[24])
  * of the last SESS_MAX handles that changed the keyspace, the last seq it
  * gave out.  Those are changes this directory's history holds for sure,
  * even when it was restored from a copy since (sync.c). */
-static int seq_decode(vv_db *db, kspace *k, const void *p, size_t n)
+static int seq_decode(vv_db *db, vvi_ks *k, const void *p, size_t n)
 {
     vvi_rd r;
     uint64_t cnt, i;
@@ -31,14 +31,14 @@ static int seq_decode(vv_db *db, kspace *k, const void *p, size_t n)
         }
     }
     if (!r.err) return VV_OK;
-    return vvi_fail(db, VV_ECORRUPT, "change log counter of keyspace '%s' "
-                    "is unreadable", k->name);
+    return vv_db_fail(db, VV_ECORRUPT, "change log counter of keyspace '%s' "
+                      "is unreadable", k->name);
 }
 
 /* lmdb: take the keyspace's last seq from "seq:<id>" once a transaction
  * (another process may have moved it; seqs of an aborted transaction are
  * given out again, as nothing saw them). */
-int vvi_seq_load(vv_db *db, kspace *k)
+int vvi_seq_load(vv_db *db, vvi_ks *k)
 {
     const void *p;
     size_t n;
@@ -50,7 +50,7 @@ int vvi_seq_load(vv_db *db, kspace *k)
     if (rc == VV_OK) {
         if ((rc = seq_decode(db, k, p, n))) return rc;
     } else if (rc == VV_ENOTFOUND) k->seq = 0, k->nsess = 0;
-    else return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    else return vvi_be_fail(db, rc);
     k->seq_txn = db->txn_no;
     k->seq_dirty = 0;
     return VV_OK;
@@ -58,7 +58,7 @@ int vvi_seq_load(vv_db *db, kspace *k)
 
 /* Note that this handle's last change of k is k->seq: its own entry, or
  * a new one in place of the oldest. */
-static void seq_session(vv_db *db, kspace *k)
+static void seq_session(vv_db *db, vvi_ks *k)
 {
     unsigned i, at = 0;
     for (i = 0; i < k->nsess; i++) {
@@ -73,11 +73,11 @@ static void seq_session(vv_db *db, kspace *k)
 /* lmdb: record the counters that moved (at commit). */
 int vvi_seqs_save(vv_db *db)
 {
-    kspace *k;
+    vvi_ks *k;
     for (k = db->ks; k; k = k->next) {
         unsigned char b[16 + SESS_MAX * 15];
         char name[24];
-        vvi_buf buf;
+        vv_buf buf;
         unsigned i;
         int rc;
         if (!k->seq_dirty) continue;
@@ -92,7 +92,7 @@ int vvi_seqs_save(vv_db *db)
         }
         rc = buf.oom ? VV_ENOMEM
                      : db->be->meta_put(db->h, name, buf.p, buf.len);
-        vvi_buf_free(&buf);
+        vv_buf_free(&buf);
         if (rc) return rc;
         k->seq_dirty = 0;
     }
@@ -101,14 +101,14 @@ int vvi_seqs_save(vv_db *db)
 
 /* The key's state is about to change: give it the keyspace's next seq and
  * move its change log entry there (VVI_LOG_KS | id: seq -> key). */
-int vvi_log_change(vv_db *db, kspace *k, const void *key, size_t klen,
-                      vvi_state *s)
+int vvi_log_change(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                      vvi_dvv *s)
 {
     unsigned char sk[8];
     int rc;
     if ((rc = vvi_seq_load(db, k))) return rc;
     if (k->seq == UINT64_MAX)
-        return vvi_fail(db, VV_EOVERFLOW, "change log counter exhausted");
+        return vv_db_fail(db, VV_EOVERFLOW, "change log counter exhausted");
     if (s->seq) {
         vvi_seq_key(s->seq, sk);
         rc = db->be->del(db->h, VVI_LOG_KS | k->id, sk, 8);
@@ -121,7 +121,7 @@ int vvi_log_change(vv_db *db, kspace *k, const void *key, size_t klen,
     k->seq_dirty = 1;
     return VV_OK;
 fail:
-    return vvi_fail(db, rc, "%s: %s", db->be->name, db->be->errmsg(db->h));
+    return vvi_be_fail(db, rc);
 }
 
 int vvi_ks_info(vv_db *db, vvi_ks *k, uint32_t *id, uint64_t *seq)

@@ -57,7 +57,7 @@ typedef struct mem {
     int txn;                 /* 0 none, 1 read, 2 write */
     mem_undo *undo;
     size_t nundo, capundo;
-    vvi_buf ukeys;           /* keys and old values of the undo records */
+    vv_buf ukeys;            /* keys and old values of the undo records */
     uint64_t bytes;
     mem_log *logs;           /* change logs, one a keyspace */
     size_t nlogs;
@@ -108,7 +108,7 @@ static int mem_grow(mem *m)
     mem_ent *old = m->t, *t;
     size_t oldcap = m->cap;
     if (m->live * 2 < m->cap) cap = m->cap;     /* only tombs: rehash */
-    t = vvi_malloc(cap * sizeof *t);
+    t = vv_malloc(cap * sizeof *t);
     if (!t) return VV_ENOMEM;
     memset(t, 0, cap * sizeof *t);
     m->t = t;
@@ -122,7 +122,7 @@ static int mem_grow(mem *m)
         *d = *e;
         m->used++;
     }
-    vvi_free(old);
+    vv_free(old);
     return VV_OK;
 }
 
@@ -144,7 +144,7 @@ static int ent_room(mem_ent *e, size_t n)
 {
     unsigned char *v;
     if (n <= e->vcap && (e->vcap <= 256 || n >= e->vcap / 4)) return VV_OK;
-    v = vvi_realloc(e->val, n ? n : 1);
+    v = vv_realloc(e->val, n ? n : 1);
     if (!v) return n <= e->vcap ? VV_OK : VV_ENOMEM;
     e->val = v;
     e->vcap = n ? n : 1;
@@ -160,7 +160,7 @@ static void undo_one(mem *m, const mem_undo *u)
     int present = e->key && e->key != &tomb_key;
     if (u->had) {
         if (!present) {
-            unsigned char *k = vvi_malloc(u->klen ? u->klen : 1);
+            unsigned char *k = vv_malloc(u->klen ? u->klen : 1);
             if (!k) return;             /* cannot happen in practice: the
                                          * slot's old key was just freed */
             memcpy(k, ukey, u->klen);
@@ -174,8 +174,8 @@ static void undo_one(mem *m, const mem_undo *u)
             m->live++;
         } else m->bytes -= e->vlen;
         if (ent_room(e, u->vlen)) {      /* as good as gone: drop it */
-            vvi_free(e->key);
-            vvi_free(e->val);
+            vv_free(e->key);
+            vv_free(e->val);
             e->key = &tomb_key;
             e->val = NULL;
             m->live--;
@@ -186,8 +186,8 @@ static void undo_one(mem *m, const mem_undo *u)
         m->bytes += u->vlen;
     } else if (present) {               /* it was absent: remove */
         m->bytes -= e->vlen;
-        vvi_free(e->key);
-        vvi_free(e->val);
+        vv_free(e->key);
+        vv_free(e->val);
         e->key = &tomb_key;
         e->val = NULL;
         m->live--;
@@ -233,7 +233,7 @@ static const unsigned char *lent_val(const mem_lent *e)
 /* Free an entry's value (when not inline) and make it a hole. */
 static void lent_clear(mem_lent *e)
 {
-    if (e->live && e->vlen > LOG_INL) vvi_free((void *)lent_val(e));
+    if (e->live && e->vlen > LOG_INL) vv_free((void *)lent_val(e));
     e->live = 0;
 }
 
@@ -248,7 +248,7 @@ static mem_log *log_find(mem *m, uint32_t ks, int add)
         if (m->logs[i].ks == ks) return &m->logs[i];
     if (!add) return NULL;
     {
-        mem_log *l = vvi_realloc(m->logs, (m->nlogs + 1) * sizeof *l);
+        mem_log *l = vv_realloc(m->logs, (m->nlogs + 1) * sizeof *l);
         if (!l) return NULL;
         m->logs = l;
         l = &m->logs[m->nlogs++];
@@ -326,7 +326,7 @@ static int log_put(mem *m, uint32_t ks, const void *key, size_t klen,
     if (l->n && l->e[l->n - 1].seq >= seq) return VV_EINVAL;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
-        mem_lent *ee = vvi_realloc(l->e, cap * sizeof *ee);
+        mem_lent *ee = vv_realloc(l->e, cap * sizeof *ee);
         if (!ee) return VV_ENOMEM;
         l->e = ee;
         l->cap = cap;
@@ -334,7 +334,7 @@ static int log_put(mem *m, uint32_t ks, const void *key, size_t klen,
     e = &l->e[l->n];
     if (vlen <= LOG_INL) memcpy(e->data, val, vlen);
     else {
-        unsigned char *p = vvi_malloc(vlen);
+        unsigned char *p = vv_malloc(vlen);
         if (!p) return VV_ENOMEM;
         memcpy(p, val, vlen);
         memcpy(e->data, &p, sizeof p);
@@ -355,7 +355,7 @@ static int log_del(mem *m, uint32_t ks, const void *key, size_t klen)
     if (!e || !e->live) return VV_ENOTFOUND;
     if (l->ndel == l->capdel) {
         size_t cap = l->capdel ? l->capdel * 2 : 64;
-        size_t *d = vvi_realloc(l->del, cap * sizeof *d);
+        size_t *d = vv_realloc(l->del, cap * sizeof *d);
         if (!d) return VV_ENOMEM;
         l->del = d;
         l->capdel = cap;
@@ -448,16 +448,16 @@ static int undo_push(mem *m, const mem_ent *e, uint32_t ks, const void *key,
     int had = e->key && e->key != &tomb_key;
     if (m->nundo == m->capundo) {
         size_t cap = m->capundo ? m->capundo * 2 : 16;
-        mem_undo *nu = vvi_realloc(m->undo, cap * sizeof *nu);
+        mem_undo *nu = vv_realloc(m->undo, cap * sizeof *nu);
         if (!nu) return VV_ENOMEM;
         m->undo = nu;
         m->capundo = cap;
     }
     u = &m->undo[m->nundo];
     u->koff = m->ukeys.len;
-    vvi_buf_add(&m->ukeys, key, klen);
+    vv_buf_add(&m->ukeys, key, klen);
     u->voff = m->ukeys.len;
-    if (had) vvi_buf_add(&m->ukeys, e->val, e->vlen);
+    if (had) vv_buf_add(&m->ukeys, e->val, e->vlen);
     if (m->ukeys.oom) {
         m->ukeys.oom = 0;
         m->ukeys.len = u->koff;
@@ -490,11 +490,11 @@ static int mem_put(void *h, uint32_t ks, const void *key, size_t klen,
         if (ent_room(e, vlen)) { m->nundo--; return VV_ENOMEM; }
         m->bytes -= e->vlen;
     } else {
-        unsigned char *k = vvi_malloc(klen ? klen : 1);
-        unsigned char *v = vvi_malloc(vlen ? vlen : 1);
+        unsigned char *k = vv_malloc(klen ? klen : 1);
+        unsigned char *v = vv_malloc(vlen ? vlen : 1);
         if (!k || !v || undo_push(m, e, ks, key, klen)) {
-            vvi_free(k);
-            vvi_free(v);
+            vv_free(k);
+            vv_free(v);
             return VV_ENOMEM;
         }
         memcpy(k, key, klen);
@@ -525,8 +525,8 @@ static int mem_del(void *h, uint32_t ks, const void *key, size_t klen)
     if (!e->key || e->key == &tomb_key) return VV_ENOTFOUND;
     if (undo_push(m, e, ks, key, klen)) return VV_ENOMEM;
     m->bytes -= e->vlen;
-    vvi_free(e->val);
-    vvi_free(e->key);
+    vv_free(e->val);
+    vv_free(e->key);
     e->key = &tomb_key;
     e->val = NULL;
     e->vlen = e->vcap = 0;
@@ -551,7 +551,7 @@ static int mem_scan_from(void *h, uint32_t ks, const void *start, size_t slen,
     int rc = 0;
     if (is_log(ks)) return log_scan(m, ks, start, slen, fn, ud);
     if (!m->live) return VV_OK;
-    list = vvi_malloc(m->live * sizeof *list);
+    list = vv_malloc(m->live * sizeof *list);
     if (!list) return VV_ENOMEM;
     for (i = 0; i < m->cap; i++) {
         mem_ent *e = &m->t[i];
@@ -563,7 +563,7 @@ static int mem_scan_from(void *h, uint32_t ks, const void *start, size_t slen,
     qsort(list, n, sizeof *list, ent_cmp);
     for (i = 0; i < n && !rc; i++)
         rc = fn(ud, list[i]->key, list[i]->klen, list[i]->val, list[i]->vlen);
-    vvi_free(list);
+    vv_free(list);
     return rc;
 }
 
@@ -604,20 +604,20 @@ static void mem_close(void *h)
     if (m->txn) mem_abort(m);
     for (i = 0; i < m->cap; i++)
         if (m->t[i].key && m->t[i].key != &tomb_key) {
-            vvi_free(m->t[i].key);
-            vvi_free(m->t[i].val);
+            vv_free(m->t[i].key);
+            vv_free(m->t[i].val);
         }
-    vvi_free(m->t);
-    vvi_free(m->undo);
-    vvi_buf_free(&m->ukeys);
+    vv_free(m->t);
+    vv_free(m->undo);
+    vv_buf_free(&m->ukeys);
     for (i = 0; i < m->nlogs; i++) {
         size_t j;
         for (j = 0; j < m->logs[i].n; j++) lent_clear(&m->logs[i].e[j]);
-        vvi_free(m->logs[i].e);
-        vvi_free(m->logs[i].del);
+        vv_free(m->logs[i].e);
+        vv_free(m->logs[i].del);
     }
-    vvi_free(m->logs);
-    vvi_free(m);
+    vv_free(m->logs);
+    vv_free(m);
 }
 
 static const vvi_backend mem_ops = {
@@ -628,7 +628,7 @@ static const vvi_backend mem_ops = {
 
 int vvi_mem_open(void **h, const vvi_backend **ops)
 {
-    mem *m = vvi_malloc(sizeof *m);
+    mem *m = vv_malloc(sizeof *m);
     *h = NULL;
     if (!m) return VV_ENOMEM;
     memset(m, 0, sizeof *m);

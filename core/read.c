@@ -73,8 +73,8 @@ int vv_read_value(const vv_read *r, const void **value, size_t *len)
 void vvi_read_reset(vv_read *r)
 {
     vv_clock_free(r->ctx);
-    vvi_free(r->owned);
-    vvi_free(r->error);
+    vv_free(r->owned);
+    vv_free(r->error);
     r->ctx = NULL;
     r->owned = NULL;
     r->error = NULL;
@@ -88,11 +88,11 @@ void vv_read_free(vv_read *r)
 {
     if (!r) return;
     vvi_read_reset(r);
-    if (r->blk != (unsigned char *)(r + 1)) vvi_free(r->blk);
-    vvi_free(r);
+    if (r->blk != (unsigned char *)(r + 1)) vv_free(r->blk);
+    vv_free(r);
 }
 
-int vvi_read_ctx_into(const vv_read *r, vv_clock *c)
+int vv_read_context_into(const vv_read *r, vv_clock *c)
 {
     size_t i;
     for (i = 0; i < r->nrc; i++)
@@ -109,7 +109,7 @@ static int read_room(vv_read **r, size_t need)
     vv_read *x = *r;
     unsigned char *b;
     if (!x) {
-        if (!(x = vvi_malloc(sizeof *x + need))) return VV_ENOMEM;
+        if (!(x = vv_malloc(sizeof *x + need))) return VV_ENOMEM;
         memset(x, 0, sizeof *x);
         x->blk = (unsigned char *)(x + 1);
         x->blkcap = need;
@@ -119,8 +119,8 @@ static int read_room(vv_read **r, size_t need)
     }
     if (need <= x->blkcap) return VV_OK;
     if (need < x->blkcap * 2) need = x->blkcap * 2;
-    if (x->blk == (unsigned char *)(x + 1)) b = vvi_malloc(need);
-    else b = vvi_realloc(x->blk, need);
+    if (x->blk == (unsigned char *)(x + 1)) b = vv_malloc(need);
+    else b = vv_realloc(x->blk, need);
     if (!b) return VV_ENOMEM;
     x->blk = b;
     x->blkcap = need;
@@ -139,19 +139,19 @@ int vvi_ver_order(const vvi_actors *act, const vvi_ver *x, const vvi_ver *y)
  * into *out (a new read when NULL, else reused).  Its block holds the
  * sibling array, the context and their bytes.  act numbers the state's
  * actors (the store's table, or a detached state's own). */
-static int read_build(const vvi_actors *act, const vvi_state *s,
+static int read_build(const vvi_actors *act, const vvi_dvv *s,
                       vv_read **out)
 {
     vv_read *r;
     size_t i, j, k, bytes = 0, n = 0;
     const vvi_ver *stack[16], **live = stack;
     unsigned char *p;
-    if (s->nv > 16 && !(live = vvi_malloc(s->nv * sizeof *live))) return VV_ENOMEM;
-    n = vvi_state_values(s, act->an, act->al, live);
+    if (s->nv > 16 && !(live = vv_malloc(s->nv * sizeof *live))) return VV_ENOMEM;
+    n = vvi_dvv_values(s, act->an, act->al, live);
     for (i = 0; i < n; i++) bytes += live[i]->len + act->al[live[i]->a];
     for (i = 0; i < s->nctx; i++) bytes += act->al[s->ctx[i].a];
     if (read_room(out, n * sizeof *r->s + s->nctx * sizeof *r->rc + bytes)) {
-        if (live != stack) vvi_free(live);
+        if (live != stack) vv_free(live);
         return VV_ENOMEM;
     }
     r = *out;
@@ -188,7 +188,7 @@ static int read_build(const vvi_actors *act, const vvi_state *s,
         sb->counter = v->n;
         sb->timestamp = v->ts;
     }
-    if (live != stack) vvi_free(live);
+    if (live != stack) vv_free(live);
     return VV_OK;
 }
 
@@ -206,7 +206,7 @@ static size_t lww_pick(const vv_read *r)
     return best;
 }
 
-static void read_resolve(kspace *k, const void *key, size_t klen, vv_read *r)
+static void read_resolve(vvi_ks *k, const void *key, size_t klen, vv_read *r)
 {
     if (r->n == 1) {
         r->value = r->s[0].value;
@@ -216,7 +216,7 @@ static void read_resolve(kspace *k, const void *key, size_t klen, vv_read *r)
     }
     if (k->load_error) {
         r->vrc = VV_ERESOLVER;
-        r->error = vvi_strndup(k->load_error, strlen(k->load_error));
+        r->error = vv_strndup(k->load_error, strlen(k->load_error));
         return;
     }
     switch (k->cfg.resolver) {
@@ -243,7 +243,7 @@ static void read_resolve(kspace *k, const void *key, size_t klen, vv_read *r)
             r->vrc = VV_ERESOLVER;
             if (!err) {
                 const char *m = "resolver failed";
-                err = vvi_strndup(m, strlen(m));
+                err = vv_strndup(m, strlen(m));
             }
             r->error = err;
         }
@@ -269,21 +269,21 @@ int vv_get(vv_db *db, const char *ksname, const void *key, size_t klen,
 int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
                  vv_read **out)
 {
-    kspace *k;
-    vvi_state s;
+    vvi_ks *k;
+    vvi_dvv s;
     int rc, found = 0;
     if (!db || !out) return VV_EINVAL;
     if (*out) vvi_read_reset(*out);
     db->err[0] = 0;
     if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
     if ((rc = vvi_txn_begin(db, 0))) return rc;
-    vvi_state_init(&s);
+    vvi_dvv_init(&s);
     rc = vvi_ks_get(db, ksname, 0, &k);
     if (rc == VV_OK) rc = vvi_key_load(db, k, key, klen, &s, &found);
-    if (rc == VV_OK && (!found || vvi_state_live(&s) == 0)) rc = VV_ENOTFOUND;
+    if (rc == VV_OK && (!found || vvi_dvv_live(&s) == 0)) rc = VV_ENOTFOUND;
     if (rc == VV_OK && (rc = read_build(&db->act, &s, out)))
-        vvi_fail(db, rc, "out of memory");
-    vvi_state_free(&s);
+        vv_db_fail(db, rc, "out of memory");
+    vvi_dvv_free(&s);
     rc = vvi_txn_end(db, rc);
     if (rc) {
         if (*out) vvi_read_reset(*out);
@@ -306,12 +306,12 @@ int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
 /* A read of a state that no store holds (state.c): built and resolved
  * at once, since nothing borrows from a transaction.  Only tombstones
  * (or s NULL): VV_ENOTFOUND, and a reused read is left empty. */
-int vvi_read_state(const vvi_actors *act, kspace *k, const vvi_state *s,
-                   const void *key, size_t klen, vv_read **out)
+int vvi_read_dvv(const vvi_actors *act, vvi_ks *k, const vvi_dvv *s,
+                 const void *key, size_t klen, vv_read **out)
 {
     int rc;
     if (*out) vvi_read_reset(*out);
-    if (!s || vvi_state_live(s) == 0) return VV_ENOTFOUND;
+    if (!s || vvi_dvv_live(s) == 0) return VV_ENOTFOUND;
     if ((rc = read_build(act, s, out))) return rc;
     read_resolve(k, key, klen, *out);
     return VV_OK;

@@ -17,7 +17,7 @@ static int keys_cb(void *ud, const void *key, size_t klen, const void *v, size_t
 int vv_keys(vv_db *db, const char *ksname,
             int (*fn)(void *ud, const void *key, size_t klen), void *ud)
 {
-    kspace *k;
+    vvi_ks *k;
     keys_ud ku;
     int rc;
     if (!db || !fn) return VV_EINVAL;
@@ -28,19 +28,19 @@ int vv_keys(vv_db *db, const char *ksname,
     ku.fn = fn;
     ku.ud = ud;
     if (rc == VV_OK && k) rc = db->be->scan(db->h, k->id, keys_cb, &ku);
-    vvi_txn_end(db, VV_ENOTFOUND);                   /* read only: never commits */
+    vvi_txn_read_end(db);
     return rc;
 }
 
 static int stats_cb(void *ud, const void *key, size_t klen, const void *v, size_t n)
 {
     vv_stats *st = ud;
-    vvi_state s;
+    vvi_dvv s;
     size_t live;
     (void)key; (void)klen;
-    if (vvi_state_decode(&s, v, n)) return VV_ECORRUPT;
-    live = vvi_state_live(&s);
-    vvi_state_free(&s);
+    if (vvi_dvv_decode(&s, v, n)) return VV_ECORRUPT;
+    live = vvi_dvv_live(&s);
+    vvi_dvv_free(&s);
     if (live == 0) { st->tombstones++; return 0; }
     st->keys++;
     if (live > st->max_siblings) st->max_siblings = live;
@@ -50,7 +50,7 @@ static int stats_cb(void *ud, const void *key, size_t klen, const void *v, size_
 
 int vv_stats_get(vv_db *db, const char *ksname, vv_stats *out)
 {
-    kspace *k;
+    vvi_ks *k;
     int rc = VV_OK;
     if (!db || !out) return VV_EINVAL;
     memset(out, 0, sizeof *out);
@@ -70,8 +70,8 @@ int vv_stats_get(vv_db *db, const char *ksname, vv_stats *out)
         }
     }
     if (rc == VV_OK) rc = db->be->bytes(db->h, &out->bytes);
-    vvi_txn_end(db, VV_ENOTFOUND);
-    if (rc) return vvi_fail(db, rc, "stats: %s", vv_strerror(rc));
+    vvi_txn_read_end(db);
+    if (rc) return vv_db_fail(db, rc, "stats: %s", vv_strerror(rc));
     return VV_OK;
 }
 

@@ -57,7 +57,7 @@ typedef struct wmarks {
 /* Release a watermark list (it can be used again, empty). */
 static void wm_free(wmarks *w)
 {
-    vvi_free(w->e);
+    vv_free(w->e);
     memset(w, 0, sizeof *w);
 }
 
@@ -93,7 +93,7 @@ static int wm_set(wmarks *w, uint32_t a, uint64_t seq)
         if (w->e[i].a == a) { w->e[i].seq = seq; return VV_OK; }
     if (w->n == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 8;
-        wm_ent *e = vvi_realloc(w->e, cap * sizeof *e);
+        wm_ent *e = vv_realloc(w->e, cap * sizeof *e);
         if (!e) return VV_ENOMEM;
         w->e = e;
         w->cap = cap;
@@ -120,7 +120,7 @@ static int wm_load(vv_db *db, uint32_t id, wmarks *w)
     wm_record(id, name);
     rc = be->meta_get(h, name, &p, &n);
     if (rc == VV_ENOTFOUND) return VV_OK;
-    if (rc) return vvi_fail(db, rc, "%s: %s", be->name, be->errmsg(h));
+    if (rc) return vv_db_fail(db, rc, "%s: %s", be->name, be->errmsg(h));
     vvi_rd_init(&r, p, n);
     cnt = vvi_rd_varint(&r);
     if (r.err || cnt > n) goto bad;
@@ -133,8 +133,8 @@ static int wm_load(vv_db *db, uint32_t id, wmarks *w)
     if (r.p == r.end) return VV_OK;
 bad:
     wm_free(w);
-    return vvi_fail(db, VV_ECORRUPT, "sync watermarks of a keyspace are "
-                    "unreadable");
+    return vv_db_fail(db, VV_ECORRUPT, "sync watermarks of a keyspace are "
+                      "unreadable");
 }
 
 /* Write the list back (inside the write transaction). */
@@ -143,29 +143,29 @@ static int wm_save(vv_db *db, uint32_t id, const wmarks *w)
     const vvi_backend *be;
     void *h;
     char name[24];
-    vvi_buf b;
+    vv_buf b;
     size_t i;
     int rc;
     be = vvi_db_backend(db, &h);
     wm_record(id, name);
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     vvi_buf_varint(&b, w->n);
     for (i = 0; i < w->n; i++) {
         vvi_buf_varint(&b, w->e[i].a);
         vvi_buf_varint(&b, w->e[i].seq);
     }
     rc = b.oom ? VV_ENOMEM : be->meta_put(h, name, b.p, b.len);
-    vvi_buf_free(&b);
-    if (rc) return vvi_fail(db, rc, "%s: %s", be->name, be->errmsg(h));
+    vv_buf_free(&b);
+    if (rc) return vv_db_fail(db, rc, "%s: %s", be->name, be->errmsg(h));
     return VV_OK;
 }
 
 /* ---- message helpers -------------------------------------------------- */
 /* A string as varint length and bytes. */
-static void put_str(vvi_buf *b, const void *s, size_t n)
+static void put_str(vv_buf *b, const void *s, size_t n)
 {
     vvi_buf_varint(b, n);
-    vvi_buf_add(b, s, n);
+    vv_buf_add(b, s, n);
 }
 
 /* A length-prefixed string of 1..max bytes; NULL (r->err set) if not. */
@@ -187,13 +187,13 @@ static int msg_open(vv_db *db, const void *msg, size_t len, const char *magic,
 {
     const unsigned char *p = msg;
     if (!msg || len < 4 + 8 || memcmp(p, magic, 3) != 0)
-        return vvi_fail(db, VV_ECORRUPT, "not a vv sync %s", what);
+        return vv_db_fail(db, VV_ECORRUPT, "not a vv sync %s", what);
     if (p[3] < SYNC_FORMAT || p[3] > max)
-        return vvi_fail(db, VV_EVERSION, "sync %s format %d is not one this "
-                        "build reads (%d..%d)", what, p[3], SYNC_FORMAT, max);
+        return vv_db_fail(db, VV_EVERSION, "sync %s format %d is not one this "
+                          "build reads (%d..%d)", what, p[3], SYNC_FORMAT, max);
     if (!vvi_sum_ok(p, len))
-        return vvi_fail(db, VV_ECORRUPT, "sync %s is corrupt or truncated "
-                        "(checksum)", what);
+        return vv_db_fail(db, VV_ECORRUPT, "sync %s is corrupt or truncated "
+                          "(checksum)", what);
     vvi_rd_init(r, p + 4, len - 12);
     return VV_OK;
 }
@@ -203,8 +203,8 @@ static int ks_match(vv_db *db, const char *ks, const char *name, size_t n,
                     const char *what)
 {
     if (strlen(ks) == n && memcmp(ks, name, n) == 0) return VV_OK;
-    return vvi_fail(db, VV_EFOREIGN, "sync %s is for keyspace '%.*s', not "
-                    "'%s'", what, (int)n, name, ks);
+    return vv_db_fail(db, VV_EFOREIGN, "sync %s is for keyspace '%.*s', not "
+                      "'%s'", what, (int)n, name, ks);
 }
 
 /* Is name (n bytes) this store's actor self? */
@@ -217,10 +217,10 @@ static int is_self(const char *self, const char *name, size_t n)
 static int ks_arg(vv_db *db, const char *ks)
 {
     size_t n;
-    if (!ks) return vvi_fail(db, VV_EINVAL, "keyspace name missing");
+    if (!ks) return vv_db_fail(db, VV_EINVAL, "keyspace name missing");
     n = strlen(ks);
     if (n < 1 || n > 255)
-        return vvi_fail(db, VV_EINVAL, "keyspace name must be 1..255 bytes");
+        return vv_db_fail(db, VV_EINVAL, "keyspace name must be 1..255 bytes");
     return VV_OK;
 }
 
@@ -265,7 +265,7 @@ static int digest_parse(vv_db *db, const char *ks, const void *msg,
     d->listlen = (size_t)(r.p - d->list);
     return ks_match(db, ks, d->ks, d->kslen, "digest");
 bad:
-    return vvi_fail(db, VV_ECORRUPT, "sync digest is malformed");
+    return vv_db_fail(db, VV_ECORRUPT, "sync digest is malformed");
 }
 
 /* The digest's watermark for source actor name (0 when absent). */
@@ -327,7 +327,7 @@ int vv_digest(vv_db *db, const char *ks, void **out, size_t *len)
     vvi_ks *k;
     wmarks w;
     named_mark *m = NULL;
-    vvi_buf b;
+    vv_buf b;
     uint32_t id;
     uint64_t seq = 0;
     size_t i, n = 0;
@@ -337,11 +337,11 @@ int vv_digest(vv_db *db, const char *ks, void **out, size_t *len)
     if (!db || !out || !len) return VV_EINVAL;
     if ((rc = ks_arg(db, ks))) return rc;
     memset(&w, 0, sizeof w);
-    vvi_buf_init(&b);
-    vvi_fail(db, VV_OK, "%s", "");
+    vv_buf_init(&b);
+    vv_db_fail(db, VV_OK, "%s", "");
     if ((rc = vvi_sync_begin(db, ks, 0, &k))) return rc;
     if (k && !(rc = vvi_ks_info(db, k, &id, &seq))) rc = wm_load(db, id, &w);
-    if (rc == VV_OK && w.n && !(m = vvi_malloc(w.n * sizeof *m)))
+    if (rc == VV_OK && w.n && !(m = vv_malloc(w.n * sizeof *m)))
         rc = VV_ENOMEM;
     if (rc == VV_OK) {
         for (i = 0; i < w.n; i++) {
@@ -351,7 +351,7 @@ int vv_digest(vv_db *db, const char *ks, void **out, size_t *len)
             n++;
         }
         if (n > 1) qsort(m, n, sizeof *m, mark_cmp);
-        vvi_buf_add(&b, DIGEST_MAGIC, 3);
+        vv_buf_add(&b, DIGEST_MAGIC, 3);
         vvi_buf_byte(&b, SYNC_FORMAT);
         put_str(&b, ks, strlen(ks));
         put_str(&b, vv_db_actor(db), strlen(vv_db_actor(db)));
@@ -364,12 +364,12 @@ int vv_digest(vv_db *db, const char *ks, void **out, size_t *len)
         vvi_buf_sum(&b, 0);
         if (b.oom) rc = VV_ENOMEM;
     }
-    vvi_free(m);
+    vv_free(m);
     wm_free(&w);
     rc = vvi_sync_end(db, rc);
     if (rc) {
-        vvi_buf_free(&b);
-        if (rc == VV_ENOMEM) vvi_fail(db, rc, "out of memory");
+        vv_buf_free(&b);
+        if (rc == VV_ENOMEM) vv_db_fail(db, rc, "out of memory");
         return rc;
     }
     *out = b.p;
@@ -385,7 +385,7 @@ typedef struct delta_ud {
     vv_db *db;
     vvi_ks *k;
     uint64_t hi;
-    vvi_buf *out, tmp;
+    vv_buf *out, tmp;
     int rc, done;
 } delta_ud;
 
@@ -414,7 +414,7 @@ int vv_delta(vv_db *db, const char *ks, const void *dmsg, size_t dlen,
 {
     digest d;
     vvi_ks *k;
-    vvi_buf b;
+    vv_buf b;
     uint32_t id = 0;
     uint64_t lo = 0, hi = 0;
     const char *self, *base = NULL;
@@ -423,11 +423,11 @@ int vv_delta(vv_db *db, const char *ks, const void *dmsg, size_t dlen,
     if (out) *out = NULL;
     if (len) *len = 0;
     if (!db || !out || !len) return VV_EINVAL;
-    vvi_fail(db, VV_OK, "%s", "");
+    vv_db_fail(db, VV_OK, "%s", "");
     if ((rc = ks_arg(db, ks))) return rc;
     if ((rc = digest_parse(db, ks, dmsg, dlen, &d))) return rc;
     self = vv_db_actor(db);
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     if ((rc = vvi_sync_begin(db, ks, 0, &k))) return rc;
     if (k) rc = vvi_ks_info(db, k, &id, &hi);
     if (rc == VV_OK) {
@@ -436,13 +436,13 @@ int vv_delta(vv_db *db, const char *ks, const void *dmsg, size_t dlen,
         else
             lo = own_mark(db, k, &d, &base, &blen);
         if (lo > hi)
-            rc = vvi_fail(db, VV_ECORRUPT, "digest says it has seen changes "
-                          "up to %llu from %s, which has made only %llu",
-                          (unsigned long long)lo, self,
-                          (unsigned long long)hi);
+            rc = vv_db_fail(db, VV_ECORRUPT, "digest says it has seen changes "
+                            "up to %llu from %s, which has made only %llu",
+                            (unsigned long long)lo, self,
+                            (unsigned long long)hi);
     }
     if (rc == VV_OK) {
-        vvi_buf_add(&b, DELTA_MAGIC, 3);
+        vv_buf_add(&b, DELTA_MAGIC, 3);
         vvi_buf_byte(&b, base ? DELTA_BASED : SYNC_FORMAT);
         put_str(&b, ks, strlen(ks));
         put_str(&b, self, strlen(self));
@@ -464,20 +464,20 @@ int vv_delta(vv_db *db, const char *ks, const void *dmsg, size_t dlen,
         u.out = &b;
         u.rc = VV_OK;
         u.done = 0;
-        vvi_buf_init(&u.tmp);
+        vv_buf_init(&u.tmp);
         rc = be->scan_from(h, VVI_LOG_KS | id, start, 8, delta_cb, &u);
         if (u.done && rc == 1) rc = VV_OK;       /* stopped at hi */
         if (u.rc) rc = u.rc;
-        vvi_buf_free(&u.tmp);
+        vv_buf_free(&u.tmp);
         if (rc && !vv_errmsg(db)[0])
-            vvi_fail(db, rc, "delta: %s", vv_strerror(rc));
+            vv_db_fail(db, rc, "delta: %s", vv_strerror(rc));
     }
     if (rc == VV_OK) {
         vvi_buf_sum(&b, 0);
-        if (b.oom) rc = vvi_fail(db, VV_ENOMEM, "out of memory");
+        if (b.oom) rc = vv_db_fail(db, VV_ENOMEM, "out of memory");
     }
     rc = vvi_sync_end(db, rc);
-    if (rc) { vvi_buf_free(&b); return rc; }
+    if (rc) { vv_buf_free(&b); return rc; }
     *out = b.p;
     *len = b.len;
     return VV_OK;
@@ -535,15 +535,15 @@ static int delta_parse(vv_db *db, const char *ks, const void *msg, size_t len,
         last = seq;
         rc = vvi_export_check(st, n, 1, &key, &klen);
         if (rc == VV_EVERSION)
-            return vvi_fail(db, rc, "sync delta holds a key state of a "
-                            "format this build does not read");
-        if (rc == VV_ENOMEM) return vvi_fail(db, rc, "out of memory");
+            return vv_db_fail(db, rc, "sync delta holds a key state of a "
+                              "format this build does not read");
+        if (rc == VV_ENOMEM) return vv_db_fail(db, rc, "out of memory");
         if (rc || klen > VV_KEY_MAX) goto bad;
     }
     if (more < 0) goto bad;
     return VV_OK;
 bad:
-    return vvi_fail(db, VV_ECORRUPT, "sync delta is malformed");
+    return vv_db_fail(db, VV_ECORRUPT, "sync delta is malformed");
 }
 
 int vv_apply(vv_db *db, const char *ks, const void *msg, size_t len,
@@ -561,7 +561,7 @@ int vv_apply(vv_db *db, const char *ks, const void *msg, size_t len,
     int rc;
     if (changed) *changed = 0;
     if (!db) return VV_EINVAL;
-    vvi_fail(db, VV_OK, "%s", "");
+    vv_db_fail(db, VV_OK, "%s", "");
     if ((rc = ks_arg(db, ks))) return rc;
     if ((rc = delta_parse(db, ks, msg, len, &x))) return rc;
     self = vv_db_actor(db);
@@ -572,7 +572,7 @@ int vv_apply(vv_db *db, const char *ks, const void *msg, size_t len,
     if ((rc = vvi_ks_info(db, k, &id, &seq))) goto out;
     if ((rc = wm_load(db, id, &w))) goto out;
     if ((rc = vvi_actor_num(db, x.src, x.slen, 1, &src))) {
-        vvi_fail(db, rc, "%s", vv_strerror(rc));
+        vv_db_fail(db, rc, "%s", vv_strerror(rc));
         goto out;
     }
     mark = wm_get(&w, src);
@@ -600,7 +600,8 @@ int vv_apply(vv_db *db, const char *ks, const void *msg, size_t len,
     }
 out:
     wm_free(&w);
-    if (rc == VV_ENOMEM && !vv_errmsg(db)[0]) vvi_fail(db, rc, "out of memory");
+    if (rc == VV_ENOMEM && !vv_errmsg(db)[0])
+        vv_db_fail(db, rc, "out of memory");
     rc = vvi_sync_end(db, rc);
     if (rc == VV_OK && changed) *changed = count;
     return rc;
@@ -613,7 +614,7 @@ typedef struct reap_ud {
     void *h;
     uint32_t id;
     uint64_t bound;
-    vvi_buf keys;                /* varint seq, varint klen, key ... */
+    vv_buf keys;                 /* varint seq, varint klen, key ... */
     int rc, done;
 } reap_ud;
 
@@ -625,7 +626,7 @@ static int reap_cb(void *ud, const void *key, size_t klen, const void *val,
     const void *p;
     size_t n;
     uint64_t seq;
-    vvi_state s;
+    vvi_dvv s;
     int rc;
     if (klen != 8) return u->rc = VV_ECORRUPT;
     seq = vvi_seq_of(key);
@@ -633,14 +634,14 @@ static int reap_cb(void *ud, const void *key, size_t klen, const void *val,
     rc = u->be->get(u->h, u->id, val, vlen, &p, &n);
     if (rc == VV_ENOTFOUND) return 0;
     if (rc) return u->rc = rc;
-    if ((rc = vvi_state_decode(&s, p, n))) return u->rc = rc;
-    if (s.seq == seq && vvi_state_live(&s) == 0) {
+    if ((rc = vvi_dvv_decode(&s, p, n))) return u->rc = rc;
+    if (s.seq == seq && vvi_dvv_live(&s) == 0) {
         vvi_buf_varint(&u->keys, seq);
         vvi_buf_varint(&u->keys, vlen);
-        vvi_buf_add(&u->keys, val, vlen);
+        vv_buf_add(&u->keys, val, vlen);
         if (u->keys.oom) rc = u->rc = VV_ENOMEM;
     }
-    vvi_state_free(&s);
+    vvi_dvv_free(&s);
     return rc;
 }
 
@@ -658,18 +659,18 @@ int vv_reap(vv_db *db, const char *ks, const void *const *digests,
     int rc = VV_OK;
     if (reaped) *reaped = 0;
     if (!db || (n && (!digests || !lens))) return VV_EINVAL;
-    vvi_fail(db, VV_OK, "%s", "");
+    vv_db_fail(db, VV_OK, "%s", "");
     if ((rc = ks_arg(db, ks))) return rc;
-    if (n && !(d = vvi_malloc(n * sizeof *d)))
-        return vvi_fail(db, VV_ENOMEM, "out of memory");
+    if (n && !(d = vv_malloc(n * sizeof *d)))
+        return vv_db_fail(db, VV_ENOMEM, "out of memory");
     for (i = 0; i < n && !rc; i++)
         rc = digest_parse(db, ks, digests[i], lens[i], &d[i]);
-    if (rc) { vvi_free(d); return rc; }
+    if (rc) { vv_free(d); return rc; }
     self = vv_db_actor(db);
     memset(&w, 0, sizeof w);
     memset(&u, 0, sizeof u);
-    vvi_buf_init(&u.keys);
-    if ((rc = vvi_sync_begin(db, ks, 1, &k))) { vvi_free(d); return rc; }
+    vv_buf_init(&u.keys);
+    if ((rc = vvi_sync_begin(db, ks, 1, &k))) { vv_free(d); return rc; }
     if (!k) goto out;                            /* nothing there */
     if ((rc = vvi_ks_info(db, k, &id, &seq))) goto out;
     if ((rc = wm_load(db, id, &w))) goto out;
@@ -700,7 +701,7 @@ int vv_reap(vv_db *db, const char *ks, const void *const *digests,
         if (u.rc) rc = u.rc;
         if (rc) {
             if (!vv_errmsg(db)[0])
-                vvi_fail(db, rc, "reap: %s", vv_strerror(rc));
+                vv_db_fail(db, rc, "reap: %s", vv_strerror(rc));
             goto out;
         }
         vvi_rd_init(&r, u.keys.p, u.keys.len);
@@ -717,13 +718,13 @@ int vv_reap(vv_db *db, const char *ks, const void *const *digests,
                 ((rc = u.be->del(u.h, VVI_HIST_KS | id, key, kl)) == VV_OK ||
                  rc == VV_ENOTFOUND))
                 rc = VV_OK, count++;
-            if (rc) vvi_fail(db, rc, "%s: %s", u.be->name, u.be->errmsg(u.h));
+            if (rc) vv_db_fail(db, rc, "%s: %s", u.be->name, u.be->errmsg(u.h));
         }
     }
 out:
-    vvi_buf_free(&u.keys);
+    vv_buf_free(&u.keys);
     wm_free(&w);
-    vvi_free(d);
+    vv_free(d);
     rc = vvi_sync_end(db, rc);
     if (rc == VV_OK && reaped) *reaped = count;
     return rc;

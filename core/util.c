@@ -44,23 +44,21 @@ static int alloc_fails(void)
     return --alloc_countdown == 0;
 }
 
-void *vvi_malloc(size_t n)
+void *vv_malloc(size_t n)
 {
     if (alloc_fails()) return NULL;
     return malloc(n ? n : 1);
 }
 
-void *vvi_realloc(void *p, size_t n)
+void *vv_realloc(void *p, size_t n)
 {
     if (alloc_fails()) return NULL;
     return realloc(p, n ? n : 1);
 }
 
-void vvi_free(void *p) { free(p); }
-
-char *vvi_strndup(const char *s, size_t n)
+char *vv_strndup(const char *s, size_t n)
 {
-    char *d = vvi_malloc(n + 1);
+    char *d = vv_malloc(n + 1);
     if (!d) return NULL;
     memcpy(d, s, n);
     d[n] = 0;
@@ -68,9 +66,9 @@ char *vvi_strndup(const char *s, size_t n)
 }
 
 /* ---- buffers ---------------------------------------------------------- */
-void vvi_buf_init(vvi_buf *b) { memset(b, 0, sizeof *b); }
+void vv_buf_init(vv_buf *b) { memset(b, 0, sizeof *b); }
 
-void vvi_buf_init_fixed(vvi_buf *b, void *mem, size_t cap)
+void vvi_buf_init_fixed(vv_buf *b, void *mem, size_t cap)
 {
     memset(b, 0, sizeof *b);
     b->p = mem;
@@ -78,14 +76,14 @@ void vvi_buf_init_fixed(vvi_buf *b, void *mem, size_t cap)
     b->fixed = 1;
 }
 
-void vvi_buf_free(vvi_buf *b)
+void vv_buf_free(vv_buf *b)
 {
-    if (!b->fixed) vvi_free(b->p);
-    vvi_buf_init(b);
+    if (!b->fixed) vv_free(b->p);
+    vv_buf_init(b);
 }
 
 /* Make room for extra more bytes; sets the sticky oom flag on failure. */
-int vvi_buf_reserve(vvi_buf *b, size_t extra)
+int vv_buf_reserve(vv_buf *b, size_t extra)
 {
     size_t cap;
     unsigned char *p;
@@ -95,9 +93,9 @@ int vvi_buf_reserve(vvi_buf *b, size_t extra)
     cap = b->cap ? b->cap : 64;
     while (cap - b->len < extra) cap *= 2;
     if (b->fixed) {                       /* leave the caller's memory */
-        p = vvi_malloc(cap);
+        p = vv_malloc(cap);
         if (p && b->len) memcpy(p, b->p, b->len);
-    } else p = vvi_realloc(b->p, cap);
+    } else p = vv_realloc(b->p, cap);
     if (!p) { b->oom = 1; return VV_ENOMEM; }
     b->fixed = 0;
     b->p = p;
@@ -105,24 +103,24 @@ int vvi_buf_reserve(vvi_buf *b, size_t extra)
     return VV_OK;
 }
 
-void vvi_buf_add(vvi_buf *b, const void *p, size_t n)
+void vv_buf_add(vv_buf *b, const void *p, size_t n)
 {
-    if (n == 0 || vvi_buf_reserve(b, n)) return;
+    if (n == 0 || vv_buf_reserve(b, n)) return;
     memcpy(b->p + b->len, p, n);
     b->len += n;
 }
 
-void vvi_buf_byte(vvi_buf *b, unsigned c)
+void vvi_buf_byte(vv_buf *b, unsigned c)
 {
-    if (vvi_buf_reserve(b, 1)) return;
+    if (vv_buf_reserve(b, 1)) return;
     b->p[b->len++] = (unsigned char)c;
 }
 
 /* LEB128: 7 bits a byte, low first, high bit = more. */
-void vvi_buf_varint_slow(vvi_buf *b, uint64_t v)
+void vvi_buf_varint_slow(vv_buf *b, uint64_t v)
 {
     unsigned char *p;
-    if (b->cap - b->len < 10 && vvi_buf_reserve(b, 10)) return;
+    if (b->cap - b->len < 10 && vv_buf_reserve(b, 10)) return;
     p = b->p + b->len;                  /* a local cursor: no reloads */
     while (v >= 0x80) {
         *p++ = (unsigned char)(v | 0x80);
@@ -132,10 +130,10 @@ void vvi_buf_varint_slow(vvi_buf *b, uint64_t v)
     b->len = (size_t)(p - b->p);
 }
 
-void vvi_buf_u64le(vvi_buf *b, uint64_t v)
+void vvi_buf_u64le(vv_buf *b, uint64_t v)
 {
     int i;
-    if (vvi_buf_reserve(b, 8)) return;
+    if (vv_buf_reserve(b, 8)) return;
     for (i = 0; i < 8; i++) b->p[b->len++] = (unsigned char)(v >> (8 * i));
 }
 
@@ -203,7 +201,7 @@ uint64_t vvi_hash64(const void *p, size_t n, uint64_t seed)
     return (uint64_t)XXH64(p, n, (XXH64_hash_t)seed);
 }
 
-void vvi_buf_sum(vvi_buf *b, size_t start)
+void vvi_buf_sum(vv_buf *b, size_t start)
 {
     if (!b->oom) vvi_buf_u64le(b, vvi_hash64(b->p + start, b->len - start, 0));
 }

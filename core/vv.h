@@ -28,6 +28,13 @@ extern "C" {
 /** @defgroup errors Return codes
  *  vv's own codes sit in a reserved negative range; positive codes are
  *  errno values passed through from the system.
+ *
+ *  Each call below lists the codes it returns.  "A storage error" there
+ *  stands for what a store's storage can fail with on any read or write:
+ *  VV_ESTORAGE (the engine failed), VV_EMAPFULL (a write past
+ *  vv_options.map_max), VV_EREADONLY (the directory cannot be written),
+ *  VV_ECORRUPT (stored bytes fail a check), VV_ENOMEM, or an errno value
+ *  passed through (EIO, ENOSPC).  vv_errmsg() says which and why.
  *  @{ */
 #define VV_OK            0
 #define VV_EINVAL        (-30900) /**< bad argument or malformed text */
@@ -67,42 +74,60 @@ typedef struct vv_clock vv_clock;
 #define VV_NODE_MAX    255 /**< longest node name, in bytes */
 #define VV_KEY_MAX     400 /**< longest key, in bytes */
 
-/** @brief Make an empty clock. @return VV_OK or VV_ENOMEM. */
+/** @brief Make an empty clock.
+ *  @param[out] out  the clock (vv_clock_free); NULL on failure
+ *  @return VV_OK or VV_ENOMEM. */
 int vv_clock_new(vv_clock **out);
 /** @brief Free a clock; NULL is a no-op. */
 void vv_clock_free(vv_clock *c);
-/** @brief Copy a clock into a new, independent one. */
+/** @brief Copy a clock into a new, independent one.
+ *  @param[out] out  the copy (vv_clock_free); NULL on failure
+ *  @return VV_OK, VV_EINVAL (c NULL), VV_ENOMEM. */
 int vv_clock_copy(const vv_clock *c, vv_clock **out);
 /** @brief Counter of node (0 when absent). */
 uint64_t vv_clock_get(const vv_clock *c, const char *node, size_t len);
 /** @brief Set node's counter (0 removes it).
- *  @return VV_OK, VV_EINVAL (empty or too long name), VV_ENOMEM. */
+ *  @return VV_OK, VV_EINVAL (c NULL, an empty or too long name),
+ *  VV_ENOMEM (c is unchanged). */
 int vv_clock_set(vv_clock *c, const char *node, size_t len, uint64_t n);
-/** @brief Increment node's counter. @return VV_OK, VV_EINVAL, VV_EOVERFLOW, VV_ENOMEM. */
+/** @brief Increment node's counter.
+ *  @return VV_OK, VV_EINVAL (as vv_clock_set), VV_EOVERFLOW (the counter
+ *  is 2^64-1; unchanged), VV_ENOMEM. */
 int vv_clock_tick(vv_clock *c, const char *node, size_t len);
-/** @brief c := pointwise max(c, other). @return VV_OK or VV_ENOMEM. */
+/** @brief c := pointwise max(c, other).
+ *  @return VV_OK, VV_EINVAL (either NULL), VV_ENOMEM (c is unchanged). */
 int vv_clock_merge(vv_clock *c, const vv_clock *other);
-/** @brief Causal order of a and b: VV_EQUAL, VV_BEFORE, VV_AFTER or VV_CONCURRENT. */
+/** @brief Causal order of a and b (neither may be NULL).
+ *  @return VV_EQUAL, VV_BEFORE, VV_AFTER or VV_CONCURRENT. */
 int vv_clock_compare(const vv_clock *a, const vv_clock *b);
 /** @brief Number of nodes with a non-zero counter. */
 size_t vv_clock_size(const vv_clock *c);
 /** @brief The i-th entry in bytewise node order.  *node is borrowed:
- *  valid until the clock is changed or freed.  @return VV_OK or VV_EINVAL. */
+ *  valid until the clock is changed or freed.  Outputs may be NULL.
+ *  @return VV_OK or VV_EINVAL (c NULL, i >= vv_clock_size). */
 int vv_clock_entry(const vv_clock *c, size_t i, const char **node,
                    size_t *len, uint64_t *n);
 
 /** @brief Compact binary form: a format byte, then varints.
- *  *out is released with vv_free. */
+ *  @param[out] out, len  the bytes (vv_free); NULL and 0 on failure
+ *  @return VV_OK, VV_EINVAL (c NULL), VV_ENOMEM. */
 int vv_clock_encode(const vv_clock *c, void **out, size_t *len);
 /** @brief Decode exactly len bytes made by vv_clock_encode.
- *  @return VV_OK, VV_ECORRUPT (truncated, trailing bytes, unsorted or
- *  duplicate nodes, zero counter), VV_EVERSION, VV_ENOMEM. */
+ *  @param[out] out  the clock (vv_clock_free); NULL on failure
+ *  @return VV_OK, VV_EINVAL (buf NULL with len > 0), VV_ECORRUPT (empty,
+ *  truncated, trailing bytes, unsorted or duplicate nodes, zero
+ *  counter), VV_EVERSION (another format byte), VV_ENOMEM. */
 int vv_clock_decode(const void *buf, size_t len, vv_clock **out);
 /** @brief Text form "{s0:1, s1:2}" (bytewise node order, "{}" when empty).
- *  Names outside [A-Za-z0-9_.@#/+-] are written quoted with \xNN escapes. */
+ *  Names outside [A-Za-z0-9_.@#/+-] are written quoted with \xNN escapes.
+ *  @param[out] out  NUL-terminated text (vv_free); NULL on failure
+ *  @param[out] len  its length without the NUL (may be NULL)
+ *  @return VV_OK, VV_EINVAL (c NULL), VV_ENOMEM. */
 int vv_clock_format(const vv_clock *c, char **out, size_t *len);
-/** @brief Strict parser of the text form.  @return VV_OK, VV_EINVAL
- *  (malformed, duplicate node, negative), VV_EOVERFLOW (counter > 2^64-1). */
+/** @brief Strict parser of the text form.
+ *  @param[out] out  the clock (vv_clock_free); NULL on failure
+ *  @return VV_OK, VV_EINVAL (text NULL, malformed, a duplicate node, a
+ *  negative counter), VV_EOVERFLOW (counter > 2^64-1), VV_ENOMEM. */
 int vv_clock_parse(const char *text, size_t len, vv_clock **out);
 /** @} */
 
@@ -151,7 +176,15 @@ typedef struct vv_options {
  *  directory restored from a backup or copied, nor in two processes on one
  *  directory.  A durable store records the actor with the handle's first
  *  write; a handle that only reads adds nothing to the store.
- *  @return VV_OK, VV_EINVAL (no node), VV_ESTORAGE, VV_EVERSION, errno.
+ *  @return VV_OK; VV_EINVAL (opts or out NULL, no node or one of the
+ *  wrong length, an empty path, a directory that belongs to another
+ *  node); VV_EREADONLY (a directory that cannot be written: open it
+ *  read_only; a read_only open that cannot write lock.mdb); VV_EBUSY
+ *  (the directory is already open in this process); VV_ECORRUPT (not a
+ *  vv store, or its records are damaged); VV_EVERSION (written by a
+ *  newer vv or another LMDB version); VV_ENOMEM; VV_ESTORAGE; errno
+ *  values: ENOENT (read_only and no store there), ENOTDIR, EMFILE (256
+ *  durable stores open in this process), and what mkdir or stat give.
  *  On failure *out is NULL; a message is in *errmsg when errmsg != NULL
  *  (release with vv_free). */
 int vv_db_open(const vv_options *opts, vv_db **out, char **errmsg);
@@ -167,6 +200,16 @@ const char *vv_db_node(const vv_db *db);
  *  handle took the name before this one first wrote).  Borrowed: valid
  *  until vv_db_close. */
 const char *vv_db_actor(const vv_db *db);
+
+/** A dot: the identity of one version (actor and counter).  Its pointers
+ *  are borrowed from what gives it (a history entry, an inspected
+ *  state). */
+typedef struct vv_dot {
+    const char *actor;       /**< "<node>.<incarnation>" (NULL: none) */
+    size_t actor_len;
+    size_t node_len;         /**< length of the node part of actor */
+    uint64_t counter;        /**< 0 only with actor NULL */
+} vv_dot;
 
 /** One version of a key as a read shows it.  All pointers are borrowed
  *  from the vv_read that holds it. */
@@ -224,28 +267,57 @@ typedef struct vv_ks_config {
  *  handles of a durable store take the change in at their next
  *  transaction; one whose resolver is a function of its own
  *  (VV_RESOLVE_CUSTOM without a script) keeps it while the recorded
- *  resolver_name stays the same. */
+ *  resolver_name stays the same.  A read-only store keeps the config in
+ *  this handle's memory.
+ *  @param[in] cfg  the config (NULL: the zero config); its strings are
+ *  copied
+ *  @return VV_OK; VV_EINVAL (db NULL, a name of 0 or more than 255
+ *  bytes, an unknown resolver kind, VV_RESOLVE_CUSTOM without resolve,
+ *  history over VV_HISTORY_MAX); VV_EOVERFLOW (too many keyspaces);
+ *  VV_ENOMEM; a storage error.  On failure the old config stays. */
 int vv_keyspace(vv_db *db, const char *name, const vv_ks_config *cfg);
 /** @brief The recorded config of a keyspace (resolver_name, codec) for
  *  showing, with other processes' changes (a durable store reads them in
  *  a read transaction); *cfg's strings are borrowed from db until its
- *  next call.  VV_ENOTFOUND if unknown. */
+ *  next call.
+ *  @return VV_OK; VV_EINVAL (an argument NULL, a name of 0 or more than
+ *  255 bytes); VV_ENOTFOUND (no such keyspace); a storage error. */
 int vv_keyspace_config(vv_db *db, const char *name, vv_ks_config *cfg);
-/** @brief Call fn for each known keyspace name. */
+/** @brief Call fn for each keyspace this handle knows, in the order it
+ *  learned of them (a durable store's list as of the handle's last
+ *  transaction).
+ *  @return VV_OK; VV_EINVAL (db or fn NULL); or fn's non-zero return,
+ *  which stops the walk. */
 int vv_keyspaces(vv_db *db, int (*fn)(void *ud, const char *name), void *ud);
 
 /** @brief Write value under key.  With ctx (from a read), the write
  *  replaces exactly the versions ctx had seen; without (NULL) it adds a
- *  sibling.  *newctx (optional) receives the key's context afterwards.
- *  @return VV_OK, VV_EINVAL, VV_ELIMIT (max_siblings), VV_ESTORAGE... */
+ *  sibling.  The keyspace is created on first use.
+ *  @param[in]  value, vlen  the bytes (value may be NULL when vlen is 0)
+ *  @param[out] newctx  (optional) the key's context afterwards
+ *  (vv_clock_free); NULL on failure
+ *  @return VV_OK; VV_EINVAL (db NULL, a bad keyspace name, a key NULL or
+ *  over VV_KEY_MAX, value NULL with vlen > 0, a ctx claiming dots of
+ *  this handle's actor that it never gave out); VV_EREADONLY (a
+ *  read-only store); VV_ELIMIT (the key would have more than
+ *  max_siblings siblings); VV_EOVERFLOW (a dot or change counter is
+ *  used up, too many keyspaces); VV_ENOMEM; a storage error.  On
+ *  failure nothing is written; inside a batch (vv_begin) a failure past
+ *  the checks of db, names, key and value abandons the batch. */
 int vv_put(vv_db *db, const char *ks, const void *key, size_t klen,
            const void *value, size_t vlen, const vv_clock *ctx,
            vv_clock **newctx);
 /** @brief Delete what ctx saw (a tombstone; NULL ctx deletes nothing
- *  that is stored but still records the delete). */
+ *  that is stored but still records the delete).
+ *  @return as vv_put. */
 int vv_delete(vv_db *db, const char *ks, const void *key, size_t klen,
               const vv_clock *ctx, vv_clock **newctx);
-/** @brief Read a key.  VV_ENOTFOUND when absent or only tombstones. */
+/** @brief Read a key.
+ *  @param[out] out  the read (vv_read_free); NULL on failure
+ *  @return VV_OK; VV_ENOTFOUND (absent, only tombstones, or an unknown
+ *  keyspace); VV_EINVAL (db or out NULL, a bad keyspace name or key);
+ *  VV_ENOMEM; a storage error.  A resolver's failure is not one:
+ *  vv_read_value reports it. */
 int vv_get(vv_db *db, const char *ks, const void *key, size_t klen,
            vv_read **out);
 
@@ -254,7 +326,8 @@ int vv_get(vv_db *db, const char *ks, const void *key, size_t klen,
  *  earlier vv_get or vv_get_reuse, whose memory is used again (no
  *  allocation once it is large enough).  What the read held before is
  *  gone.  On VV_ENOTFOUND or an error a reused read stays valid and
- *  empty (vv_read_count 0); free it with vv_read_free when done. */
+ *  empty (vv_read_count 0); free it with vv_read_free when done.
+ *  @return as vv_get. */
 int vv_get_reuse(vv_db *db, const char *ks, const void *key, size_t klen,
                  vv_read **out);
 
@@ -269,8 +342,11 @@ const vv_clock *vv_read_context(const vv_read *r);
  *  A later vv_read_context builds a new one.  NULL when out of memory. */
 vv_clock *vv_read_take_context(vv_read *r);
 /** @brief The one value: the only sibling's, or the resolver's result.
- *  @return VV_OK; VV_ENOTFOUND when several siblings and no resolver;
- *  VV_ERESOLVER when the resolver failed (message: vv_read_error). */
+ *  @param[out] value, len  the value, borrowed from r (either may be
+ *  NULL)
+ *  @return VV_OK; VV_EINVAL (r NULL); VV_ENOTFOUND (several siblings and
+ *  the keyspace resolves none: "siblings"); VV_ERESOLVER (the resolver
+ *  failed, or its script did not load; message: vv_read_error). */
 int vv_read_value(const vv_read *r, const void **value, size_t *len);
 /** @brief The resolver's error message, or NULL. */
 const char *vv_read_error(const vv_read *r);
@@ -279,25 +355,47 @@ void vv_read_free(vv_read *r);
 
 /** @brief Export the key's whole state (siblings, tombstones, context)
  *  as self-checking bytes: magic, format version, key, xxh64 checksum.
- *  VV_ENOTFOUND when the key was never written. */
+ *  @param[out] out, len  the state (vv_free); NULL and 0 on failure
+ *  @return VV_OK; VV_ENOTFOUND (the key was never written, or an unknown
+ *  keyspace); VV_EINVAL (an argument NULL, a bad keyspace name or key);
+ *  VV_ENOMEM; a storage error. */
 int vv_export(vv_db *db, const char *ks, const void *key, size_t klen,
               void **out, size_t *len);
 /** @brief Merge a state exported by any replica into key.  Commutative,
- *  associative, idempotent.  VV_ECORRUPT / VV_EVERSION / VV_EFOREIGN (a
- *  state of another key) leave the stored state unchanged. */
+ *  associative, idempotent.  The keyspace is created on first use;
+ *  sibling limits count warnings but refuse nothing.
+ *  @return VV_OK; VV_EINVAL (db NULL, a bad keyspace name or key);
+ *  VV_ECORRUPT (the state fails a check, or claims dots of this handle's
+ *  actor that it never gave out); VV_EVERSION (a format this build
+ *  cannot read); VV_EFOREIGN (a state of another key); VV_EREADONLY (a
+ *  read-only store); VV_EOVERFLOW (the change counter is used up, too
+ *  many keyspaces); VV_ENOMEM; a storage error.  On failure the stored
+ *  state is unchanged. */
 int vv_merge(vv_db *db, const char *ks, const void *key, size_t klen,
              const void *state, size_t len);
 
 /** @brief Call fn for each key of a keyspace (tombstoned ones too), in
- *  bytewise key order.  A non-zero return from fn stops and is returned. */
+ *  bytewise key order, inside one read transaction (fn must not use
+ *  db).
+ *  @return VV_OK (also for an unknown keyspace: no call); VV_EINVAL (db
+ *  or fn NULL, a bad keyspace name); a storage error; or fn's non-zero
+ *  return, which stops the walk. */
 int vv_keys(vv_db *db, const char *ks,
             int (*fn)(void *ud, const void *key, size_t klen), void *ud);
 
-/** @brief Begin a batch: writes until vv_commit share one transaction. */
+/** @brief Begin a batch: writes until vv_commit share one write
+ *  transaction (a durable store's other writers wait until it ends).  A
+ *  write that fails inside it abandons the whole batch.
+ *  @return VV_OK; VV_EINVAL (db NULL); VV_EBUSY (a batch is open);
+ *  VV_EREADONLY (a read-only store); a storage error. */
 int vv_begin(vv_db *db);
-/** @brief Commit the batch.  VV_EBUSY when none is open. */
+/** @brief Commit the batch.
+ *  @return VV_OK; VV_EINVAL (db NULL); VV_EBUSY (no batch is open, also
+ *  after a failed write abandoned it); a storage error (then none of the
+ *  batch's writes stay). */
 int vv_commit(vv_db *db);
-/** @brief Abandon the batch: none of its writes stay. */
+/** @brief Abandon the batch: none of its writes stay.
+ *  @return VV_OK; VV_EINVAL (db NULL); VV_EBUSY (no batch is open). */
 int vv_abort(vv_db *db);
 
 /** Counters of a keyspace (vv_stats). */
@@ -314,7 +412,10 @@ typedef struct vv_stats {
                                   siblings): each logs one line on stderr */
 } vv_stats;
 
-/** @brief Counters of one keyspace (ks != NULL) or of all (NULL). */
+/** @brief Counters of one keyspace (ks != NULL) or of all (NULL); an
+ *  unknown keyspace gives zeros but for bytes.  Reads every key.
+ *  @return VV_OK; VV_EINVAL (db or out NULL, a bad keyspace name);
+ *  VV_ECORRUPT (a stored state is unreadable); a storage error. */
 int vv_stats_get(vv_db *db, const char *ks, vv_stats *out);
 /** @} */
 
@@ -327,6 +428,7 @@ int vv_stats_get(vv_db *db, const char *ks, vv_stats *out);
  *      vv_state_merge  two states of a key -> their merge (no store)
  *      vv_state_put    a write onto a state, with a store's identity
  *      vv_state_get    a read of a state, through a keyspace's resolver
+ *      vv_state_inspect  its dots and versions, for tools that show them
  *
  *  They give exactly what the store calls give for a key holding that
  *  state: vv_state_merge(a, b) is the export of a store that merged a and
@@ -395,9 +497,36 @@ int vv_state_put(vv_db *db, const char *ks, const void *key, size_t klen,
  *  @param[out] out  a new read (vv_read_free), or with *out non-NULL a
  *  read to reuse, as vv_get_reuse
  *  @return VV_OK; VV_ENOTFOUND (only tombstones); VV_ECORRUPT /
- *  VV_EVERSION (the state); VV_EINVAL; VV_ENOMEM. */
+ *  VV_EVERSION (the state); VV_EINVAL (db or out NULL, a bad keyspace
+ *  name); VV_ENOMEM; a storage error (reading the keyspace's config). */
 int vv_state_get(vv_db *db, const char *ks, const void *state, size_t slen,
                  vv_read **out);
+
+/** One version of a state, as vv_state_inspect shows it: a sibling or a
+ *  tombstone.  Pointers borrow from the state's bytes. */
+typedef struct vv_version {
+    vv_dot dot;              /**< the version's actor and counter */
+    uint64_t timestamp;      /**< wall-clock ms */
+    int tombstone;           /**< a delete (no value) */
+    const void *value;       /**< the value bytes, as written (encoded) */
+    size_t len;
+} vv_version;
+
+/** @brief Show what an exported state holds, for tools that draw it:
+ *  the state is checked completely first (as vv_state_check), then
+ *  dot_fn is called for each entry of its context (actor-name order),
+ *  then ver_fn for each version, live or tombstone (actor-name, then
+ *  counter order).  Either function may be NULL.  vv holds no memory
+ *  while they run, so they may leave by longjmp (a Lua error).
+ *  @param[in] state, len  an exported state (vv_export, vv_state_*)
+ *  @param[in] dot_fn, ver_fn  called with ud; a non-zero return stops
+ *  the walk and is returned.  Pointers are valid during the call only
+ *  (they point into state).
+ *  @return VV_OK; VV_ECORRUPT (truncated, bad checksum, malformed: no
+ *  call made), VV_EVERSION, VV_ENOMEM; or what a function returned. */
+int vv_state_inspect(const void *state, size_t len,
+                     int (*dot_fn)(void *ud, const vv_dot *d),
+                     int (*ver_fn)(void *ud, const vv_version *v), void *ud);
 /** @} */
 
 /* ------------------------------------------------------------------ */
@@ -416,14 +545,6 @@ int vv_state_get(vv_db *db, const char *ks, const void *state, size_t slen,
 
 #define VV_HIST_WRITE 0           /**< written on this store (put/delete) */
 #define VV_HIST_MERGE 1           /**< arrived by vv_merge or a sync delta */
-
-/** A dot: the identity of one version.  Borrowed like the entry. */
-typedef struct vv_dot {
-    const char *actor;       /**< "<node>.<incarnation>" (NULL: none) */
-    size_t actor_len;
-    size_t node_len;         /**< length of the node part of actor */
-    uint64_t counter;        /**< 0 only with actor NULL */
-} vv_dot;
 
 /** One history entry: a version as it reached this store.  All pointers
  *  are valid during the callback only. */
@@ -473,20 +594,34 @@ int vv_history(vv_db *db, const char *ks, const void *key, size_t klen,
 
 /** @brief What this store has of keyspace ks: its watermarks and last
  *  change number.  Its size depends on the number of replicas, not keys.
- *  An unknown keyspace gives an empty digest.  *out: vv_free. */
+ *  An unknown keyspace gives an empty digest.
+ *  @param[out] out, len  the digest (vv_free); NULL and 0 on failure
+ *  @return VV_OK; VV_EINVAL (an argument NULL, a keyspace name of 0 or
+ *  more than 255 bytes); VV_ECORRUPT (the keyspace's sync records are
+ *  unreadable); VV_ENOMEM; a storage error. */
 int vv_digest(vv_db *db, const char *ks, void **out, size_t *len);
 /** @brief The states of the keys of ks this store changed since the
  *  replica that made digest last merged from it (all keys the first time).
- *  *out: vv_free.
- *  @return VV_OK; VV_ECORRUPT / VV_EVERSION for a bad digest, VV_EFOREIGN
- *  for a digest of another keyspace; VV_ENOMEM... */
+ *  @param[out] out, len  the delta (vv_free); NULL and 0 on failure
+ *  @return VV_OK; VV_EINVAL (as vv_digest); VV_ECORRUPT (a digest that
+ *  fails a check, or says it has seen more of this store's changes than
+ *  it made); VV_EVERSION (a digest format this build cannot read);
+ *  VV_EFOREIGN (a digest of another keyspace); VV_ENOMEM; a storage
+ *  error. */
 int vv_delta(vv_db *db, const char *ks, const void *digest, size_t dlen,
              void **out, size_t *len);
 /** @brief Merge a delta made for (any) replica into keyspace ks, in one
  *  transaction: commutative, idempotent, no write lost, no delete
  *  resurrected.  The whole message is checked first: VV_ECORRUPT,
- *  VV_EVERSION, VV_EFOREIGN (another keyspace) change nothing.
- *  @param[out] changed  keys whose stored state changed (may be NULL). */
+ *  VV_EVERSION, VV_EFOREIGN (another keyspace) change nothing.  A delta
+ *  this store made itself changes nothing either.
+ *  @param[out] changed  keys whose stored state changed (may be NULL).
+ *  @return VV_OK; VV_EINVAL (db NULL, a bad keyspace name, a state naming
+ *  a key over VV_KEY_MAX); VV_ECORRUPT (the delta or a state in it fails
+ *  a check, or claims dots of this handle's actor that it never gave
+ *  out); VV_EVERSION; VV_EFOREIGN; VV_EREADONLY (a read-only store);
+ *  VV_EOVERFLOW (the change counter is used up, too many keyspaces);
+ *  VV_ENOMEM; a storage error.  On failure nothing changes. */
 int vv_apply(vv_db *db, const char *ks, const void *delta, size_t len,
              size_t *changed);
 /** @brief Drop the keys of ks that hold only tombstones which every
@@ -498,7 +633,11 @@ int vv_apply(vv_db *db, const char *ks, const void *delta, size_t len,
  *  @param digests,lens  n digests of the other replicas (this store's own
  *  is allowed and ignored).
  *  @param[out] reaped   keys dropped (may be NULL).
- *  @return VV_OK (maybe nothing reaped); a bad digest as for vv_delta. */
+ *  @return VV_OK (maybe nothing reaped; also for an unknown keyspace);
+ *  VV_EINVAL (db NULL, digests or lens NULL with n > 0, a bad keyspace
+ *  name); VV_ECORRUPT, VV_EVERSION, VV_EFOREIGN (a bad digest, as for
+ *  vv_delta; nothing is dropped); VV_EREADONLY (a read-only store);
+ *  VV_ENOMEM; a storage error. */
 int vv_reap(vv_db *db, const char *ks, const void *const *digests,
             const size_t *lens, size_t n, size_t *reaped);
 /** @} */

@@ -1,4 +1,5 @@
-/* vv_int.h - internals shared across core/ files (not installed). */
+/* vv_int.h - internals shared across core/ files (not installed).  The
+ * Lua side and other bindings use vv.h and vv_bind.h only. */
 #ifndef VV_INT_H
 #define VV_INT_H
 
@@ -6,18 +7,17 @@
 #include <stdint.h>
 #include <string.h>
 #include "vv.h"
+#include "vv_bind.h"
 
-/* ---- allocation: one place, so tests can fail the Nth call ---------- */
-void *vvi_malloc(size_t n);
-void *vvi_realloc(void *p, size_t n);
-void  vvi_free(void *p);
-char *vvi_strndup(const char *s, size_t n);
-/* Test hook: make the nth allocation from now fail (0: never). */
+/* ---- test hooks ------------------------------------------------------ */
+/* All memory comes from vv_malloc and vv_realloc (vv_bind.h), so that
+ * tests can fail the Nth call.  Test hook: make the nth allocation from
+ * now fail (0: never). */
 void  vvi_fail_alloc_after(long n);
 /* Test hook: make db write as of's actor, from of's counter and clock on,
  * so that two handles of one identity can be compared (a stored and a
  * detached write path).  Never for real use: two handles giving out one
- * actor's dots is the very reuse fresh actors prevent (db.c). */
+ * actor's dots is the very reuse fresh actors prevent (node.c). */
 int   vvi_db_twin(vv_db *db, const vv_db *of);
 
 /* Internal invariant check; compiles away unless VV_DEBUG. */
@@ -28,30 +28,19 @@ int   vvi_db_twin(vv_db *db, const vv_db *of);
 #define vvi_assert(c) ((void)0)
 #endif
 
-/* ---- growable byte buffer ------------------------------------------ */
-typedef struct vvi_buf {
-    unsigned char *p;
-    size_t len, cap;
-    int oom;                  /* sticky: an append failed */
-    int fixed;                /* p is the caller's memory, not the heap's */
-} vvi_buf;
-
-void vvi_buf_init(vvi_buf *b);
+/* ---- growable byte buffer: vv_buf (vv_bind.h) ------------------------ */
 /* Start in the caller's memory (e.g. the stack); moves to the heap when it
  * outgrows it.  Do not take ownership of p from such a buffer. */
-void vvi_buf_init_fixed(vvi_buf *b, void *mem, size_t cap);
-void vvi_buf_free(vvi_buf *b);
-int  vvi_buf_reserve(vvi_buf *b, size_t extra);
-void vvi_buf_add(vvi_buf *b, const void *p, size_t n);
-void vvi_buf_byte(vvi_buf *b, unsigned c);
-void vvi_buf_varint_slow(vvi_buf *b, uint64_t v);
+void vvi_buf_init_fixed(vv_buf *b, void *mem, size_t cap);
+void vvi_buf_byte(vv_buf *b, unsigned c);
+void vvi_buf_varint_slow(vv_buf *b, uint64_t v);
 /* LEB128 varint; one-byte values take the inline path. */
-static inline void vvi_buf_varint(vvi_buf *b, uint64_t v)
+static inline void vvi_buf_varint(vv_buf *b, uint64_t v)
 {
     if (v < 0x80 && b->len < b->cap) b->p[b->len++] = (unsigned char)v;
     else vvi_buf_varint_slow(b, v);
 }
-void vvi_buf_u64le(vvi_buf *b, uint64_t v);
+void vvi_buf_u64le(vv_buf *b, uint64_t v);
 
 /* ---- bounded reader ------------------------------------------------- */
 typedef struct vvi_rd {
@@ -92,65 +81,26 @@ static inline uint64_t vvi_seq_of(const unsigned char k[8])
 uint64_t vvi_hash64(const void *p, size_t n, uint64_t seed);
 /* Exported states and sync messages end in xxh64 of what precedes it,
  * 8 bytes little-endian.  Append it for b->p[start..len): */
-void vvi_buf_sum(vvi_buf *b, size_t start);
+void vvi_buf_sum(vv_buf *b, size_t start);
 /* Do the last 8 of n bytes (n >= 8) hold the sum of the rest? */
 int  vvi_sum_ok(const void *p, size_t n);
 /* Write the sum into the last 8 of n bytes (tests forge frames with it). */
 void vvi_sum_set(void *p, size_t n);
 
-/* ---- clocks: internal access ---------------------------------------- */
-#define VVI_INL 23            /* names up to this long live in the entry */
-#define VVI_KEY 24            /* name bytes every entry keeps in inl */
-/* inl holds the name's first VVI_KEY bytes, zero padded: the whole name
- * when it fits (len <= VVI_INL), else a prefix of the heap copy.  Read as
- * three big-endian words it orders entries like the bytes do, so a walk
- * compares integers and looks at longer names only on a tie. */
-typedef struct vvi_centry {
-    char inl[VVI_KEY];
-    uint64_t n;
-    uint32_t len;
-    char *heap;               /* owned name when len > VVI_INL */
-} vvi_centry;
-
+/* ---- clocks: internal access (the layout is in vv_bind.h) ---------- */
 /* The entry's name (len bytes, not NUL-terminated). */
-static inline const char *vvi_cname(const vvi_centry *e)
+static inline const char *vvi_cname(const vv_centry *e)
 {
-    return e->len > VVI_INL ? e->heap : e->inl;
+    return e->len > VV_CLOCK_INL ? e->heap : e->inl;
 }
-
-#define VVI_ICLOCK 4          /* clock entries kept inline */
-struct vv_clock {
-    vvi_centry *e;            /* ie or the heap; sorted by (bytes, length) */
-    size_t n, cap;
-    vvi_centry ie[VVI_ICLOCK];
-};
 
 /* Compare two node names bytewise (shorter prefix first). */
 int vvi_node_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Append entries without the sort check (decoder use); takes a copy. */
 int vvi_clock_push(vv_clock *c, const char *node, size_t len, uint64_t n);
-/* A clock living in the caller's memory (e.g. inside a Lua userdata):
- * init makes it empty; clear frees what it holds on the heap and makes it
- * empty again; heap tells whether it holds heap memory now. */
-void vvi_clock_init(vv_clock *c);
-void vvi_clock_clear(vv_clock *c);
-int  vvi_clock_heap(const vv_clock *c);
-/* Move src's entries into the empty clock dst: take leaves src empty,
- * move frees it (a clock from vv_clock_new). */
-void vvi_clock_take(vv_clock *dst, vv_clock *src);
-void vvi_clock_move(vv_clock *dst, vv_clock *src);
 /* Encode/decode clock body (without the format byte) into/from streams. */
-void vvi_clock_put(vvi_buf *b, const vv_clock *c);
+void vvi_clock_put(vv_buf *b, const vv_clock *c);
 int  vvi_clock_get(vvi_rd *r, vv_clock *c);
-
-/* ---- fast paths for the Lua binding ------------------------------------ */
-/* Push a read's context entries into c (empty; name order kept). */
-int  vvi_read_ctx_into(const vv_read *r, vv_clock *c);
-/* vv_put (tomb 0) or vv_delete (tomb 1) writing the key's context
- * afterwards into into (cleared first) instead of a new clock. */
-int  vvi_write(vv_db *db, const char *ks, const void *key, size_t klen,
-               const void *value, size_t vlen, int tomb, const vv_clock *ctx,
-               vv_clock *into);
 
 /* ---- storage backends ---------------------------------------------- */
 /* A backend stores opaque byte values under (keyspace id, key) plus a few
@@ -192,29 +142,16 @@ int vvi_lmdb_open(const vv_options *o, void **h, const vvi_backend **ops,
  * id; 0 when none is open).  Two reads with one id see the same bytes. */
 size_t vvi_lmdb_snapshot(void *h);
 
-/* ---- error messages on a store ------------------------------------- */
-int vvi_fail(vv_db *db, int rc, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-/* The config of keyspace name as this handle last read it, without a
- * transaction (NULL when the handle does not know the keyspace): for
- * lookups on every operation, which a change by another process reaches
- * with the operation's transaction.  Borrowed like vv_keyspace_config's. */
-const vv_ks_config *vvi_ks_seen(vv_db *db, const char *name);
-
 /* ---- keyspace sync: what sync.c needs of the store ------------------- */
 /* Every change to a key's stored state gives the key its keyspace's next
- * sequence number (kept in the state: vvi_state.seq).  The backend
+ * sequence number (kept in the state: vvi_dvv.seq).  The backend
  * keyspace VVI_LOG_KS | id is the change log: 8-byte big-endian seq ->
  * key, one entry per key (its latest seq), so "what changed after seq x"
  * is one scan_from.  Keyspace ids stay below VVI_LOG_KS. */
 #define VVI_LOG_KS 0x40000000u
 /* Keyspace VVI_HIST_KS | id holds each key's opt-in causal history. */
 #define VVI_HIST_KS 0x80000000u
-typedef struct kspace vvi_ks;
+typedef struct vvi_ks vvi_ks;
 
 /* Begin a transaction (mode 0: read, 1: write, 2: write and create the
  * keyspace) and find keyspace name: *k is NULL when it does not exist. */
@@ -237,7 +174,7 @@ int  vvi_actor_num(vv_db *db, const char *name, size_t len, int add,
 const char *vvi_actor_name(const vv_db *db, uint32_t a, size_t *len);
 /* Append key's state as vv_export makes it; VV_ENOTFOUND when absent. */
 int  vvi_key_export(vv_db *db, vvi_ks *k, const void *key, size_t klen,
-                    vvi_buf *out);
+                    vv_buf *out);
 /* Check an exported state completely (full) or only find its key (a
  * state checked before); *key points into it. */
 int  vvi_export_check(const void *state, size_t len, int full,
@@ -248,8 +185,11 @@ int  vvi_key_merge(vv_db *db, vvi_ks *k, const void *key, size_t klen,
                    const void *state, size_t len, int *changed);
 
 
-/* ---- per-key state: dotted version vectors (dvv.c) ------------------- */
-/* Actors are numbered per store (the actor table in actors.c); a state
+/* ---- a key's state in memory: a dvv (dvv.c) ----------------------------- */
+/* A dvv (dotted version vector set) is a key's state decoded: its
+ * versions with their dots and its causal context (docs/layout.md's
+ * glossary tells it from an exported state and a parsed one, a vvi_xview).
+ * Actors are numbered per store (the actor table in actors.c); a dvv
  * refers to them by number.  The key's causal context is a version vector
  * ctx (sorted by actor number); each version carries its dot (a, n). */
 typedef struct vvi_ent {
@@ -268,7 +208,7 @@ typedef struct vvi_ver {
 
 #define VVI_ICTX 6            /* context entries kept inline */
 #define VVI_IVER 3            /* versions kept inline */
-typedef struct vvi_state {
+typedef struct vvi_dvv {
     vvi_ent *ctx;             /* ictx or the heap */
     size_t nctx, capctx;
     vvi_ver *v;               /* iv or the heap */
@@ -276,28 +216,30 @@ typedef struct vvi_state {
     vvi_ent ictx[VVI_ICTX];
     vvi_ver iv[VVI_IVER];
     uint64_t seq;             /* change log seq of the key (0: none yet) */
-} vvi_state;
-/* A state refers to its own inline arrays: move it only with this. */
-void     vvi_state_move(vvi_state *dst, vvi_state *src);
+} vvi_dvv;
+/* A dvv refers to its own inline arrays: move it only with this. */
+void     vvi_dvv_move(vvi_dvv *dst, vvi_dvv *src);
 
-void     vvi_state_init(vvi_state *s);
-void     vvi_state_free(vvi_state *s);
+void     vvi_dvv_init(vvi_dvv *s);
+void     vvi_dvv_free(vvi_dvv *s);
 uint64_t vvi_ctx_get(const vvi_ent *ctx, size_t n, uint32_t a);
-int      vvi_ctx_max(vvi_state *s, uint32_t a, uint64_t n);
-int      vvi_state_add(vvi_state *s, const vvi_ver *v);
+int      vvi_ctx_max(vvi_dvv *s, uint32_t a, uint64_t n);
+int      vvi_dvv_add(vvi_dvv *s, const vvi_ver *v);
 /* Local storage format (actor numbers).  Values stay borrowed from p. */
-int      vvi_state_decode(vvi_state *s, const void *p, size_t n);
-void     vvi_state_encode(const vvi_state *s, vvi_buf *b);
+int      vvi_dvv_decode(vvi_dvv *s, const void *p, size_t n);
+void     vvi_dvv_encode(const vvi_dvv *s, vv_buf *b);
 /* A write: drop what cc covers, add the version, ctx := ctx ⊔ cc ⊔ dot. */
-int      vvi_state_write(vvi_state *s, const vvi_ent *cc, size_t ncc,
-                         const vvi_ver *v);
-/* s := merge(s, o).  Commutative, associative, idempotent. */
-int      vvi_state_merge(vvi_state *s, const vvi_state *o);
-size_t   vvi_state_live(const vvi_state *s);
+int      vvi_dvv_write(vvi_dvv *s, const vvi_ent *cc, size_t ncc,
+                       const vvi_ver *v);
+/* s := merge(s, o) of two dvvs (vv_state_merge merges exported states,
+ * vv_merge an exported state into a stored key).  Commutative,
+ * associative, idempotent. */
+int      vvi_dvv_merge(vvi_dvv *s, const vvi_dvv *o);
+size_t   vvi_dvv_live(const vvi_dvv *s);
 /* The live versions of s in the order a read shows them -- actor name
  * (an[a], al[a] bytes), then counter -- as pointers into s, into out
  * (room for s->nv).  Returns how many. */
-size_t   vvi_state_values(const vvi_state *s, char *const *an,
-                          const uint8_t *al, const vvi_ver **out);
+size_t   vvi_dvv_values(const vvi_dvv *s, char *const *an,
+                        const uint8_t *al, const vvi_ver **out);
 
 #endif /* VV_INT_H */

@@ -93,13 +93,13 @@ typedef struct bytes {
 static inline bytes enc(const char *expr)
 {
     bytes b;
-    vvi_buf buf;
+    vv_buf buf;
     char err[256];
     lua_pushfstring(H, "return %s", expr);
     if (luaL_dostring(H, lua_tostring(H, -1)))
         fail_msg("bad test expr: %s", expr);
     lua_remove(H, -2);
-    vvi_buf_init(&buf);
+    vv_buf_init(&buf);
     if (vvl_encode(H, -1, VVL_MSGPACK, &buf, err, sizeof err))
         fail_msg("cannot encode %s: %s", expr, err);
     lua_pop(H, 1);
@@ -113,7 +113,7 @@ static inline int same(const void *v, size_t n, const char *expr)
 {
     bytes e = enc(expr);
     int ok = e.n == n && memcmp(e.p, v, n) == 0;
-    vvi_free(e.p);
+    vv_free(e.p);
     return ok;
 }
 
@@ -187,8 +187,8 @@ static inline void pair_conflict(pair *p, const char *ks, const char *key,
                             NULL), VV_OK);
     sync1(p->a, p->b, ks, key);
     sync1(p->b, p->a, ks, key);
-    vvi_free(x.p);
-    vvi_free(y.p);
+    vv_free(x.p);
+    vv_free(y.p);
 }
 
 /* Read key on db and its resolved value into *v, *n (valid until
@@ -250,7 +250,7 @@ static inline void want_usable(vv_db *db, const char *ks, const char *key)
                             vv_read_context(r), NULL), VV_OK);
     vv_read_free(r);
     want_value(db, ks, key, "{'fixed'}");
-    vvi_free(v.p);
+    vv_free(v.p);
 }
 
 /* ---- hostile scripts ---------------------------------------------------- */

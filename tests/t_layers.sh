@@ -24,6 +24,47 @@ done
 if [ -s "$tmp/inc" ]; then bad "core/ includes no Lua header" "$(cat "$tmp/inc")"
 else ok "core/ includes no Lua header"; fi
 
+# ---- the binding's headers ----------------------------------------------
+# lua/ reaches the engine through core/vv.h and core/vv_bind.h only, never
+# through the core's internal headers (vv_int.h, db_int.h, lmdb_int.h).
+: > "$tmp/bind"
+for f in lua/*/*.c lua/*/*.h; do
+    for h in $(sed -n 's/^#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
+        case $h in
+            vv.h|vv_bind.h) ;;
+            */*) ;;
+            *) [ -f "core/$h" ] && echo "$f includes core/$h" >> "$tmp/bind" ;;
+        esac
+    done
+done
+if [ -s "$tmp/bind" ]; then
+    bad "lua/ includes core/vv.h and core/vv_bind.h only" "$(cat "$tmp/bind")"
+else
+    ok "lua/ includes core/vv.h and core/vv_bind.h only"
+fi
+# The two headers stand alone as installed: side by side, nothing else.
+mkdir -p "$tmp/inc.d"
+cp core/vv.h core/vv_bind.h "$tmp/inc.d/"
+cat > "$tmp/bind.c" <<'EOF'
+#include <vv_bind.h>
+/* a binding keeps a clock in its own memory: the type is complete */
+struct box { vv_clock c; vv_buf b; };
+int main(void) { struct box x; vv_clock_init(&x.c); return 0; }
+EOF
+if ${CC:-cc} -std=c11 -Wall -Wextra -pedantic -Werror -I"$tmp/inc.d" \
+        -c -o "$tmp/bind.o" "$tmp/bind.c" 2> "$tmp/bind.log"; then
+    ok "vv_bind.h compiles with vv.h beside it and nothing else"
+else
+    bad "vv_bind.h compiles with vv.h beside it and nothing else" \
+        "$(head -5 "$tmp/bind.log")"
+fi
+# and the check can fail: lua/ does include the binding header
+if grep -q '^#include "vv_bind.h"' lua/common/lcodec.h; then
+    ok "the binding check sees lua/'s core includes"
+else
+    bad "the binding check sees lua/'s core includes"
+fi
+
 # ---- products -----------------------------------------------------------
 # Each folder of lua/ includes only the folders docs/layout.md allows.
 allowed() {
@@ -112,6 +153,34 @@ else
            grep -c '^vv_')
     if [ "$back" -gt 0 ]; then ok "the symbol check sees lua/ calling the core"
     else bad "the symbol check sees lua/ calling the core" "no vv_ symbol"; fi
+
+    # The core's files call each other in layers, without a circle
+    # (db_int.h lists them; the LMDB backend's lmdb*.c count as one):
+    # "caller callee" for each symbol a file uses that another defines.
+    for o in $core_o; do
+        f=$(basename "$o" .o)
+        case $f in lmdb*) f=lmdb ;; esac
+        nm --defined-only "$o" | awk -v f="$f" 'NF == 3 { print $3, f }'
+    done | sort -k1,1 > "$tmp/defs"
+    for o in $core_o; do
+        f=$(basename "$o" .o)
+        case $f in lmdb*) f=lmdb ;; esac
+        nm -u "$o" | awk -v f="$f" 'NF == 2 { print $2, f }'
+    done | sort -k1,1 > "$tmp/uses"
+    join "$tmp/uses" "$tmp/defs" | awk '$2 != $3 { print $2, $3 }' |
+        sort -u > "$tmp/edges"
+    if tsort "$tmp/edges" > /dev/null 2> "$tmp/loop"; then
+        ok "the core's files call each other without a circle"
+    else
+        bad "the core's files call each other without a circle" \
+            "$(cat "$tmp/loop")"
+    fi
+    # and the check sees the layers: transactions call keyspace configs
+    if grep -q '^txn ksconfig$' "$tmp/edges"; then
+        ok "the circle check sees txn.c calling ksconfig.c"
+    else
+        bad "the circle check sees txn.c calling ksconfig.c"
+    fi
 fi
 
 # ---- the core alone -----------------------------------------------------

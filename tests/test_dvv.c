@@ -102,14 +102,14 @@ static void rand_state(unsigned *seed, mstate *m)
 }
 
 /* Build the real state from the model. */
-static void to_state(const mstate *m, vvi_state *s)
+static void to_state(const mstate *m, vvi_dvv *s)
 {
     size_t i;
-    vvi_state_init(s);
+    vvi_dvv_init(s);
     for (i = 0; i < NACT; i++)
         assert_int_equal(vvi_ctx_max(s, (uint32_t)i, m->ctx[i]), VV_OK);
     for (i = 0; i < m->nv; i++)
-        assert_int_equal(vvi_state_add(s, &m->v[i]), VV_OK);
+        assert_int_equal(vvi_dvv_add(s, &m->v[i]), VV_OK);
 }
 
 static void assert_same_ver(const vvi_ver *x, const vvi_ver *y)
@@ -123,7 +123,7 @@ static void assert_same_ver(const vvi_ver *x, const vvi_ver *y)
 }
 
 /* The state holds exactly the model: context sorted, versions in order. */
-static void assert_state(const vvi_state *s, const mstate *m)
+static void assert_state(const vvi_dvv *s, const mstate *m)
 {
     size_t i, k = 0;
     for (i = 0; i < NACT; i++) {
@@ -146,7 +146,7 @@ static void test_merge_model(void **st)
     (void)st;
     for (round = 0; round < 20000; round++) {
         mstate ms, mo, mr;
-        vvi_state s, o;
+        vvi_dvv s, o;
         rand_state(&seed, &ms);
         if (round % 7 == 0) mo = ms;             /* the same clock too */
         else rand_state(&seed, &mo);
@@ -154,18 +154,18 @@ static void test_merge_model(void **st)
         to_state(&mo, &o);
         s.seq = 77;
         m_merge(&ms, &mo, &mr);
-        assert_int_equal(vvi_state_merge(&s, &o), VV_OK);
+        assert_int_equal(vvi_dvv_merge(&s, &o), VV_OK);
         assert_state(&s, &mr);
         assert_int_equal(s.seq, 77);             /* still the same key */
-        assert_int_equal(vvi_state_merge(&s, &s), VV_OK);   /* with itself */
+        assert_int_equal(vvi_dvv_merge(&s, &s), VV_OK);     /* with itself */
         assert_state(&s, &mr);
-        vvi_state_free(&s);
-        vvi_state_free(&o);
+        vvi_dvv_free(&s);
+        vvi_dvv_free(&o);
     }
 }
 
 /* Do two contexts hold the same entries? */
-static int same_ctx(const vvi_state *a, const vvi_state *b)
+static int same_ctx(const vvi_dvv *a, const vvi_dvv *b)
 {
     size_t i;
     if (a->nctx != b->nctx) return 0;
@@ -176,7 +176,7 @@ static int same_ctx(const vvi_state *a, const vvi_state *b)
 
 /* Joins commute (as sets of versions), associate and are idempotent on
  * states whose versions lie inside their contexts. */
-static int same_set(const vvi_state *a, const vvi_state *b)
+static int same_set(const vvi_dvv *a, const vvi_dvv *b)
 {
     size_t i, j;
     if (a->nv != b->nv || !same_ctx(a, b)) return 0;
@@ -196,7 +196,7 @@ static void test_merge_laws(void **st)
     (void)st;
     for (round = 0; round < 5000; round++) {
         mstate m[3];
-        vvi_state x[3], ab, ba, ab_c, bc, a_bc, aa;
+        vvi_dvv x[3], ab, ba, ab_c, bc, a_bc, aa;
         int k;
         for (k = 0; k < 3; k++) {
             size_t i;
@@ -207,28 +207,28 @@ static void test_merge_laws(void **st)
             to_state(&m[k], &x[k]);
         }
         to_state(&m[0], &ab);                    /* a b = b a */
-        assert_int_equal(vvi_state_merge(&ab, &x[1]), VV_OK);
+        assert_int_equal(vvi_dvv_merge(&ab, &x[1]), VV_OK);
         to_state(&m[1], &ba);
-        assert_int_equal(vvi_state_merge(&ba, &x[0]), VV_OK);
+        assert_int_equal(vvi_dvv_merge(&ba, &x[0]), VV_OK);
         assert_true(same_set(&ab, &ba));
         to_state(&m[0], &ab_c);                  /* (a b) c = a (b c) */
-        assert_int_equal(vvi_state_merge(&ab_c, &x[1]), VV_OK);
-        assert_int_equal(vvi_state_merge(&ab_c, &x[2]), VV_OK);
+        assert_int_equal(vvi_dvv_merge(&ab_c, &x[1]), VV_OK);
+        assert_int_equal(vvi_dvv_merge(&ab_c, &x[2]), VV_OK);
         to_state(&m[1], &bc);
-        assert_int_equal(vvi_state_merge(&bc, &x[2]), VV_OK);
+        assert_int_equal(vvi_dvv_merge(&bc, &x[2]), VV_OK);
         to_state(&m[0], &a_bc);
-        assert_int_equal(vvi_state_merge(&a_bc, &bc), VV_OK);
+        assert_int_equal(vvi_dvv_merge(&a_bc, &bc), VV_OK);
         assert_true(same_set(&ab_c, &a_bc));
         to_state(&m[0], &aa);                    /* a a = a */
-        assert_int_equal(vvi_state_merge(&aa, &x[0]), VV_OK);
+        assert_int_equal(vvi_dvv_merge(&aa, &x[0]), VV_OK);
         assert_true(same_set(&aa, &x[0]));
-        vvi_state_free(&ab);
-        vvi_state_free(&ba);
-        vvi_state_free(&ab_c);
-        vvi_state_free(&bc);
-        vvi_state_free(&a_bc);
-        vvi_state_free(&aa);
-        for (k = 0; k < 3; k++) vvi_state_free(&x[k]);
+        vvi_dvv_free(&ab);
+        vvi_dvv_free(&ba);
+        vvi_dvv_free(&ab_c);
+        vvi_dvv_free(&bc);
+        vvi_dvv_free(&a_bc);
+        vvi_dvv_free(&aa);
+        for (k = 0; k < 3; k++) vvi_dvv_free(&x[k]);
     }
 }
 
@@ -240,7 +240,7 @@ static void test_merge_alloc_failure(void **st)
     (void)st;
     for (round = 0; round < 400; round++) {
         mstate ms, mo, mr;
-        vvi_state s, o;
+        vvi_dvv s, o;
         long i;
         rand_state(&seed, &ms);
         rand_state(&seed, &mo);
@@ -250,7 +250,7 @@ static void test_merge_alloc_failure(void **st)
             to_state(&ms, &s);
             to_state(&mo, &o);
             vvi_fail_alloc_after(i);
-            rc = vvi_state_merge(&s, &o);
+            rc = vvi_dvv_merge(&s, &o);
             vvi_fail_alloc_after(0);
             if (rc == VV_OK) assert_state(&s, &mr);
             else {
@@ -258,8 +258,8 @@ static void test_merge_alloc_failure(void **st)
                 assert_state(&s, &ms);           /* unchanged */
                 fails++;
             }
-            vvi_state_free(&s);
-            vvi_state_free(&o);
+            vvi_dvv_free(&s);
+            vvi_dvv_free(&o);
         }
     }
     assert_true(fails > 0);
@@ -273,7 +273,7 @@ static void test_write_model(void **st)
     (void)st;
     for (round = 0; round < 20000; round++) {
         mstate ms;
-        vvi_state s;
+        vvi_dvv s;
         uint64_t cc[NACT];
         vvi_ent e[NACT];
         size_t i, ne = 0;
@@ -295,10 +295,10 @@ static void test_write_model(void **st)
         v = rand_ver(&seed, 0);
         v.n = (cc[v.a] > ms.ctx[v.a] ? cc[v.a] : ms.ctx[v.a]) + 1;
         m_write(&ms, cc, &v);
-        assert_int_equal(vvi_state_write(&s, e, ne, &v), VV_OK);
+        assert_int_equal(vvi_dvv_write(&s, e, ne, &v), VV_OK);
         assert_state(&s, &ms);
         assert_int_equal(s.seq, 5);
-        vvi_state_free(&s);
+        vvi_dvv_free(&s);
     }
 }
 
@@ -318,19 +318,19 @@ static void test_values_order(void **st)
         al[i] = (uint8_t)strlen(names[i]);
     }
     for (round = 0; round < 5000; round++) {
-        vvi_state s;
+        vvi_dvv s;
         const vvi_ver *out[MAXV];
         size_t n, live = 0, nv = (size_t)(rand_r(&seed) % (MAXV + 1));
-        vvi_state_init(&s);
+        vvi_dvv_init(&s);
         for (i = 0; i < nv; i++) {
             vvi_ver v = rand_ver(&seed, 0);
             v.a %= 5;
             live += !v.tomb;
-            assert_int_equal(vvi_state_add(&s, &v), VV_OK);
+            assert_int_equal(vvi_dvv_add(&s, &v), VV_OK);
         }
-        n = vvi_state_values(&s, an, al, out);
+        n = vvi_dvv_values(&s, an, al, out);
         assert_int_equal(n, live);
-        assert_int_equal(vvi_state_live(&s), live);
+        assert_int_equal(vvi_dvv_live(&s), live);
         for (i = 0; i < n; i++) {
             assert_false(out[i]->tomb);
             assert_true(out[i] >= s.v && out[i] < s.v + s.nv);
@@ -340,7 +340,7 @@ static void test_values_order(void **st)
                 assert_true(c < 0 || (c == 0 && x->n <= y->n));
             }
         }
-        vvi_state_free(&s);
+        vvi_dvv_free(&s);
     }
 }
 
@@ -367,11 +367,11 @@ static void test_actor_node_part(void **st)
 /* ---- the stored form ----------------------------------------------------- */
 /* The decoder as it read states before (through the bounded reader), to
  * hold the one-pass decoder to the same verdicts. */
-static int ref_decode(vvi_state *s, const void *p, size_t n)
+static int ref_decode(vvi_dvv *s, const void *p, size_t n)
 {
     vvi_rd r;
     uint64_t cnt, i;
-    vvi_state_init(s);
+    vvi_dvv_init(s);
     vvi_rd_init(&r, p, n);
     if (vvi_rd_byte(&r) != 0x01) return VV_ECORRUPT;
     cnt = vvi_rd_varint(&r);
@@ -396,7 +396,7 @@ static int ref_decode(vvi_state *s, const void *p, size_t n)
         v.len = (size_t)(lt >> 1);
         v.val = vvi_rd_bytes(&r, v.len);
         if (r.err) goto bad;
-        assert_int_equal(vvi_state_add(s, &v), VV_OK);
+        assert_int_equal(vvi_dvv_add(s, &v), VV_OK);
     }
     if (r.p != r.end) {
         s->seq = vvi_rd_varint(&r);
@@ -404,11 +404,11 @@ static int ref_decode(vvi_state *s, const void *p, size_t n)
     }
     return VV_OK;
 bad:
-    vvi_state_free(s);
+    vvi_dvv_free(s);
     return VV_ECORRUPT;
 }
 
-static void assert_same_state(const vvi_state *a, const vvi_state *b)
+static void assert_same_state(const vvi_dvv *a, const vvi_dvv *b)
 {
     size_t i;
     assert_true(same_ctx(a, b));
@@ -424,22 +424,22 @@ static void test_decode_roundtrip_and_mutations(void **st)
     (void)st;
     for (round = 0; round < 4000; round++) {
         mstate m;
-        vvi_state s, d, r;
-        vvi_buf b;
+        vvi_dvv s, d, r;
+        vv_buf b;
         int k;
         rand_state(&seed, &m);
         to_state(&m, &s);
         if (rand_r(&seed) % 2)
             s.seq = (uint64_t)rand_r(&seed) << (rand_r(&seed) % 30);
         if (rand_r(&seed) % 4 == 0 && s.nv) s.v[0].ts = UINT64_MAX;
-        vvi_buf_init(&b);
-        vvi_state_encode(&s, &b);
+        vv_buf_init(&b);
+        vvi_dvv_encode(&s, &b);
         assert_false(b.oom);
-        assert_int_equal(vvi_state_decode(&d, b.p, b.len), VV_OK);
+        assert_int_equal(vvi_dvv_decode(&d, b.p, b.len), VV_OK);
         assert_true(same_ctx(&d, &s));
         assert_int_equal(d.nv, s.nv);
         assert_int_equal(d.seq, s.seq);
-        vvi_state_free(&d);
+        vvi_dvv_free(&d);
         for (k = 0; k < 8; k++) {                /* damaged copies */
             unsigned char buf[600];
             size_t n = b.len < sizeof buf ? b.len : sizeof buf, j;
@@ -460,17 +460,17 @@ static void test_decode_roundtrip_and_mutations(void **st)
                 for (j = 0; j < 3; j++)
                     buf[rand_r(&seed) % n] = (unsigned char)rand_r(&seed);
             }
-            rd = vvi_state_decode(&d, buf, n);
+            rd = vvi_dvv_decode(&d, buf, n);
             rr = ref_decode(&r, buf, n);
             assert_int_equal(rd, rr);
             if (rd == VV_OK) {
-                vvi_buf e;
+                vv_buf e;
                 assert_same_state(&d, &r);
-                vvi_buf_init(&e);                /* one encoding per state */
-                vvi_state_encode(&d, &e);
+                vv_buf_init(&e);                 /* one encoding per state */
+                vvi_dvv_encode(&d, &e);
                 assert_int_equal(e.len, n);
                 assert_memory_equal(e.p, buf, n);
-                vvi_buf_free(&e);
+                vv_buf_free(&e);
                 accepted++;
             } else {
                 assert_int_equal(rd, VV_ECORRUPT);
@@ -478,11 +478,11 @@ static void test_decode_roundtrip_and_mutations(void **st)
                 assert_int_equal(d.nv, 0);
                 refused++;
             }
-            vvi_state_free(&d);
-            vvi_state_free(&r);
+            vvi_dvv_free(&d);
+            vvi_dvv_free(&r);
         }
-        vvi_buf_free(&b);
-        vvi_state_free(&s);
+        vv_buf_free(&b);
+        vvi_dvv_free(&s);
     }
     assert_true(accepted > 0 && refused > 0);
 }
@@ -507,29 +507,29 @@ static void test_decode_bad_counts(void **st)
     static const unsigned char max[] = { 1, 1, 0, 1, 1, 0, 1, 0xff, 0xff,
                                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                          0xff, 0x01, 4, 'h', 'i' };
-    vvi_state s;
+    vvi_dvv s;
     (void)st;
-    assert_int_equal(vvi_state_decode(&s, long0, sizeof long0), VV_ECORRUPT);
-    assert_int_equal(vvi_state_decode(&s, long1, sizeof long1), VV_ECORRUPT);
-    assert_int_equal(vvi_state_decode(&s, tenth, sizeof tenth), VV_ECORRUPT);
-    assert_int_equal(vvi_state_decode(&s, max, sizeof max), VV_OK);
+    assert_int_equal(vvi_dvv_decode(&s, long0, sizeof long0), VV_ECORRUPT);
+    assert_int_equal(vvi_dvv_decode(&s, long1, sizeof long1), VV_ECORRUPT);
+    assert_int_equal(vvi_dvv_decode(&s, tenth, sizeof tenth), VV_ECORRUPT);
+    assert_int_equal(vvi_dvv_decode(&s, max, sizeof max), VV_OK);
     assert_int_equal(s.v[0].ts, UINT64_MAX);
-    vvi_state_free(&s);
+    vvi_dvv_free(&s);
     vvi_fail_alloc_after(1);                     /* any allocation fails */
-    assert_int_equal(vvi_state_decode(&s, huge_ctx, sizeof huge_ctx),
+    assert_int_equal(vvi_dvv_decode(&s, huge_ctx, sizeof huge_ctx),
                      VV_ECORRUPT);
-    assert_int_equal(vvi_state_decode(&s, huge_ver, sizeof huge_ver),
+    assert_int_equal(vvi_dvv_decode(&s, huge_ver, sizeof huge_ver),
                      VV_ECORRUPT);
     vvi_fail_alloc_after(0);
-    assert_int_equal(vvi_state_decode(&s, format, sizeof format), VV_ECORRUPT);
-    assert_int_equal(vvi_state_decode(&s, "", 0), VV_ECORRUPT);
-    assert_int_equal(vvi_state_decode(&s, ok, sizeof ok), VV_OK);
+    assert_int_equal(vvi_dvv_decode(&s, format, sizeof format), VV_ECORRUPT);
+    assert_int_equal(vvi_dvv_decode(&s, "", 0), VV_ECORRUPT);
+    assert_int_equal(vvi_dvv_decode(&s, ok, sizeof ok), VV_OK);
     assert_int_equal(s.nctx, 1);
     assert_int_equal(s.nv, 1);
     assert_int_equal(s.v[0].len, 2);
     assert_memory_equal(s.v[0].val, "hi", 2);
     assert_int_equal(s.v[0].ts, 5);
-    vvi_state_free(&s);
+    vvi_dvv_free(&s);
 }
 
 int main(void)

@@ -13,24 +13,25 @@
 #include "lauxlib.h"
 #include "lualib.h"
 #include "common/lcodec.h"
+#include "vv_int.h"                 /* vvi_fail_alloc_after */
 
 /* enc(v [, "raw"]) -> bytes | nil, message */
 static int l_enc(lua_State *L)
 {
     int codec = vvl_codec(luaL_optstring(L, 2, "msgpack"));
-    vvi_buf b;
+    vv_buf b;
     char err[256];
     int rc;
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     rc = vvl_encode(L, 1, codec, &b, err, sizeof err);
     if (rc) {
-        vvi_buf_free(&b);
+        vv_buf_free(&b);
         lua_pushnil(L);
         lua_pushstring(L, err);
         return 2;
     }
     lua_pushlstring(L, (const char *)b.p, b.len);
-    vvi_buf_free(&b);
+    vv_buf_free(&b);
     return 1;
 }
 
@@ -292,7 +293,7 @@ static void test_fuzz(void **state)
 static void test_msgpack_c(void **state)
 {
     lua_State *L = newstate();
-    vvi_buf b;
+    vv_buf b;
     char err[128];
     msgpack_unpacked u;
     msgpack_sbuffer sb;
@@ -302,7 +303,7 @@ static void test_msgpack_c(void **state)
 
     run(L, "v = {name = 'cart', items = {'apple', 'pear'}, n = -3, f = 0.25}");
     lua_getglobal(L, "v");
-    vvi_buf_init(&b);
+    vv_buf_init(&b);
     assert_int_equal(vvl_encode(L, -1, VVL_MSGPACK, &b, err, sizeof err),
                      VV_OK);
     lua_pop(L, 1);
@@ -324,7 +325,7 @@ static void test_msgpack_c(void **state)
     assert_int_equal(u.data.via.map.ptr[3].val.type, MSGPACK_OBJECT_ARRAY);
     assert_int_equal(u.data.via.map.ptr[3].val.via.array.size, 2);
     msgpack_unpacked_destroy(&u);
-    vvi_buf_free(&b);
+    vv_buf_free(&b);
 
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -349,7 +350,7 @@ static void test_msgpack_c(void **state)
 static void test_nomem(void **state)
 {
     lua_State *L = newstate();
-    vvi_buf b;
+    vv_buf b;
     char err[128];
     long n;
     int ok = 0;
@@ -359,8 +360,8 @@ static void test_nomem(void **state)
     lua_getglobal(L, "v");
     for (n = 1; n < 10000 && !ok; n++) {
         int rc;
-        vvi_buf_init(&b);
-        vvi_buf_add(&b, "pre", 3);
+        vv_buf_init(&b);
+        vv_buf_add(&b, "pre", 3);
         vvi_fail_alloc_after(n);
         rc = vvl_encode(L, -1, VVL_MSGPACK, &b, err, sizeof err);
         vvi_fail_alloc_after(0);
@@ -371,7 +372,7 @@ static void test_nomem(void **state)
             assert_string_equal(err, "out of memory");
             assert_int_equal(b.len, 3);
         }
-        vvi_buf_free(&b);
+        vv_buf_free(&b);
     }
     assert_true(ok);
     assert_true(n > 5);

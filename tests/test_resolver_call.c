@@ -128,8 +128,8 @@ static void test_direct(void **st)
     vvl_resolver_free(NULL);
     assert_int_equal(vvl_resolver_load("d", "x", NULL, 1, NULL, &r, &err),
                      VV_EINVAL);
-    vvi_free(v1.p);
-    vvi_free(v2.p);
+    vv_free(v1.p);
+    vv_free(v2.p);
 }
 
 int main(void)

@@ -229,17 +229,17 @@ static void test_sort(void **st)
         vv_read *r;
         const void *v;
         size_t n;
-        vvi_buf b;
+        vv_buf b;
         char err[128];
         read_value(p.a, "s", "k", &r, &v, &n);
         lua_getglobal(H, "_EXPECT");
-        vvi_buf_init(&b);
+        vv_buf_init(&b);
         assert_int_equal(vvl_encode(H, -1, VVL_MSGPACK, &b, err, sizeof err),
                          VV_OK);
         lua_pop(H, 1);
         assert_int_equal(b.len, n);
         assert_memory_equal(b.p, v, n);
-        vvi_buf_free(&b);
+        vv_buf_free(&b);
         vv_read_free(r);
     }
     /* elements that do not compare */

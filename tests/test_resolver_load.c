@@ -2,6 +2,7 @@
  * previous resolver in place, binary chunks are refused, hot reload, and
  * allocation failure during a load or a resolution. */
 #include "resolverutil.h"
+#include "vv_int.h"                 /* vvi_fail_alloc_after */
 
 /* Hostile code at the top of the script: the load fails and the previous
  * resolver stays. */
@@ -169,8 +170,8 @@ static void test_alloc_failure(void **st)
     assert_int_equal(rc, VV_OK);
     vvl_resolver_free(r);
     free(src);
-    vvi_free(v1.p);
-    vvi_free(v2.p);
+    vv_free(v1.p);
+    vv_free(v2.p);
 }
 
 int main(void)

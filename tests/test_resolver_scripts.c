@@ -24,7 +24,7 @@ static void test_union(void **st)
         sync1(c, p.a, "carts", "alice");
         want_value(p.a, "carts", "alice",
                      "{3, 'apples', 'bread', 'eggs', 'milk'}");
-        vvi_free(v.p);
+        vv_free(v.p);
         vv_db_close(c);
     }
     /* not a list: a clear error, siblings intact */

@@ -242,6 +242,129 @@ static void test_merge_refuses(void **st)
 
 /* Copy every file of directory from into directory to (a closed store:
  * the copy is the same replica, same actor, same counter). */
+/* vv_state_key (vv_bind.h): the key of a checked state, NULL outputs
+ * allowed; a state too short to name its key is refused. */
+static void test_state_key(void **st)
+{
+    vv_db *a = tu_open("a", NULL);
+    st_bytes s;
+    const void *key = NULL;
+    size_t klen = 0;
+    (void)st;
+    tu_put(a, "ks", "a key", "one", NULL);
+    assert_int_equal(vv_export(a, "ks", "a key", 5, &s.p, &s.n), VV_OK);
+    assert_int_equal(vv_state_key(s.p, s.n, &key, &klen), VV_OK);
+    assert_int_equal(klen, 5);
+    assert_memory_equal(key, "a key", 5);
+    assert_int_equal(vv_state_key(s.p, s.n, NULL, NULL), VV_OK);
+    key = s.p;
+    assert_int_equal(vv_state_key(s.p, 11, &key, &klen), VV_ECORRUPT);
+    assert_null(key);
+    assert_int_equal(klen, 0);
+    assert_int_equal(vv_state_key(NULL, 0, &key, NULL), VV_ECORRUPT);
+    /* the key's length runs past the end */
+    assert_int_equal(vv_state_key(s.p, 4 + 1 + 2 + 8, &key, &klen),
+                     VV_ECORRUPT);
+    vv_free(s.p);
+    vv_db_close(a);
+}
+
+/* What vv_state_inspect's functions saw. */
+typedef struct st_seen {
+    vv_dot dots[4];
+    vv_version vers[4];
+    int ndots, nvers;
+    int stop_at;                 /* calls before a non-zero return (0: none) */
+} st_seen;
+
+static int st_seen_dot(void *ud, const vv_dot *d)
+{
+    st_seen *s = ud;
+    assert_true(s->ndots < 4);
+    s->dots[s->ndots++] = *d;
+    return s->stop_at && s->ndots + s->nvers == s->stop_at ? 7 : 0;
+}
+
+static int st_seen_ver(void *ud, const vv_version *v)
+{
+    st_seen *s = ud;
+    assert_true(s->nvers < 4);
+    s->vers[s->nvers++] = *v;
+    return s->stop_at && s->ndots + s->nvers == s->stop_at ? 7 : 0;
+}
+
+/* vv_state_inspect: the context, then the versions (live and tombstone)
+ * in name order; a non-zero return stops; a corrupt state gets no call. */
+static void test_state_inspect(void **st)
+{
+    uint64_t ta = 1000, tb = 2000;
+    vv_db *a = tu_open("a", &ta), *b = tu_open("bb", &tb);
+    st_bytes s, x;
+    st_seen seen;
+    unsigned char *c;
+    (void)st;
+    tu_put(a, "ks", "k", "one", NULL);
+    tu_put(b, "ks", "k", "two", NULL);
+    tu_del(b, "ks", "k");                  /* b: a tombstone at counter 2 */
+    assert_int_equal(vv_export(a, "ks", "k", 1, &x.p, &x.n), VV_OK);
+    assert_int_equal(vv_merge(b, "ks", "k", 1, x.p, x.n), VV_OK);
+    assert_int_equal(vv_export(b, "ks", "k", 1, &s.p, &s.n), VV_OK);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(vv_state_inspect(s.p, s.n, st_seen_dot, st_seen_ver,
+                                      &seen), VV_OK);
+    assert_int_equal(seen.ndots, 2);
+    assert_int_equal(seen.nvers, 2);
+    assert_int_equal(seen.dots[0].actor_len, strlen(vv_db_actor(a)));
+    assert_memory_equal(seen.dots[0].actor, vv_db_actor(a),
+                        seen.dots[0].actor_len);
+    assert_int_equal(seen.dots[0].node_len, 1);
+    assert_int_equal(seen.dots[0].counter, 1);
+    assert_memory_equal(seen.dots[1].actor, vv_db_actor(b),
+                        strlen(vv_db_actor(b)));
+    assert_int_equal(seen.dots[1].node_len, 2);
+    assert_int_equal(seen.dots[1].counter, 2);
+    assert_memory_equal(seen.vers[0].dot.actor, vv_db_actor(a),
+                        strlen(vv_db_actor(a)));
+    assert_int_equal(seen.vers[0].dot.counter, 1);
+    assert_int_equal(seen.vers[0].timestamp, 1000);
+    assert_int_equal(seen.vers[0].tombstone, 0);
+    assert_int_equal(seen.vers[0].len, 3);
+    assert_memory_equal(seen.vers[0].value, "one", 3);
+    assert_int_equal(seen.vers[1].dot.counter, 2);
+    assert_int_equal(seen.vers[1].dot.node_len, 2);
+    assert_true(seen.vers[1].timestamp >= 2000);
+    assert_int_equal(seen.vers[1].tombstone, 1);
+    assert_int_equal(seen.vers[1].len, 0);
+    /* either function may be left out */
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(vv_state_inspect(s.p, s.n, NULL, st_seen_ver, &seen),
+                     VV_OK);
+    assert_int_equal(seen.ndots, 0);
+    assert_int_equal(seen.nvers, 2);
+    /* a non-zero return stops the walk and comes back */
+    memset(&seen, 0, sizeof seen);
+    seen.stop_at = 3;
+    assert_int_equal(vv_state_inspect(s.p, s.n, st_seen_dot, st_seen_ver,
+                                      &seen), 7);
+    assert_int_equal(seen.ndots + seen.nvers, 3);
+    /* a corrupt or truncated state: refused before any call */
+    c = malloc(s.n);
+    assert_non_null(c);
+    memcpy(c, s.p, s.n);
+    c[s.n / 2] ^= 0x20;
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(vv_state_inspect(c, s.n, st_seen_dot, st_seen_ver,
+                                      &seen), VV_ECORRUPT);
+    assert_int_equal(vv_state_inspect(s.p, s.n - 1, st_seen_dot,
+                                      st_seen_ver, &seen), VV_ECORRUPT);
+    assert_int_equal(seen.ndots + seen.nvers, 0);
+    free(c);
+    vv_free(s.p);
+    vv_free(x.p);
+    vv_db_close(a);
+    vv_db_close(b);
+}
+
 static void st_clone_dir(const char *from, const char *to)
 {
     DIR *d = opendir(from);
@@ -675,6 +798,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_equals_store),
         cmocka_unit_test(test_merge_refuses),
+        cmocka_unit_test(test_state_key),
+        cmocka_unit_test(test_state_inspect),
         cmocka_unit_test(test_put_matches_store),
         cmocka_unit_test(test_put_refuses),
         cmocka_unit_test(test_put_timestamps),

@@ -81,21 +81,21 @@ static void test_bad_messages(void **st)
         assert_int_equal(vv_apply(NULL, "ks", x.p, x.n, &on), VV_EINVAL);
     }
     {   /* a digest that says it has seen changes a never made */
-        vvi_buf f;
+        vv_buf f;
         const char *self = vv_db_actor(a), *me = vv_db_actor(b);
         void *o;
         size_t on;
-        vvi_buf_init(&f);
-        vvi_buf_add(&f, "VVD", 3);
+        vv_buf_init(&f);
+        vv_buf_add(&f, "VVD", 3);
         vvi_buf_byte(&f, 1);
         vvi_buf_varint(&f, 2);
-        vvi_buf_add(&f, "ks", 2);
+        vv_buf_add(&f, "ks", 2);
         vvi_buf_varint(&f, strlen(me));
-        vvi_buf_add(&f, me, strlen(me));
+        vv_buf_add(&f, me, strlen(me));
         vvi_buf_varint(&f, 0);                   /* its own seq */
         vvi_buf_varint(&f, 1);
         vvi_buf_varint(&f, strlen(self));
-        vvi_buf_add(&f, self, strlen(self));
+        vv_buf_add(&f, self, strlen(self));
         vvi_buf_varint(&f, 1000);                /* a has made 2 */
         vvi_buf_sum(&f, 0);
         assert_int_equal(vv_delta(a, "ks", f.p, f.len, &o, &on),
@@ -106,7 +106,7 @@ static void test_bad_messages(void **st)
         vvi_buf_sum(&f, 0);
         assert_int_equal(vv_delta(a, "ks", f.p, f.len, &o, &on), VV_OK);
         vv_free(o);
-        vvi_buf_free(&f);
+        vv_buf_free(&f);
     }
     /* the good one still works afterwards */
     assert_int_equal(su_apply(b, x), 2);

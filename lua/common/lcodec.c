@@ -45,11 +45,11 @@ typedef struct entry {
     const unsigned char *k;         /* set once the scratch stops moving */
 } entry;
 
-/* msgpack-c write callback: append to a vvi_buf. */
+/* msgpack-c write callback: append to a vv_buf. */
 static int buf_write(void *data, const char *p, size_t n)
 {
-    vvi_buf *b = data;
-    vvi_buf_add(b, p, n);
+    vv_buf *b = data;
+    vv_buf_add(b, p, n);
     return b->oom ? -1 : 0;
 }
 
@@ -200,15 +200,15 @@ static int entry_cmp(const void *a, const void *b)
     return (x->klen > y->klen) - (x->klen < y->klen);
 }
 
-static int enc_value(enc *e, int idx, vvi_buf *out);
+static int enc_value(enc *e, int idx, vv_buf *out);
 
 /* Encode the table at idx into out, as an array when its keys are exactly
  * 1..n and as a canonically ordered map otherwise. */
-static int enc_table(enc *e, int idx, vvi_buf *out)
+static int enc_table(enc *e, int idx, vv_buf *out)
 {
     lua_State *L = e->L;
     const void *self = lua_topointer(L, idx);
-    vvi_buf scratch;
+    vv_buf scratch;
     msgpack_packer spk, opk;
     entry *ents = NULL;
     size_t n = 0, cap = 0, i, maxkey = 0;
@@ -221,7 +221,7 @@ static int enc_table(enc *e, int idx, vvi_buf *out)
     if (!lua_checkstack(L, 4)) return enc_fail(e, "Lua stack overflow");
     e->open[e->depth++] = self;
 
-    vvi_buf_init(&scratch);
+    vv_buf_init(&scratch);
     msgpack_packer_init(&spk, &scratch, buf_write);
     lua_pushnil(L);
     while (lua_next(L, idx)) {          /* key at -2, value at -1 */
@@ -231,7 +231,7 @@ static int enc_table(enc *e, int idx, vvi_buf *out)
             entry *p;
             size_t ncap = cap ? cap * 2 : 8;
             if (ncap > SIZE_MAX / sizeof *ents ||
-                (p = vvi_realloc(ents, ncap * sizeof *ents)) == NULL) {
+                (p = vv_realloc(ents, ncap * sizeof *ents)) == NULL) {
                 rc = enc_nomem(e);
                 lua_pop(L, 2);
                 goto done;
@@ -275,19 +275,19 @@ static int enc_table(enc *e, int idx, vvi_buf *out)
         goto done;
     }
     for (i = 0; i < n; i++) {
-        if (!isarray) vvi_buf_add(out, ents[i].k, ents[i].klen);
-        vvi_buf_add(out, scratch.p + ents[i].voff, ents[i].vlen);
+        if (!isarray) vv_buf_add(out, ents[i].k, ents[i].klen);
+        vv_buf_add(out, scratch.p + ents[i].voff, ents[i].vlen);
     }
     if (out->oom) rc = enc_nomem(e);
 done:
-    vvi_free(ents);
-    vvi_buf_free(&scratch);
+    vv_free(ents);
+    vv_buf_free(&scratch);
     e->depth--;
     return rc;
 }
 
 /* Encode the value at (absolute) idx into out. */
-static int enc_value(enc *e, int idx, vvi_buf *out)
+static int enc_value(enc *e, int idx, vv_buf *out)
 {
     lua_State *L = e->L;
     msgpack_packer pk;
@@ -323,7 +323,7 @@ static int enc_value(enc *e, int idx, vvi_buf *out)
 }
 
 /* Encode the value at idx with codec into out (appending). */
-int vvl_encode(lua_State *L, int idx, int codec, vvi_buf *out,
+int vvl_encode(lua_State *L, int idx, int codec, vv_buf *out,
                char *err, size_t errlen)
 {
     enc e;
@@ -341,7 +341,7 @@ int vvl_encode(lua_State *L, int idx, int codec, vvi_buf *out,
             return VV_EINVAL;
         }
         s = lua_tolstring(L, idx, &len);
-        vvi_buf_add(out, s, len);
+        vv_buf_add(out, s, len);
         if (out->oom) {
             if (err && errlen) snprintf(err, errlen, "out of memory");
             return VV_ENOMEM;

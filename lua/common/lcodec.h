@@ -4,7 +4,7 @@
 #define VV_LCODEC_H
 #include <stddef.h>
 #include "lua.h"
-#include "vv_int.h"
+#include "vv_bind.h"
 
 #define VVL_MSGPACK 0
 #define VVL_RAW     1
@@ -17,7 +17,7 @@ int vvl_codec(const char *name);
  * VVL_RAW, anything but a string).  Integers stay integers on 5.3+.  Table
  * keys are written in one canonical order, so equal tables give equal bytes.
  * Returns VV_OK, or VV_EINVAL with a message in err[errlen]. */
-int vvl_encode(lua_State *L, int idx, int codec, vvi_buf *out,
+int vvl_encode(lua_State *L, int idx, int codec, vv_buf *out,
                char *err, size_t errlen);
 
 /* Decode exactly n bytes and push one value.  Returns VV_OK, or

@@ -23,7 +23,7 @@ box *vvl_newbox(lua_State *L, int kind)
     box *x = (box *)lua_newuserdata(L, sizeof *x);
     x->kind = kind;
     x->p = NULL;
-    vvi_buf_init(&x->b);
+    vv_buf_init(&x->b);
     vvc_setmetatable(L, BOX);
     return x;
 }
@@ -37,7 +37,7 @@ void vvl_box_release(box *x)
     default: break;
     }
     x->p = NULL;
-    vvi_buf_free(&x->b);
+    vv_buf_free(&x->b);
 }
 
 int vvl_push_mem(lua_State *L, box *x, size_t len)

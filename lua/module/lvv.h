@@ -37,13 +37,13 @@ static inline void *vvl_isudata(lua_State *L, int i, int uv)
 
 /* ---- boxes: C memory owned by the Lua GC during a call (lvv.c) -------- */
 #define BOX_MEM  1                  /* p from vv (vv_free) */
-#define BOX_BUF  2                  /* a vvi_buf */
+#define BOX_BUF  2                  /* a vv_buf */
 #define BOX_READ 3                  /* a vv_read */
 
 typedef struct box {
     int kind;
     void *p;
-    vvi_buf b;
+    vv_buf b;
 } box;
 
 /* Push a new empty box of a kind. */
@@ -86,7 +86,7 @@ typedef struct lstore {
     int batch;                      /* db:batch nesting */
     vv_read *rd;                    /* reused by db:get (NULL: none yet,
                                        or lent to a nested call) */
-    vvi_buf enc;                    /* reused to encode values */
+    vv_buf enc;                     /* reused to encode values */
 } lstore;
 
 /* The store at argument 1, open. */
@@ -106,8 +106,8 @@ int vvl_has_fn(lua_State *L, int i);
 /* Encode the value at i for keyspace ks into the store's buffer; an
  * encoding failure is an argument error on i (or, with what, an error
  * saying what gave the value). */
-const vvi_buf *vvl_encode_arg(lua_State *L, lstore *s, const char *ks,
-                              int i, const char *what);
+const vv_buf *vvl_encode_arg(lua_State *L, lstore *s, const char *ks,
+                             int i, const char *what);
 
 /* ---- read results (lvv_read.c) --------------------------------------- */
 /* Push what db:get gives for read r of keyspace ks (the key is at index

@@ -12,7 +12,7 @@
 lclock *vvl_newclock_extra(lua_State *L, size_t extra)
 {
     lclock *p = (lclock *)lua_newuserdata(L, sizeof *p + extra);
-    vvi_clock_init(&p->c);
+    vv_clock_init(&p->c);
     p->live = 1;
     p->gc = 0;
     p->extra = extra;
@@ -34,7 +34,7 @@ lclock *vvl_toclock(lua_State *L, int i)
 
 void vvl_clock_settle(lua_State *L, int i, lclock *p)
 {
-    if (p->gc || !vvi_clock_heap(&p->c)) return;
+    if (p->gc || !vv_clock_heap(&p->c)) return;
     i = vvc_absindex(L, i);
     lua_pushvalue(L, VVL_UV(VVL_UV_CLOCK));
     lua_setmetatable(L, i);
@@ -51,7 +51,7 @@ lclock *vvl_newclock(lua_State *L)
 static void clock_adopt(lua_State *L, lclock *p, vv_clock *t)
 {
     if (!t) return;
-    vvi_clock_move(&p->c, t);
+    vv_clock_move(&p->c, t);
     vvl_clock_settle(L, -1, p);
 }
 
@@ -368,7 +368,7 @@ int vvl_clock_gc(lua_State *L)
 {
     lclock *p = vvl_toclock(L, 1);
     if (p == NULL) return vvc_typeerror(L, 1, "clock");
-    if (p->live) vvi_clock_clear(&p->c);
+    if (p->live) vv_clock_clear(&p->c);
     p->live = 0;
     return 0;
 }

@@ -23,7 +23,7 @@ typedef struct hdot {
  * here, so nothing can raise inside the store). */
 static int collect_hist(void *ud, const vv_hist *e)
 {
-    vvi_buf *b = ud;
+    vv_buf *b = ud;
     hrec h;
     size_t i;
     memset(&h, 0, sizeof h);
@@ -37,17 +37,17 @@ static int collect_hist(void *ud, const vv_hist *e)
     h.preview_len = e->preview ? e->preview_len : 0;
     h.value_len = e->value_len;
     h.nreplaced = e->replaced ? e->nreplaced : 0;
-    vvi_buf_add(b, &h, sizeof h);
-    vvi_buf_add(b, e->dot.actor, h.actor_len);
-    vvi_buf_add(b, e->preview, h.preview_len);
+    vv_buf_add(b, &h, sizeof h);
+    vv_buf_add(b, e->dot.actor, h.actor_len);
+    vv_buf_add(b, e->preview, h.preview_len);
     for (i = 0; i < h.nreplaced; i++) {
         const vv_dot *d = &e->replaced[i];
         hdot x;
         x.actor_len = d->actor ? d->actor_len : 0;
         x.node_len = d->actor ? d->node_len : 0;
         x.counter = d->counter;
-        vvi_buf_add(b, &x, sizeof x);
-        vvi_buf_add(b, d->actor, x.actor_len);
+        vv_buf_add(b, &x, sizeof x);
+        vv_buf_add(b, d->actor, x.actor_len);
     }
     return b->oom ? VV_ENOMEM : 0;
 }
@@ -131,23 +131,23 @@ static int db_history(lua_State *L)
 /* Collect names or keys into a buffer: a size_t length, then bytes. */
 static int collect_name(void *ud, const char *name)
 {
-    vvi_buf *b = ud;
+    vv_buf *b = ud;
     size_t n = strlen(name);
-    vvi_buf_add(b, &n, sizeof n);
-    vvi_buf_add(b, name, n);
+    vv_buf_add(b, &n, sizeof n);
+    vv_buf_add(b, name, n);
     return b->oom ? VV_ENOMEM : 0;
 }
 
 static int collect_key(void *ud, const void *key, size_t klen)
 {
-    vvi_buf *b = ud;
-    vvi_buf_add(b, &klen, sizeof klen);
-    vvi_buf_add(b, key, klen);
+    vv_buf *b = ud;
+    vv_buf_add(b, &klen, sizeof klen);
+    vv_buf_add(b, key, klen);
     return b->oom ? VV_ENOMEM : 0;
 }
 
 /* Push the strings a collect_* buffer holds as an array. */
-static void push_collected(lua_State *L, const vvi_buf *b)
+static void push_collected(lua_State *L, const vv_buf *b)
 {
     size_t off = 0;
     int i = 0;

@@ -85,7 +85,7 @@ static void push_siblings(lua_State *L, const vv_read *r, const char *ks,
 static lclock *push_context(lua_State *L, const vv_read *r, size_t extra)
 {
     lclock *c = vvl_newclock_extra(L, extra);
-    int rc = vvi_read_ctx_into(r, &c->c);
+    int rc = vv_read_context_into(r, &c->c);
     vvl_clock_settle(L, -1, c);
     if (rc) luaL_error(L, "get: not enough memory");
     return c;
@@ -129,8 +129,8 @@ static void run_fnresolver(lua_State *L, lstore *s, int res, int settings,
         size_t klen;
         const char *k = lua_tolstring(L, key, &klen);
         lclock *nc = vvl_newclock(L);
-        rc = vvi_write(s->db, ks, k, klen, x->b.p, x->b.len, 0,
-                       vv_read_context(r), &nc->c);
+        rc = vv_write(s->db, ks, k, klen, x->b.p, x->b.len, 0,
+                      vv_read_context(r), &nc->c);
         vvl_clock_settle(L, -1, nc);
         if (rc == VV_OK)
             lua_setfield(L, res, "context");    /* covers the write-back */

@@ -9,8 +9,8 @@
  * encoding failure is an argument error on i (or, with what, an error
  * saying what gave the value).  The buffer belongs to the store, so an
  * error raised on the way leaks nothing. */
-const vvi_buf *vvl_encode_arg(lua_State *L, lstore *s, const char *ks,
-                              int i, const char *what)
+const vv_buf *vvl_encode_arg(lua_State *L, lstore *s, const char *ks,
+                             int i, const char *what)
 {
     char err[200];
     int rc;
@@ -31,14 +31,14 @@ static int db_put(lua_State *L)
     size_t klen;
     const char *key = vvl_checkstr(L, 3, &klen);
     vv_clock *ctx;
-    const vvi_buf *b;
+    const vv_buf *b;
     lclock *nc;
     int rc;
     luaL_checkany(L, 4);
     ctx = vvl_optclock(L, 5);
     b = vvl_encode_arg(L, s, ks, 4, NULL);
     nc = vvl_newclock(L);
-    rc = vvi_write(s->db, ks, key, klen, b->p, b->len, 0, ctx, &nc->c);
+    rc = vv_write(s->db, ks, key, klen, b->p, b->len, 0, ctx, &nc->c);
     vvl_clock_settle(L, -1, nc);
     if (rc) return vvl_db_fail(L, s, "put", rc);
     return 1;
@@ -53,7 +53,7 @@ static int db_delete(lua_State *L)
     const char *key = vvl_checkstr(L, 3, &klen);
     vv_clock *ctx = vvl_optclock(L, 4);
     lclock *nc = vvl_newclock(L);
-    int rc = vvi_write(s->db, ks, key, klen, "", 0, 1, ctx, &nc->c);
+    int rc = vv_write(s->db, ks, key, klen, "", 0, 1, ctx, &nc->c);
     vvl_clock_settle(L, -1, nc);
     if (rc) return vvl_db_fail(L, s, "delete", rc);
     return 1;
@@ -126,24 +126,24 @@ static int db_update(lua_State *L)
     const char *key = vvl_checkstr(L, 3, &klen);
     int codec, rc, found;
     vv_clock c, *ctx = &c;                      /* what the read saw */
-    const vvi_buf *b;
+    const vv_buf *b;
     luaL_checktype(L, 4, LUA_TFUNCTION);
     codec = vvl_ks_codec(s, ks);
     lua_settop(L, 4);
-    vvi_clock_init(&c);
+    vv_clock_init(&c);
     rc = vv_get_reuse(s->db, ks, key, klen, &s->rd);
     if (rc && rc != VV_ENOTFOUND) return vvl_db_fail(L, s, "update", rc);
     found = rc == VV_OK;
     rc = VV_OK;
-    if (found && (rc = vvi_read_ctx_into(s->rd, &c)) == VV_OK &&
-        vvi_clock_heap(&c)) {
+    if (found && (rc = vv_read_context_into(s->rd, &c)) == VV_OK &&
+        vv_clock_heap(&c)) {
         lclock *p = vvl_newclock(L);            /* 5: so Lua frees it */
-        vvi_clock_take(&p->c, &c);
+        vv_clock_take(&p->c, &c);
         vvl_clock_settle(L, 5, p);
         ctx = &p->c;
     }
     if (rc) {
-        vvi_clock_clear(&c);
+        vv_clock_clear(&c);
         return luaL_error(L, "update: not enough memory");
     }
     lua_pushvalue(L, 4);                        /* fn */
@@ -154,7 +154,7 @@ static int db_update(lua_State *L)
     if (s->db == NULL) return luaL_error(L, "update: the store was closed");
     b = vvl_encode_arg(L, s, ks, lua_gettop(L),
                    "update: the function's result cannot be stored");
-    rc = vvi_write(s->db, ks, key, klen, b->p, b->len, 0, ctx, NULL);
+    rc = vv_write(s->db, ks, key, klen, b->p, b->len, 0, ctx, NULL);
     if (rc) return vvl_db_fail(L, s, "update", rc);
     return 1;
 }

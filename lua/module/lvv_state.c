@@ -76,7 +76,7 @@ static int st_write(lua_State *L, const char *fn, int vi, int ci)
     size_t klen, slen = 0, len = 0;
     const char *key = vvl_checkstr(L, 3, &klen);
     const char *st = lua_isnoneornil(L, 4) ? NULL : vvl_checkstr(L, 4, &slen);
-    const vvi_buf *b = NULL;
+    const vv_buf *b = NULL;
     vv_clock *ctx, *nc = NULL;
     lclock *c;
     box *x;
@@ -91,7 +91,7 @@ static int st_write(lua_State *L, const char *fn, int vi, int ci)
                       b ? b->len : 0, vi == 0, ctx, &x->p, &len, &nc);
     if (rc) return vvl_db_fail(L, s, fn, rc);
     if (nc) {
-        vvi_clock_move(&c->c, nc);
+        vv_clock_move(&c->c, nc);
         vvl_clock_settle(L, -1, c);
     }
     vvl_push_mem(L, x, len);
@@ -133,7 +133,7 @@ static int db_get_state(lua_State *L)
         return 1;
     }
     if (rc) return vvl_db_fail(L, s, "get_state", rc);
-    vvi_export_check(st, slen, 0, &key, &klen); /* checked: just its key */
+    vv_state_key(st, slen, &key, &klen);        /* checked: just its key */
     lua_pushlstring(L, (const char *)key, klen); /* 5: the key */
     /* no write-back: no key of the store holds this state */
     vvl_push_read(L, s, (const vv_read *)x->p, ks, vvl_ks_codec(s, ks), 5,

@@ -42,7 +42,7 @@ const char *vvl_checkks(lua_State *L, int i)
  * transaction on every operation. */
 int vvl_ks_codec(lstore *s, const char *ks)
 {
-    const vv_ks_config *seen = vvi_ks_seen(s->db, ks);
+    const vv_ks_config *seen = vv_keyspace_seen(s->db, ks);
     vv_ks_config cfg;
     int codec;
     if (!seen) {
@@ -78,7 +78,7 @@ int vvl_has_fn(lua_State *L, int i)
     s = (lstore *)lua_touserdata(L, -1);
     lua_getfield(L, i, "ks");
     if (fn && s && s->db && lua_isstring(L, -1))
-        c = vvi_ks_seen(s->db, lua_tostring(L, -1));
+        c = vv_keyspace_seen(s->db, lua_tostring(L, -1));
     lua_pop(L, 3);
     if (!fn) return 0;
     if (!c || !c->resolver_name || strcmp(c->resolver_name, "function")) {
@@ -185,7 +185,7 @@ static int db_open(lua_State *L)
     s->db = NULL;
     s->batch = 0;
     s->rd = NULL;
-    vvi_buf_init(&s->enc);
+    vv_buf_init(&s->enc);
     lua_pushvalue(L, VVL_UV(VVL_UV_STORE));
     lua_setmetatable(L, -2);
     lua_newtable(L);                    /* per-keyspace settings */
@@ -207,7 +207,7 @@ static int db_close(lua_State *L)
     if (s == NULL) return vvc_typeerror(L, 1, "store");
     vv_db_close(s->db);
     vv_read_free(s->rd);
-    vvi_buf_free(&s->enc);
+    vv_buf_free(&s->enc);
     s->db = NULL;
     s->rd = NULL;
     return 0;

@@ -162,8 +162,8 @@ int vvl_resolver_load(const char *ks, const char *path, const char *src,
     if (!r) return VV_ENOMEM;
     r->codec = codec;
     vvl_rs_budgets(r, cfg);
-    r->ks = vvi_strndup(ks, strlen(ks));
-    r->path = vvi_strndup(path, strlen(path));
+    r->ks = vv_strndup(ks, strlen(ks));
+    r->path = vv_strndup(path, strlen(path));
     if (!r->ks || !r->path) {
         vvl_resolver_free(r);
         if (err) *err = vvl_rs_errtext(ks, path, "out of memory");
@@ -255,17 +255,17 @@ int vv_keyspace_script(vv_db *db, const char *ks, const char *path,
     int rc;
     if (!db) return VV_EINVAL;
     if (!ks || !*ks || !path || !*path)
-        return vvi_fail(db, VV_EINVAL, "vv_keyspace_script: a keyspace "
-                        "name and a script path are required");
+        return vv_db_fail(db, VV_EINVAL, "vv_keyspace_script: a keyspace "
+                          "name and a script path are required");
     if (cfg) {
         c = *cfg;
     } else if (vv_keyspace_config(db, ks, &c) == VV_OK) {
         /* keep the keyspace's codec and limits; the strings are the
          * store's, so hold a copy of the codec across vv_keyspace */
         if (c.codec) {
-            codec = vvi_strndup(c.codec, strlen(c.codec));
+            codec = vv_strndup(c.codec, strlen(c.codec));
             if (!codec)
-                return vvi_fail(db, VV_ENOMEM, "out of memory");
+                return vv_db_fail(db, VV_ENOMEM, "out of memory");
         }
         c.codec = codec;
     } else {
@@ -273,7 +273,7 @@ int vv_keyspace_script(vv_db *db, const char *ks, const char *path,
     }
     rc = vvl_resolver_load_file(ks, path, &c, &r, &err);
     if (rc != VV_OK) {
-        rc = vvi_fail(db, rc, "%s", err ? err : vv_strerror(rc));
+        rc = vv_db_fail(db, rc, "%s", err ? err : vv_strerror(rc));
         free(err);
         free(codec);
         return rc;

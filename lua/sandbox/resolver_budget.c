@@ -31,7 +31,7 @@ void *vvl_rs_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (ptr == NULL) osize = 0;         /* osize is a type tag then */
     if (nsize == 0) {
         if (r->inner) r->inner(r->inner_ud, ptr, osize, 0);
-        else vvi_free(ptr);
+        else vv_free(ptr);
         r->mem_used -= osize;
         return NULL;
     }
@@ -41,7 +41,7 @@ void *vvl_rs_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     np = r->inner ? r->inner(r->inner_ud, ptr, osize, nsize)
-                  : vvi_realloc(ptr, nsize);
+                  : vv_realloc(ptr, nsize);
     if (np == NULL) return nsize <= osize ? ptr : NULL;
     r->mem_used = r->mem_used - osize + nsize;
     if (r->mem_used > r->mem_peak) r->mem_peak = r->mem_used;

@@ -34,7 +34,7 @@ typedef struct rs_ctx {
     size_t klen;
     const vv_sibling *sibs;
     size_t n;
-    vvi_buf out;                /* the encoded result */
+    vv_buf out;                 /* the encoded result */
     char msg[256];              /* a failure found by C code */
 } rs_ctx;
 
@@ -397,7 +397,7 @@ int vvl_resolve(void *ud, const char *ks, const void *key, size_t klen,
     c.klen = key ? klen : 0;
     c.sibs = sibs;
     c.n = n;
-    vvi_buf_init(&c.out);
+    vv_buf_init(&c.out);
     r->tripped = r->oom = r->refused = 0;
     r->mem_limit = SIZE_MAX;
     lua_settop(L, 0);
@@ -416,7 +416,7 @@ int vvl_resolve(void *ud, const char *ks, const void *key, size_t klen,
         *out_len = c.out.len;
         return VV_OK;
     }
-    vvi_buf_free(&c.out);
+    vv_buf_free(&c.out);
     if (err) *err = vvl_rs_message(r, st, c.msg);
     lua_settop(L, 0);
     if (st != LUA_OK) lua_gc(L, LUA_GCCOLLECT, 0);  /* drop a bomb now */

@@ -20,7 +20,7 @@
 #include "lua.h"
 #include "lauxlib.h"
 #include "common/compat.h"
-#include "common/lcodec.h"                     /* and vv_int.h */
+#include "common/lcodec.h"                     /* and vv_bind.h */
 #include "resolver.h"
 
 #ifndef LUA_OK

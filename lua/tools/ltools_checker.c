@@ -10,7 +10,7 @@
 #include "lua.h"
 #include "lauxlib.h"
 #include "vv.h"
-#include "vv_int.h"
+#include "vv_bind.h"
 #include "common/compat.h"
 #include "sandbox/resolver.h"
 #include "ltools_int.h"
@@ -21,10 +21,10 @@
 /* ---- buffers owned by the Lua GC -------------------------------------- */
 
 /* Push a new, empty buffer userdata. */
-static vvi_buf *tl_newbuf(lua_State *L)
+static vv_buf *tl_newbuf(lua_State *L)
 {
-    vvi_buf *b = (vvi_buf *)lua_newuserdata(L, sizeof *b);
-    vvi_buf_init(b);
+    vv_buf *b = (vv_buf *)lua_newuserdata(L, sizeof *b);
+    vv_buf_init(b);
     vvc_setmetatable(L, TBUF);
     return b;
 }
@@ -32,8 +32,8 @@ static vvi_buf *tl_newbuf(lua_State *L)
 /* __gc of a buffer; safe twice. */
 static int tl_buf_gc(lua_State *L)
 {
-    vvi_buf *b = (vvi_buf *)luaL_checkudata(L, 1, TBUF);
-    vvi_buf_free(b);
+    vv_buf *b = (vv_buf *)luaL_checkudata(L, 1, TBUF);
+    vv_buf_free(b);
     return 0;
 }
 
@@ -136,7 +136,7 @@ static int tl_resolve(lua_State *L)
     size_t n, i, klen, outlen = 0;
     const char *key;
     vv_sibling *sibs;
-    vvi_buf *ob, *eb;
+    vv_buf *ob, *eb;
     void *out = NULL;
     char *err = NULL;
     uint64_t steps = 0;
@@ -182,8 +182,8 @@ static int tl_resolve(lua_State *L)
     lua_pushboolean(L, rc == VV_OK);
     if (rc == VV_OK) lua_pushlstring(L, (const char *)out, outlen);
     else lua_pushstring(L, err ? err : vv_strerror(rc));
-    vvi_buf_free(ob);
-    vvi_buf_free(eb);
+    vv_buf_free(ob);
+    vv_buf_free(eb);
     vvc_pushuint64(L, steps);
     vvc_pushuint64(L, (uint64_t)mem);
     return 4;

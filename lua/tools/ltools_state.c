@@ -7,7 +7,6 @@
 #include "lua.h"
 #include "lauxlib.h"
 #include "vv.h"
-#include "vv_int.h"
 #include "common/compat.h"
 #include "ltools_int.h"
 
@@ -78,16 +77,40 @@ static void tl_setdot(lua_State *L, const char *a, size_t alen,
 
 /* ---- T.state --------------------------------------------------------- */
 
-/* Read a name (varint length, bytes) of 1..VV_NODE_MAX bytes. */
-static const char *tl_name(vvi_rd *r, size_t *len)
+/* Where the walk of a state puts what it finds (absolute indices). */
+typedef struct tl_walk {
+    lua_State *L;
+    int ctx, vers;                 /* the two lists being filled */
+    int nctx, nvers;
+} tl_walk;
+
+/* A context entry: {actor=, node=, counter=} appended to w->ctx. */
+static int tl_ctx_dot(void *ud, const vv_dot *d)
 {
-    uint64_t n = vvi_rd_varint(r);
-    if (r->err || n < 1 || n > VV_NODE_MAX) {
-        r->err = VV_ECORRUPT;
-        return NULL;
-    }
-    *len = (size_t)n;
-    return (const char *)vvi_rd_bytes(r, (size_t)n);
+    tl_walk *w = ud;
+    lua_State *L = w->L;
+    lua_createtable(L, 0, 3);
+    tl_setdot(L, d->actor, d->actor_len, d->counter);
+    lua_rawseti(L, w->ctx, ++w->nctx);
+    return 0;
+}
+
+/* A version: {actor=, node=, counter=, timestamp=, tombstone=, value=}
+ * appended to w->vers. */
+static int tl_version(void *ud, const vv_version *v)
+{
+    tl_walk *w = ud;
+    lua_State *L = w->L;
+    lua_createtable(L, 0, 6);
+    tl_setdot(L, v->dot.actor, v->dot.actor_len, v->dot.counter);
+    vvc_pushuint64(L, v->timestamp);
+    lua_setfield(L, -2, "timestamp");
+    lua_pushboolean(L, v->tombstone);
+    lua_setfield(L, -2, "tombstone");
+    lua_pushlstring(L, (const char *)v->value, v->len);
+    lua_setfield(L, -2, "value");
+    lua_rawseti(L, w->vers, ++w->nvers);
+    return 0;
 }
 
 /* T.state(db, ks, key) -> {context={dots}, versions={ {actor=, node=,
@@ -96,12 +119,11 @@ static int tl_state(lua_State *L)
 {
     vv_db *db = tl_checkdb(L, 1);
     const char *ks = tl_checkks(L, 2);
-    size_t klen, len = 0, alen = 0;
+    size_t klen, len = 0;
     const char *key = luaL_checklstring(L, 3, &klen);
     void *out = NULL;
-    const char *s, *a;
-    uint64_t n, i;
-    vvi_rd r;
+    const char *s;
+    tl_walk w;
     int rc = vv_export(db, ks, key, klen, &out, &len);
     if (rc == VV_ENOTFOUND) {
         lua_pushnil(L);
@@ -111,43 +133,17 @@ static int tl_state(lua_State *L)
     lua_pushlstring(L, (const char *)out, len);     /* the bytes, kept */
     vv_free(out);
     s = lua_tolstring(L, -1, &len);
-    if (len < 12) return luaL_error(L, "state: export too short");
-    vvi_rd_init(&r, s + 4, len - 12);               /* magic .. checksum */
-    n = vvi_rd_varint(&r);
-    vvi_rd_bytes(&r, (size_t)n);                    /* the key */
-    lua_createtable(L, 0, 2);
-    n = vvi_rd_varint(&r);
-    lua_createtable(L, n < 64 ? (int)n : 64, 0);
-    for (i = 0; i < n && !r.err; i++) {
-        a = tl_name(&r, &alen);
-        lua_createtable(L, 0, 3);
-        tl_setdot(L, a, a ? alen : 0, vvi_rd_varint(&r));
-        lua_rawseti(L, -2, (int)i + 1);
-    }
+    lua_createtable(L, 0, 2);                       /* the result */
+    lua_newtable(L);
+    w.ctx = lua_gettop(L);
+    lua_newtable(L);
+    w.vers = lua_gettop(L);
+    w.L = L;
+    w.nctx = w.nvers = 0;
+    if (vv_state_inspect(s, len, tl_ctx_dot, tl_version, &w) != VV_OK)
+        return luaL_error(L, "state: the export is unreadable");
+    lua_setfield(L, -3, "versions");
     lua_setfield(L, -2, "context");
-    n = vvi_rd_varint(&r);
-    lua_createtable(L, n < 64 ? (int)n : 64, 0);
-    for (i = 0; i < n && !r.err; i++) {
-        uint64_t c, ts, lt;
-        const unsigned char *v;
-        a = tl_name(&r, &alen);
-        c = vvi_rd_varint(&r);
-        ts = vvi_rd_varint(&r);
-        lt = vvi_rd_varint(&r);
-        v = vvi_rd_bytes(&r, (size_t)(lt >> 1));
-        if (r.err) break;
-        lua_createtable(L, 0, 6);
-        tl_setdot(L, a, alen, c);
-        vvc_pushuint64(L, ts);
-        lua_setfield(L, -2, "timestamp");
-        lua_pushboolean(L, (int)(lt & 1));
-        lua_setfield(L, -2, "tombstone");
-        lua_pushlstring(L, (const char *)v, (size_t)(lt >> 1));
-        lua_setfield(L, -2, "value");
-        lua_rawseti(L, -2, (int)i + 1);
-    }
-    lua_setfield(L, -2, "versions");
-    if (r.err) return luaL_error(L, "state: the export is unreadable");
     return 1;
 }
 
