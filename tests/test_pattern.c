@@ -710,7 +710,7 @@ static void test_sandbox(void **st)
     assert_int_equal(t.cases, N);
     vv_free(out);
     vvl_resolver_free(r);
-    vvi_free(one.p);
+    vv_free(one.p);
     free(cases);
 }
 
