@@ -10,7 +10,7 @@
 local vv, T = ...
 local type, rawget, pairs, ipairs, error, pcall, setmetatable =
   type, rawget, pairs, ipairs, error, pcall, setmetatable
-local floor, os_time = math.floor, os.time
+local floor = math.floor
 
 local crdt = {}
 local NAMES = { "counter", "set", "lww_register", "mv_register", "map" }
@@ -32,11 +32,13 @@ local tnt_clock = rawget(_G, "box") ~= nil and package and package.loaded
   and type(package.loaded.clock) == "table" and package.loaded.clock
 
 --- vv.crdt.now() -> milliseconds since the epoch: the stamps of the
--- registers' writes.  Seconds times 1000 on plain Lua hosts (os.time);
--- a program with a finer clock may replace this function.
+-- registers' writes: vv.now(), the clock stores stamp their writes with
+-- (Tarantool's own clock inside Tarantool); a program with another clock
+-- may replace this function.
+local vv_now = vv.now
 function crdt.now()
   if tnt_clock then return floor(tnt_clock.time() * 1000) end
-  return os_time() * 1000
+  return vv_now()
 end
 local function clock() return crdt.now() end
 

@@ -9,6 +9,7 @@
  * leaks it.  Version differences live in compat.h. */
 
 #include <string.h>
+#include <time.h>
 #include "lvv.h"
 #include "tools/ltools.h"
 #include "sandbox/resolver.h"
@@ -97,6 +98,16 @@ static int lib_decode(lua_State *L)
     return 1;
 }
 
+/* vv.now() -> the wall clock in whole milliseconds since the epoch, the
+ * clock a store stamps its writes with (vv.crdt's registers use it). */
+static int lib_now(lua_State *L)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    lua_pushnumber(L, (lua_Number)t.tv_sec * 1000 + t.tv_nsec / 1000000);
+    return 1;
+}
+
 /* ==== registration =================================================== */
 
 static const luaL_Reg box_metameth[] = {
@@ -108,6 +119,7 @@ static const luaL_Reg box_metameth[] = {
 static const luaL_Reg values_lib[] = {
     {"encode", lib_encode},
     {"decode", lib_decode},
+    {"now", lib_now},
     {NULL, NULL}
 };
 
