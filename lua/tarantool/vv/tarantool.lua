@@ -65,18 +65,32 @@ local function valid(t)
   return true
 end
 
+-- The message a refused local request raises: what was refused, why,
+-- and the call to use instead.
+local function refusal(name, t, what, why, use)
+  return string.format("vv: space '%s' key {%s, %s}: refused %s: %s; %s",
+                       name, show(t[1]), show(t[2]), what, why, use)
+end
+
+local USE_PUT = "write through vv.tarantool (db:put, db:merge)"
+local USE_DELETE = "vv keeps deletes as tombstones: use db:delete"
+
 -- What the trigger does with one request, as (action, tuple): "keep"
 -- (let the request through as it is), "tuple" (store this tuple), "old"
--- (keep the stored row; for an insert with no row: store nothing).
-local function decide(rec, name, old, new)
-  local from = box.session.type() == "applier" and "replication"
-               or "a local write"
+-- (keep the stored row; for an insert with no row: store nothing), or
+-- "refuse" with the message a local caller gets (rows from replication
+-- are refused with "old" and a log line: raising would stop the applier).
+local function decide(rec, name, old, new, applier)
   if new == nil then                             -- a delete request
     if old ~= nil and valid(old) then
       rec.stats.refused = rec.stats.refused + 1
-      log.warn("vv: space '%s' key {%s, %s}: refused a row delete from %s "
-               .. "(vv keeps deletes as tombstones: use db:delete)", name,
-               show(old[1]), show(old[2]), from)
+      if not applier then
+        return "refuse", refusal(name, old, "a row delete", "row deletes "
+                                 .. "are not vv deletes", USE_DELETE)
+      end
+      log.warn("vv: space '%s' key {%s, %s}: refused a row delete from "
+               .. "replication (vv keeps deletes as tombstones: use "
+               .. "db:delete)", name, show(old[1]), show(old[2]))
       return "old"
     end
     return "keep"
@@ -84,12 +98,15 @@ local function decide(rec, name, old, new)
   local ok, why = valid(new)
   if not ok then
     rec.stats.refused = rec.stats.refused + 1
-    log.error("vv: space '%s' key {%s, %s}: refused a state from %s: %s; "
-              .. "the local state stays", name, show(new[1]), show(new[2]),
-              from, tostring(why))
+    if not applier then
+      return "refuse", refusal(name, new, "a raw write", why, USE_PUT)
+    end
+    log.error("vv: space '%s' key {%s, %s}: refused a state from "
+              .. "replication: %s; the local state stays", name,
+              show(new[1]), show(new[2]), tostring(why))
     return "old"
   end
-  if from == "replication" then
+  if applier then
     rec.stats.replicated = rec.stats.replicated + 1
   end
   if old == nil then                             -- nothing here yet
@@ -114,7 +131,9 @@ local function decide(rec, name, old, new)
 end
 
 -- The before_replace trigger of space `name`.  It never yields (vv's C
--- calls do not) and never raises: an error in a before_replace trigger
+-- calls do not).  A refused local request raises, so that its caller
+-- (over net.box too) gets the error and the row stays; for rows from
+-- replication it never raises: an error in a before_replace trigger
 -- stops the replication of every upstream that sends the row.
 local function make_trigger(name)
   local rec = space_rec(name)
@@ -128,15 +147,21 @@ local function make_trigger(name)
       rec.stats.passed = rec.stats.passed + 1
       return
     end
-    local ok, action, tuple = pcall(decide, rec, name, old, new)
+    local applier = box.session.type() == "applier"
+    local ok, action, tuple = pcall(decide, rec, name, old, new, applier)
     if not ok then
       rec.stats.refused = rec.stats.refused + 1
+      if not applier then
+        error("vv: space '" .. name .. "': the merge failed: "
+              .. tostring(action), 0)
+      end
       pcall(log.error, "vv: space '%s': the merge failed (%s); the local "
             .. "row stays", name, tostring(action))
       return old
     end
     if action == "tuple" then return tuple end
     if action == "old" then return old end
+    if action == "refuse" then error(tuple, 0) end
   end
 end
 
