@@ -22,6 +22,26 @@
 local vv = require "vv"
 local log = require "log"
 local fiber = require "fiber"
+local ffi = require "ffi"
+
+local tuple_unref = ffi.C.box_tuple_unref
+-- The fields of a tuple from the first (0-based) on, in one C call: the
+-- tuple's own t[i] decodes in Lua, a microsecond each when interpreted
+local slice = box.tuple.new({}).slice
+
+-- Let go of the Lua object's reference to tuple t now.  Tarantool frees a
+-- tuple that left its space only once no Lua object holds it, and a Lua
+-- object goes only when the Lua collector runs, which counts Lua bytes,
+-- not tuple bytes: a trigger's `old` and `new`, or a row read to write
+-- onto it, would keep every replaced state of a key in memtx until then
+-- (recovery of a WAL of large rows ran out of memtx_memory that way;
+-- docs/tarantool.md, "Memory").  t must not be used afterwards, except to
+-- hand it back to Tarantool at once (a trigger returning old: the space
+-- still holds it).
+local function release(t)
+  ffi.gc(t, nil)
+  tuple_unref(t)
+end
 
 local M = { _NAME = "vv.tarantool", _VERSION = vv._VERSION }
 
@@ -137,7 +157,7 @@ end
 -- stops the replication of every upstream that sends the row.
 local function make_trigger(name)
   local rec = space_rec(name)
-  return function(old, new)
+  local function decision(old, new)
     if rec.own then
       rec.stats.written = rec.stats.written + 1
       return
@@ -152,13 +172,19 @@ local function make_trigger(name)
     if not ok then
       rec.stats.refused = rec.stats.refused + 1
       if not applier then
-        error("vv: space '" .. name .. "': the merge failed: "
-              .. tostring(action), 0)
+        return "refuse", "vv: space '" .. name .. "': the merge failed: "
+               .. tostring(action)
       end
       pcall(log.error, "vv: space '%s': the merge failed (%s); the local "
             .. "row stays", name, tostring(action))
-      return old
+      return "old"
     end
+    return action, tuple
+  end
+  return function(old, new)
+    local action, tuple = decision(old, new)
+    if old ~= nil then release(old) end
+    if new ~= nil then release(new) end
     if action == "tuple" then return tuple end
     if action == "old" then return old end
     if action == "refuse" then error(tuple, 0) end
@@ -264,7 +290,10 @@ end
 -- The stored state of ks/key (nil when the key was never written).
 local function stored(self, ks, key)
   local t = self._space:get { ks, key }
-  return t and t[3]
+  if t == nil then return nil end
+  local st = slice(t, 2)
+  release(t)
+  return st
 end
 
 -- Replace the row of ks/key with state, as this module's own write: the
@@ -272,7 +301,7 @@ end
 local function own_replace(self, ks, key, state)
   local rec = self._rec
   rec.own = true
-  self._space:replace { ks, key, state }
+  release(self._space:replace { ks, key, state })
   rec.own = false
 end
 
