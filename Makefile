@@ -124,10 +124,11 @@ hosts: deps-all
 	@$(MAKE) --no-print-directory $(TNT_LUA)
 # The Tarantool integration: require "vv.tarantool" next to the LuaJIT
 # module (Tarantool's LuaJIT loads build/luajit/vv.so).
-TNT_LUA = $(B)/luajit/vv/tarantool.lua
-$(TNT_LUA): lua/tarantool/vv/tarantool.lua
+TNT_SRC = lua/tarantool/vv/tarantool.lua lua/tarantool/vv/tarantool/config.lua
+TNT_LUA = $(TNT_SRC:lua/tarantool/%=$(B)/luajit/%)
+$(B)/luajit/vv/%.lua: lua/tarantool/vv/%.lua
 	@mkdir -p $(@D)
-	cp lua/tarantool/vv/tarantool.lua $@
+	cp $< $@
 H ?= lua5.4
 HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,$(MOD_SRC) $(LLIB_SRC)) \
        $(B)/$(H)/gen/tools_lua.o

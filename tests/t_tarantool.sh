@@ -104,7 +104,10 @@ VVT_PORT=$(cat "$VVT_DIR/port")
 
 part "" 15 120 env CLUSTER="sh $root/lua/tarantool/cluster.sh" \
     tarantool tests/tarantool/model.lua
-if [ "$rc" -ne 0 ]; then
+model_rc=$rc
+# one keyspace configuration for the set, on the same three instances
+part "keyspaces " 6 60 tarantool tests/tarantool/keyspaces.lua
+if [ "$rc" -ne 0 ] || [ "$model_rc" -ne 0 ]; then
     for i in 1 2 3; do
         grep -E ' (E|W|F)> ' "$VVT_DIR/i$i/tarantool.log" 2>/dev/null |
             tail -15 | sed "s/^/i$i: /"

@@ -81,3 +81,13 @@ function T_RAW(ks, key, bytes)
   VVT.schema { space = "vv" }
   if not ok then error(err) end
 end
+
+-- T_KS(ks, opts): configure keyspace ks for the whole set.
+function T_KS(ks, opts)
+  DB:keyspace(ks, opts)
+end
+
+-- T_STATUS() -> vvt.status() of this instance.
+function T_STATUS()
+  return VVT.status()
+end

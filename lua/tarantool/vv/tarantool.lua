@@ -46,19 +46,29 @@ end
 local M = { _NAME = "vv.tarantool", _VERSION = vv._VERSION }
 
 local DEFAULT_SPACE = "vv"
+-- The ks field of the rows holding keyspace configurations (no vv
+-- keyspace name holds a NUL byte, so none can clash with it)
+local CONFIG_ROW = "\0config"
 
 -- Per space name: { trigger = fn, own = bool, stats = {...} }.  `own` is
 -- set while this module replaces a row it has just written onto the
 -- stored state (nothing to merge or check: the trigger lets it pass).
 local spaces = {}
 local prepared = {}
+local Config                           -- vv/tarantool/config.lua
 
 -- The record of space `name`, made on first use.
 local function space_rec(name)
   local rec = spaces[name]
   if rec == nil then
     rec = { own = false, stats = { merged = 0, refused = 0, written = 0,
-                                   replicated = 0, passed = 0 } }
+                                   replicated = 0, passed = 0 },
+            stores = {} }
+    -- run on the commit of a configuration row: the stores of the space
+    -- apply it (made once, not per row)
+    rec.on_config = function()
+      for store in pairs(rec.stores) do store._cond:signal() end
+    end
     spaces[name] = rec
   end
   return rec
@@ -129,6 +139,7 @@ local function decide(rec, name, old, new, applier)
   if applier then
     rec.stats.replicated = rec.stats.replicated + 1
   end
+  if new[1] == CONFIG_ROW then box.on_commit(rec.on_config) end
   if old == nil then                             -- nothing here yet
     return "tuple", box.tuple.new { new[1], new[2], new[3] }
   end
@@ -305,6 +316,12 @@ local function own_replace(self, ks, key, state)
   rec.own = false
 end
 
+-- The set-wide keyspace configurations, given what they share of this file.
+Config = require("vv.tarantool.config") {
+  slice = slice, release = release, in_txn = in_txn, stored = stored,
+  own_replace = own_replace,
+}
+
 -- The write of put and delete: read the stored state, write onto it,
 -- replace the row; no yield in between (memtx reads and writes do not
 -- yield inside a transaction).
@@ -339,11 +356,18 @@ function Store:delete(ks, key, ctx)
 end
 
 --- db:get(ks, key) -> nil when absent or deleted, else the read
--- {value, values, siblings, context, error} as vv's db:get gives it.
+-- {value, values, siblings, context, error} as vv's db:get gives it.  A
+-- keyspace whose configuration this instance refused (its script did not
+-- load here) reads siblings unresolved, with the refusal in r.error.
 function Store:get(ks, key)
   local st = stored(self, ks, key)
   if st == nil then return nil end
-  return self._db:get_state(ks, st)
+  local r = self._db:get_state(ks, st)
+  local why = self._cfg[ks] and self._cfg[ks].refused
+  if why and r and r.error == nil and #r.siblings > 1 then
+    r.value, r.error = nil, why
+  end
+  return r
 end
 
 --- db:export(ks, key) -> the key's state (nil when never written).
@@ -366,10 +390,15 @@ function Store:merge(ks, key, state)
   return guarded(self, "merge", do_merge, ks, key, state)
 end
 
---- db:keyspace(ks, opts): the keyspace's resolver and limits, as for
--- vv.open (kept in this process: configure every instance alike).
+--- db:keyspace(ks, opts): configure the keyspace on every instance of
+-- the replica set (vv/tarantool/config.lua): resolver (a built-in name or
+-- a script path: its source is what travels), codec, limits, as vv.open
+-- takes them; a function resolver is refused.  Applied here first: a
+-- script that does not load raises and nothing is written.  Concurrent
+-- changes converge to one (last writer wins).  db:keyspace(ks) -> this
+-- instance's configuration table.
 function Store:keyspace(ks, opts)
-  return self._db:keyspace(ks, opts)
+  return Config.keyspace(self, ks, opts)
 end
 
 --- db:batch(fn, ...): fn's writes in one box transaction.
@@ -385,6 +414,9 @@ function Store:space() return self._space end
 
 --- db:close(): release the vv store (the space and trigger stay).
 function Store:close()
+  if self._closed then return end
+  self._rec.stores[self] = nil
+  Config.stop(self)
   self._db:close()
 end
 
@@ -424,8 +456,30 @@ function M.open(opts)
              name)
   end
   local db = vv.open { node = opts.node }
-  return setmetatable({ _db = db, _space = s, _rec = space_rec(name),
-                        _name = name }, Store)
+  local store = setmetatable({ _db = db, _space = s, _rec = space_rec(name),
+                               _name = name, _node = opts.node }, Store)
+  Config.start(store, opts)
+  store._rec.stores[store] = true
+  store._rec.last = store
+  return store
+end
+
+--- vvt.status([space]) -> what this instance runs, and what every
+-- instance of the set reported: {node, actor, id, uuid, keyspaces =
+-- {[ks] = {config, resolver, script, name, error}}, instances = {[node]
+-- = the same}, trigger = vvt.stats()}.  `config` and `script` are the
+-- first 16 hex digits of SHA-256 hashes; `error` says why this instance
+-- refused the set's configuration of the keyspace.
+function M.status(name)
+  local rec = space_rec(name or DEFAULT_SPACE)
+  local store = rec.last
+  if store == nil or store._closed then
+    error("vvt.status: no store is open on space '" .. (name or
+          DEFAULT_SPACE) .. "' (vvt.open)", 2)
+  end
+  local out = Config.status(store)
+  out.trigger = M.stats(name)
+  return out
 end
 
 --- vvt.stats([space]) -> counters of the space's trigger: merged (rows
