@@ -124,7 +124,8 @@ hosts: deps-all
 	@$(MAKE) --no-print-directory $(TNT_LUA)
 # The Tarantool integration: require "vv.tarantool" next to the LuaJIT
 # module (Tarantool's LuaJIT loads build/luajit/vv.so).
-TNT_SRC = lua/tarantool/vv/tarantool.lua lua/tarantool/vv/tarantool/config.lua
+TNT_SRC = lua/tarantool/vv/tarantool.lua lua/tarantool/vv/tarantool/config.lua \
+          lua/tarantool/vv/tarantool/reaper.lua
 TNT_LUA = $(TNT_SRC:lua/tarantool/%=$(B)/luajit/%)
 $(B)/luajit/vv/%.lua: lua/tarantool/vv/%.lua
 	@mkdir -p $(@D)

@@ -22,7 +22,7 @@ fi
 
 root=$(pwd)
 dir=$(mktemp -d "${TMPDIR:-/tmp}/vv_tarantool_test.XXXXXX") || exit 1
-export VVT_DIR="$dir/set" VVT_ROOT="$root" B
+export VVT_DIR="$dir/set" VVT_ROOT="$root" B VVT_REAP=0.2
 export VVT_INIT="$root/tests/tarantool/init.lua"
 drv=""
 src=""
@@ -107,6 +107,9 @@ part "" 15 120 env CLUSTER="sh $root/lua/tarantool/cluster.sh" \
 model_rc=$rc
 # one keyspace configuration for the set, on the same three instances
 part "keyspaces " 6 60 tarantool tests/tarantool/keyspaces.lua
+model_rc=$((model_rc + rc))
+# tombstones reaped when safe (the set's reapers run every 0.2 s)
+part "reap " 5 120 tarantool tests/tarantool/reap.lua
 if [ "$rc" -ne 0 ] || [ "$model_rc" -ne 0 ]; then
     for i in 1 2 3; do
         grep -E ' (E|W|F)> ' "$VVT_DIR/i$i/tarantool.log" 2>/dev/null |

@@ -91,3 +91,20 @@ end
 function T_STATUS()
   return VVT.status()
 end
+
+-- T_ROWS(ks) -> the keys of ks that have a row here (sorted), and how
+-- many of those rows hold only tombstones.
+function T_ROWS(ks)
+  local keys, tombs = {}, 0
+  for _, t in box.space.vv:pairs({ ks }, { iterator = "EQ" }) do
+    keys[#keys + 1] = t[2]
+    local live, n = vv.state_count(t[3])
+    if live == 0 and n > 0 then tombs = tombs + 1 end
+  end
+  return keys, tombs
+end
+
+-- T_REAPER() -> the reaper's counters here (vvt.status().reaper).
+function T_REAPER()
+  return VVT.status().reaper
+end

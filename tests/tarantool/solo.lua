@@ -35,10 +35,10 @@ box.schema.user.grant("guest", "super", nil, nil, { if_not_exists = true })
 ok(raises("before box.cfg", vvt.prepare, { space = "other" }),
    "vvt.prepare after box.cfg raises")
 
-local db = vvt.open { node = "solo" }
+local db = vvt.open { node = "solo", reap = false }  -- reaping: below
 ok(box.space.vv ~= nil and #box.space.vv:before_replace() == 1,
    "vvt.open creates the space and puts the trigger on it")
-vvt.open { node = "solo2" }:close()
+vvt.open { node = "solo2", reap = false }:close()
 ok(#box.space.vv:before_replace() == 1, "a second open adds no trigger")
 
 -- the contract's calls, as vv.open's store answers them
@@ -145,6 +145,33 @@ conn:close()
 local st = vvt.stats()
 ok(st.refused == 2 * #raw and st.written > 0, "the trigger counts them",
    require("json").encode(st))
+
+-- a single instance reaps a deleted key's row once the row holds only
+-- tombstones (no peer to wait for); a key that still has a live version
+-- keeps its row
+vvt.schema { space = "vr" }
+local rdb = vvt.open { node = "reaper", space = "vr", reap = { interval = 0.05 } }
+local c = rdb:put("t", "gone", "v")
+rdb:delete("t", "gone", c)
+rdb:put("t", "stays", "v1")
+local other = vv.open { node = "other" }
+other:put("t", "stays", "v2")
+rdb:merge("t", "stays", other:export("t", "stays"))
+rdb:delete("t", "stays", c)              -- saw neither version: both stay
+local t0 = require("clock").monotonic()
+while box.space.vr:get { "t", "gone" } ~= nil and
+      require("clock").monotonic() - t0 < 5 do
+  require("fiber").sleep(0.01)
+end
+require("fiber").sleep(0.2)
+local rst = vvt.status("vr").reaper
+ok(box.space.vr:get { "t", "gone" } == nil and rdb:export("t", "gone") == nil
+   and rdb:get("t", "stays") ~= nil and #rdb:get("t", "stays").siblings == 2
+   and rst.reaped == 1, "one instance alone reaps a deleted key's row; a "
+   .. "key with live versions keeps its row", require("json").encode(rst))
+c = rdb:put("t", "gone", "again")
+ok(rdb:get("t", "gone").value == "again" and
+   #rdb:get("t", "gone").siblings == 1, "a reaped key can be written again")
 
 -- vinyl spaces are refused
 box.schema.space.create("vin", { engine = "vinyl", format = {

@@ -49,6 +49,9 @@ local DEFAULT_SPACE = "vv"
 -- The ks field of the rows holding keyspace configurations (no vv
 -- keyspace name holds a NUL byte, so none can clash with it)
 local CONFIG_ROW = "\0config"
+-- A reap marker's state field: MARK .. the tombstone it removes
+-- (vv/tarantool/reaper.lua); no vv state starts with a NUL byte
+local MARK = "\0vv-reap\0"
 
 -- Per space name: { trigger = fn, own = bool, stats = {...} }.  `own` is
 -- set while this module replaces a row it has just written onto the
@@ -56,6 +59,7 @@ local CONFIG_ROW = "\0config"
 local spaces = {}
 local prepared = {}
 local Config                           -- vv/tarantool/config.lua
+local Reaper                           -- vv/tarantool/reaper.lua
 
 -- The record of space `name`, made on first use.
 local function space_rec(name)
@@ -112,6 +116,16 @@ local USE_DELETE = "vv keeps deletes as tombstones: use db:delete"
 -- are refused with "old" and a log line: raising would stop the applier).
 local function decide(rec, name, old, new, applier)
   if new == nil then                             -- a delete request
+    if old ~= nil then
+      local ost = old[3]
+      -- the row of a reap marker goes (the delete the marker comes with)
+      if type(ost) == "string" and ost:byte(1) == 0 then return "keep" end
+      -- the delete that came with a marker this instance did not apply
+      if applier and rec.expect == old[1] .. "\0" .. old[2] then
+        rec.expect = nil
+        return "old"
+      end
+    end
     if old ~= nil and valid(old) then
       rec.stats.refused = rec.stats.refused + 1
       if not applier then
@@ -124,6 +138,18 @@ local function decide(rec, name, old, new, applier)
       return "old"
     end
     return "keep"
+  end
+  local st = new[3]
+  if applier and type(st) == "string" and st:sub(1, #MARK) == MARK then
+    -- another instance reaped the key's tombstone T: the row goes here
+    -- too only if it holds exactly T (the delete that follows removes
+    -- the marker); else this row stays, and so does the delete's
+    if old ~= nil and old[3] == st:sub(#MARK + 1) then
+      if rec.reap then rec.reap.applied = rec.reap.applied + 1 end
+      return "keep"
+    end
+    rec.expect = new[1] .. "\0" .. new[2]
+    return "old"
   end
   local ok, why = valid(new)
   if not ok then
@@ -298,12 +324,14 @@ local function fail(fn, err)
   error(fn .. ": " .. err, 0)
 end
 
--- The stored state of ks/key (nil when the key was never written).
+-- The stored state of ks/key (nil when the key was never written, or
+-- its row is a reap marker: in a transaction of the applier's only).
 local function stored(self, ks, key)
   local t = self._space:get { ks, key }
   if t == nil then return nil end
   local st = slice(t, 2)
   release(t)
+  if st:byte(1) == 0 then return nil end
   return st
 end
 
@@ -316,11 +344,23 @@ local function own_replace(self, ks, key, state)
   rec.own = false
 end
 
--- The set-wide keyspace configurations, given what they share of this file.
-Config = require("vv.tarantool.config") {
-  slice = slice, release = release, in_txn = in_txn, stored = stored,
-  own_replace = own_replace,
-}
+-- Delete the row of ks/key as this module's own write (a reap).
+local function own_delete(self, ks, key)
+  local rec = self._rec
+  rec.own = true
+  local t = self._space:delete { ks, key }
+  rec.own = false
+  if t ~= nil then release(t) end
+end
+
+-- The set-wide keyspace configurations and the reaper of tombstones,
+-- given what they share of this file.
+local shared = { slice = slice, release = release, in_txn = in_txn,
+                 stored = stored, own_replace = own_replace,
+                 own_delete = own_delete, MARK = MARK }
+Config = require("vv.tarantool.config")(shared)
+shared.barrier = Config.publish
+Reaper = require("vv.tarantool.reaper")(shared)
 
 -- The write of put and delete: read the stored state, write onto it,
 -- replace the row; no yield in between (memtx reads and writes do not
@@ -350,9 +390,12 @@ function Store:put(ks, key, value, ctx)
   return guarded(self, "put", do_write, ks, key, value, ctx, false)
 end
 
---- db:delete(ks, key [, context]) -> the key's new context.
+--- db:delete(ks, key [, context]) -> the key's new context.  The key's
+-- row stays, holding the tombstone, until the reaper finds it safe to go.
 function Store:delete(ks, key, ctx)
-  return guarded(self, "delete", do_write, ks, key, nil, ctx, true)
+  local c = guarded(self, "delete", do_write, ks, key, nil, ctx, true)
+  Reaper.note(self._rec, ks, key)
+  return c
 end
 
 --- db:get(ks, key) -> nil when absent or deleted, else the read
@@ -417,6 +460,7 @@ function Store:close()
   if self._closed then return end
   self._rec.stores[self] = nil
   Config.stop(self)
+  Reaper.stop(self)
   self._db:close()
 end
 
@@ -461,6 +505,7 @@ function M.open(opts)
   Config.start(store, opts)
   store._rec.stores[store] = true
   store._rec.last = store
+  Reaper.start(store, opts)
   return store
 end
 
@@ -479,6 +524,7 @@ function M.status(name)
   end
   local out = Config.status(store)
   out.trigger = M.stats(name)
+  out.reaper = Reaper.status(rec)
   return out
 end
 

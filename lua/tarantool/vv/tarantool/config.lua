@@ -235,9 +235,9 @@ return function(I)
              id = box.info.id, uuid = box.info.uuid, keyspaces = ks }
   end
 
-  -- Write this instance's status row (when it may write).
+  -- Write this instance's status row (when it may write); whether it did.
   local function publish(store)
-    if box.info.ro then return end
+    if box.info.ro then return false end
     local ok, err = pcall(I.in_txn, function()
       local st = I.stored(store, C.STATUS, store._node)
       local ctx
@@ -254,7 +254,9 @@ return function(I)
       log.warn("vv: could not write this instance's status row: %s",
                tostring(err))
     end
+    return ok
   end
+  C.publish = publish
 
   --- store:keyspace(ks, opts): the set-wide write (see the module's
   -- header); without opts, this instance's configuration table.
