@@ -70,7 +70,8 @@ BENCHES  = $(patsubst bench/%.c,$(B)/%,$(sort $(wildcard bench/*.c)))
 HOSTS    = lua5.1 lua5.3 lua5.4 luajit
 
 .PHONY: all deps deps-all check demo bench hosts install clean fuzz \
-        module install-module tarantool-module tarantool-demo bench-tarantool
+        module install-module tarantool-module tarantool-demo bench-tarantool \
+        install-luajit
 .DEFAULT_GOAL := all
 all: deps $(B)/libvv.a $(B)/libvv.so $(B)/vv.so $(B)/vv
 
@@ -208,6 +209,22 @@ install: all
 	install -m 644 scripts/*.lua $(DESTDIR)$(prefix)/share/vv/scripts/
 	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@VERSION@|0.1.0|' vv.pc.in \
 	  > $(DESTDIR)$(prefix)/lib/pkgconfig/vv.pc
+	@$(MAKE) --no-print-directory install-luajit
+# LuaJIT (and Tarantool, whose Lua is LuaJIT) look for C modules in
+# lib/lua/5.1 and Lua ones in share/lua/5.1: the LuaJIT build of the
+# module goes there, with require "vv.tarantool" beside it.
+LJ_CMOD = $(DESTDIR)$(prefix)/lib/lua/5.1
+LJ_LMOD = $(DESTDIR)$(prefix)/share/lua/5.1
+install-luajit:
+	@if pkg-config --exists luajit; then \
+	  $(MAKE) --no-print-directory host H=luajit && \
+	  install -d $(LJ_CMOD) $(LJ_LMOD)/vv/tarantool && \
+	  install -m 755 $(B)/luajit/vv.so $(LJ_CMOD)/vv.so && \
+	  for f in $(TNT_SRC); do \
+	    install -m 644 $$f $(LJ_LMOD)/$${f#lua/tarantool/} || exit 1; \
+	  done; \
+	else echo "vv: luajit not installed: the LuaJIT and Tarantool module" \
+	  "is not installed"; fi
 
 clean:
 	rm -rf $(B)

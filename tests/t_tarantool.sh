@@ -89,6 +89,19 @@ part "memory " 1 60 env B="$BABS" tarantool tests/tarantool/memory.lua recover \
     "$mem" vv
 rm -rf "$mem"
 
+# from an installed copy: make install, then Tarantool with only the
+# installed module paths (tests/tarantool/installed.lua)
+T_PREFIX="tarantool installed "
+if out=$(make -s --no-print-directory B="$B" install PREFIX="$dir/inst" 2>&1)
+then
+    mkdir -p "$dir/inst-run"
+    part "installed " 2 60 tarantool tests/tarantool/installed.lua \
+        "$dir/inst" "$dir/inst-run"
+else
+    bad "make install" "$out"
+fi
+T_PREFIX="tarantool "
+
 if out=$(sh lua/tarantool/cluster.sh start 3 2>&1); then
     ok "three instances in a full mesh ($(printf '%s' "$out" | tail -1))"
 else

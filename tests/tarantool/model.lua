@@ -318,7 +318,14 @@ local function log_has(i, text)
   return s:find(text, 1, true) ~= nil
 end
 
+-- five keys with a live version each (a deleted one could be reaped
+-- meanwhile), the same on all three
 local good = {}
+for _, k in ipairs { "k1", "k2", "k3", "k4", "k5" } do
+  local r = call(1, "T_GET", { "kv", k })
+  call(1, "T_PUT", { "kv", k, "good", r ~= nil and r.context or nil })
+end
+converge(20)
 for _, k in ipairs { "k1", "k2", "k3", "k4", "k5" } do
   good[k] = call(1, "T_STATE", { "kv", k })
 end
