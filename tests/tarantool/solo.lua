@@ -173,6 +173,23 @@ c = rdb:put("t", "gone", "again")
 ok(rdb:get("t", "gone").value == "again" and
    #rdb:get("t", "gone").siblings == 1, "a reaped key can be written again")
 
+-- a space with more fields than vv's three (vshard's bucket_id, say):
+-- the trigger's merge keeps them
+local s4 = box.schema.space.create("v4", { format = {
+  { "ks", "string" }, { "key", "string" }, { "state", "string" },
+  { "bucket_id", "unsigned" } } })
+s4:create_index("pk", { parts = { "ks", "key" } })
+vvt.open { node = "four", space = "v4", reap = false }
+local w1, w2 = vv.open { node = "w1" }, vv.open { node = "w2" }
+w1:put("t", "k", "one")
+w2:put("t", "k", "two")
+s4:replace { "t", "k", w1:export("t", "k"), 7 }
+s4:replace { "t", "k", w2:export("t", "k"), 7 }
+local row4 = s4:get { "t", "k" }
+ok(row4[4] == 7 and row4[3] == vv.merge_states(w1:export("t", "k"),
+                                               w2:export("t", "k")),
+   "the trigger's merge keeps the fields after the state (bucket_id)")
+
 -- vinyl spaces are refused
 box.schema.space.create("vin", { engine = "vinyl", format = {
   { "ks", "string" }, { "key", "string" }, { "state", "string" } } })

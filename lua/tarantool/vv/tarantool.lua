@@ -25,6 +25,10 @@ local fiber = require "fiber"
 local ffi = require "ffi"
 
 local tuple_unref = ffi.C.box_tuple_unref
+local tuple_new = box.tuple.new
+local session_type = box.session.type
+local merge_states, state_key = vv.merge_states, vv.state_key
+local byte, sub = string.byte, string.sub
 -- The fields of a tuple from the first (0-based) on, in one C call: the
 -- tuple's own t[i] decodes in Lua, a microsecond each when interpreted
 local slice = box.tuple.new({}).slice
@@ -58,6 +62,10 @@ local MARK = "\0vv-reap\0"
 -- stored state (nothing to merge or check: the trigger lets it pass).
 local spaces = {}
 local prepared = {}
+-- True from vvt.prepare until box.cfg returns: the rows the trigger sees
+-- then, but for the appliers', are the local snapshot and WAL (box.info's
+-- status is no sign: it can leave "loading" before the WAL is replayed)
+local booting = false
 local Config                           -- vv/tarantool/config.lua
 local Reaper                           -- vv/tarantool/reaper.lua
 
@@ -85,106 +93,150 @@ local function show(s)
   return (s:gsub("[%c\128-\255]", "?"))
 end
 
--- Does row t hold a state vv accepts, of its own key?  (nil, why) if not.
-local function valid(t)
-  local st = t[3]
+-- Is box.cfg done (box.cfg is a function before, a table after)?
+local function configured()
+  return type(box.cfg) ~= "function"
+end
+
+-- Is st a state vv accepts, of key?  (nil, why) if not.
+local function valid(key, st)
   if type(st) ~= "string" then
     return nil, "the state field is a " .. type(st) .. ", not a string"
   end
-  local key, why = vv.state_key(st)
-  if key == nil then return nil, why end
-  if key ~= t[2] then
-    return nil, "it is the state of another key (" .. show(key) .. ")"
+  local k, why = state_key(st)
+  if k == nil then return nil, why end
+  if k ~= key then
+    return nil, "it is the state of another key (" .. show(k) .. ")"
   end
   return true
 end
 
 -- The message a refused local request raises: what was refused, why,
 -- and the call to use instead.
-local function refusal(name, t, what, why, use)
+local function refusal(name, ks, key, what, why, use)
   return string.format("vv: space '%s' key {%s, %s}: refused %s: %s; %s",
-                       name, show(t[1]), show(t[2]), what, why, use)
+                       name, show(ks), show(key), what, why, use)
 end
 
 local USE_PUT = "write through vv.tarantool (db:put, db:merge)"
 local USE_DELETE = "vv keeps deletes as tombstones: use db:delete"
 
--- What the trigger does with one request, as (action, tuple): "keep"
--- (let the request through as it is), "tuple" (store this tuple), "old"
--- (keep the stored row; for an insert with no row: store nothing), or
--- "refuse" with the message a local caller gets (rows from replication
--- are refused with "old" and a log line: raising would stop the applier).
-local function decide(rec, name, old, new, applier)
-  if new == nil then                             -- a delete request
-    if old ~= nil then
-      local ost = old[3]
-      -- the row of a reap marker goes (the delete the marker comes with)
-      if type(ost) == "string" and ost:byte(1) == 0 then return "keep" end
-      -- the delete that came with a marker this instance did not apply
-      if applier and rec.expect == old[1] .. "\0" .. old[2] then
-        rec.expect = nil
-        return "old"
-      end
-    end
-    if old ~= nil and valid(old) then
-      rec.stats.refused = rec.stats.refused + 1
-      if not applier then
-        return "refuse", refusal(name, old, "a row delete", "row deletes "
-                                 .. "are not vv deletes", USE_DELETE)
-      end
-      log.warn("vv: space '%s' key {%s, %s}: refused a row delete from "
-               .. "replication (vv keeps deletes as tombstones: use "
-               .. "db:delete)", name, show(old[1]), show(old[2]))
-      return "old"
-    end
-    return "keep"
+-- What decide says: keep the stored row (a NOP), let the request through
+-- as it came, refuse it (a local caller's error is the second result), or
+-- store the tuple that is the second result.  (Numbers: a tuple compared
+-- with a table raises.)
+local OLD, KEEP, REFUSE, TUPLE = 1, 2, 3, 4
+
+-- A refusal: a local caller gets an error; a row from replication is
+-- refused with a log line and the stored row stays (raising would stop
+-- the applier).
+local function refuse(rec, name, ks, key, applier, what, why, use)
+  rec.stats.refused = rec.stats.refused + 1
+  if not applier then
+    return REFUSE, refusal(name, ks, key, what, why, use)
   end
-  local st = new[3]
-  if applier and type(st) == "string" and st:sub(1, #MARK) == MARK then
-    -- another instance reaped the key's tombstone T: the row goes here
-    -- too only if it holds exactly T (the delete that follows removes
-    -- the marker); else this row stays, and so does the delete's
-    if old ~= nil and old[3] == st:sub(#MARK + 1) then
-      if rec.reap then rec.reap.applied = rec.reap.applied + 1 end
-      return "keep"
-    end
-    rec.expect = new[1] .. "\0" .. new[2]
-    return "old"
+  log.error("vv: space '%s' key {%s, %s}: refused %s from replication: "
+            .. "%s; the local state stays", name, show(ks), show(key), what,
+            tostring(why))
+  return OLD
+end
+
+-- A fresh tuple: new's fields with state st in the third (a space with
+-- more fields than vv's three, vshard's bucket_id say, keeps them).
+local function with_state(new, ks, key, st, more)
+  if more == nil then return tuple_new { ks, key, st } end
+  local t = new:totable()
+  t[3] = st
+  return tuple_new(t)
+end
+
+-- A delete request (new == nil) on row old.
+local function decide_delete(rec, name, old, applier)
+  if old == nil then return KEEP end
+  local ks, key, ost = slice(old, 0)
+  -- the row of a reap marker goes (the delete the marker comes with)
+  if type(ost) == "string" and byte(ost, 1) == 0 then return KEEP end
+  if applier and rec.expect ~= nil and rec.expect == ks .. "\0" .. key then
+    -- the delete that came with a marker this instance did not apply
+    rec.expect = nil
+    return OLD
   end
-  local ok, why = valid(new)
-  if not ok then
+  if not valid(key, ost) then return KEEP end     -- a bad row may go
+  if not applier then
     rec.stats.refused = rec.stats.refused + 1
-    if not applier then
-      return "refuse", refusal(name, new, "a raw write", why, USE_PUT)
+    return REFUSE, refusal(name, ks, key, "a row delete", "row deletes are "
+                           .. "not vv deletes", USE_DELETE)
+  end
+  rec.stats.refused = rec.stats.refused + 1
+  log.warn("vv: space '%s' key {%s, %s}: refused a row delete from "
+           .. "replication (vv keeps deletes as tombstones: use db:delete)",
+           name, show(ks), show(key))
+  return OLD
+end
+
+-- A reap marker from replication: another instance reaped the key's
+-- tombstone T; the row goes here too only if it holds exactly T (the
+-- delete that follows removes the marker); else it stays, and so does
+-- the delete's.
+local function decide_marker(rec, old, ks, key, st)
+  if old ~= nil and slice(old, 2) == sub(st, #MARK + 1) then
+    if rec.reap then rec.reap.applied = rec.reap.applied + 1 end
+    return KEEP
+  end
+  rec.expect = ks .. "\0" .. key
+  return OLD
+end
+
+-- What the trigger does with one request: KEEP, OLD, REFUSE and the
+-- message, or TUPLE and the tuple to store.  Each state is decoded once: the merge
+-- checks both; only when it fails is the incoming state checked alone,
+-- to say why.
+local function decide(rec, name, old, new, op, applier)
+  if new == nil then return decide_delete(rec, name, old, applier) end
+  local ks, key, st, more = slice(new, 0)
+  if type(st) == "string" and byte(st, 1) == 0 then
+    if applier and sub(st, 1, #MARK) == MARK then
+      return decide_marker(rec, old, ks, key, st)
     end
-    log.error("vv: space '%s' key {%s, %s}: refused a state from "
-              .. "replication: %s; the local state stays", name,
-              show(new[1]), show(new[2]), tostring(why))
-    return "old"
   end
-  if applier then
-    rec.stats.replicated = rec.stats.replicated + 1
+  if applier then rec.stats.replicated = rec.stats.replicated + 1 end
+  if ks == CONFIG_ROW then box.on_commit(rec.on_config) end
+  local ost = old ~= nil and slice(old, 2) or nil
+  if ost == nil or byte(ost, 1) == 0 then        -- nothing here yet
+    local ok, why = valid(key, st)
+    if not ok then
+      return refuse(rec, name, ks, key, applier, applier and "a state" or
+                    "a raw write", why, USE_PUT)
+    end
+    if op == "INSERT" and ost ~= nil then
+      return TUPLE, with_state(new, ks, key, st, more)
+    end
+    return KEEP
   end
-  if new[1] == CONFIG_ROW then box.on_commit(rec.on_config) end
-  if old == nil then                             -- nothing here yet
-    return "tuple", box.tuple.new { new[1], new[2], new[3] }
-  end
-  local ok, merged = pcall(vv.merge_states, old[3], new[3])
+  local ok, merged = pcall(merge_states, ost, st)
   if not ok then
-    -- new is valid: when old is not, take new as it is; else the merge
-    -- itself failed, and that goes on as an error
-    if not valid(old) then
-      return "tuple", box.tuple.new { new[1], new[2], new[3] }
+    local good, why = valid(key, st)
+    if not good then
+      return refuse(rec, name, ks, key, applier, applier and "a state" or
+                    "a raw write", why, USE_PUT)
     end
-    error(merged, 0)
+    -- st is good: when the stored state is not, take st as it is; else
+    -- the merge itself failed, and that goes on as an error
+    if valid(key, ost) then error(merged, 0) end
+    merged = st
   end
-  if merged ~= old[3] and merged ~= new[3] then
+  if merged == st and op ~= "INSERT" then
+    -- the request stores the merge as it is (a replace: also where no row
+    -- is; an insert onto a row would fail, so that gets a tuple)
+    return KEEP
+  end
+  if merged ~= ost and merged ~= st then
     rec.stats.merged = rec.stats.merged + 1
   end
-  -- always a fresh tuple, even when it equals old: returning old would
-  -- turn the row into a NOP, which is relayed as such and so would never
-  -- reach an instance that hears of it only through this one
-  return "tuple", box.tuple.new { new[1], new[2], merged }
+  -- a fresh tuple, even when the merge is the stored state: returning old
+  -- would turn the row into a NOP, which is relayed as such and so would
+  -- never reach an instance that hears of it only through this one
+  return TUPLE, with_state(new, ks, key, merged, more)
 end
 
 -- The before_replace trigger of space `name`.  It never yields (vv's C
@@ -192,39 +244,43 @@ end
 -- (over net.box too) gets the error and the row stays; for rows from
 -- replication it never raises: an error in a before_replace trigger
 -- stops the replication of every upstream that sends the row.
+-- Per row it asks nothing of box but the session's type (once box.cfg is
+-- done), makes no closure and decodes each state once; every tuple
+-- reference it gets it lets go of at once.
 local function make_trigger(name)
   local rec = space_rec(name)
-  local function decision(old, new)
-    if rec.own then
-      rec.stats.written = rec.stats.written + 1
+  local stats = rec.stats
+  return function(old, new, _, op)
+    if rec.own then                   -- this module's own write
+      stats.written = stats.written + 1
+      if old ~= nil then release(old) end
+      if new ~= nil then release(new) end
       return
     end
-    -- recovery of the local WAL and snapshot: rows are final states
-    if box.info.status == "loading" and box.session.type() ~= "applier" then
-      rec.stats.passed = rec.stats.passed + 1
+    local applier = session_type() == "applier"
+    if booting and not applier then
+      -- box.cfg is recovering the local snapshot and WAL: final states
+      stats.passed = stats.passed + 1
+      if old ~= nil then release(old) end
+      if new ~= nil then release(new) end
       return
     end
-    local applier = box.session.type() == "applier"
-    local ok, action, tuple = pcall(decide, rec, name, old, new, applier)
-    if not ok then
-      rec.stats.refused = rec.stats.refused + 1
-      if not applier then
-        return "refuse", "vv: space '" .. name .. "': the merge failed: "
-               .. tostring(action)
-      end
-      pcall(log.error, "vv: space '%s': the merge failed (%s); the local "
-            .. "row stays", name, tostring(action))
-      return "old"
-    end
-    return action, tuple
-  end
-  return function(old, new)
-    local action, tuple = decision(old, new)
+    local ok, res, msg = pcall(decide, rec, name, old, new, op, applier)
     if old ~= nil then release(old) end
     if new ~= nil then release(new) end
-    if action == "tuple" then return tuple end
-    if action == "old" then return old end
-    if action == "refuse" then error(tuple, 0) end
+    if ok then
+      if res == KEEP then return end
+      if res == TUPLE then return msg end
+      if res == OLD then return old end
+    else
+      stats.refused = stats.refused + 1
+      msg = "vv: space '" .. name .. "': the merge failed: " .. tostring(res)
+      if applier then
+        pcall(log.error, "%s; the local row stays", msg)
+        return old
+      end
+    end
+    error(msg, 0)
   end
 end
 
@@ -243,9 +299,20 @@ local function install(name)
   return true
 end
 
--- Is box.cfg done (box.cfg is a function before, a table after)?
-local function configured()
-  return type(box.cfg) ~= "function"
+-- Set booting until box.cfg returns: box.cfg turns into a table before it
+-- recovers anything, so its return is the sign that recovery is over.
+-- A box.cfg that fails leaves Tarantool unconfigured: watch the next one.
+local function watch_cfg()
+  local cfg = box.cfg
+  booting = true
+  box.cfg = function(...)
+    local ok, err = pcall(cfg, ...)
+    booting = false
+    if not ok then
+      if not configured() then watch_cfg() end
+      error(err, 2)
+    end
+  end
 end
 
 --- vvt.prepare{space = "vv"}: before box.cfg.  Installs the merge trigger
@@ -261,6 +328,7 @@ function M.prepare(opts)
   end
   if prepared[name] then return end
   prepared[name] = true
+  if not booting then watch_cfg() end
   box.ctl.on_schema_init(function()
     box.space._space:on_replace(function(_, new)
       if new ~= nil and new[3] == name then
