@@ -6,6 +6,7 @@
 #   make bench      the benchmarks (ratios measured in the same run)
 #   make hosts      build/lua5.1, lua5.3, lua5.4, luajit modules
 #   make tarantool-demo  the seed stories on three Tarantool instances
+#   make soak-tarantool  three Tarantool instances under faults, SOAK_SECONDS
 #   make install PREFIX=/usr/local
 #
 # Missing Debian packages are installed by mk/deps.sh (one list).
@@ -71,7 +72,7 @@ HOSTS    = lua5.1 lua5.3 lua5.4 luajit
 
 .PHONY: all deps deps-all check demo bench hosts install clean fuzz \
         module install-module tarantool-module tarantool-demo bench-tarantool \
-        install-luajit
+        install-luajit soak-tarantool
 .DEFAULT_GOAL := all
 all: deps $(B)/libvv.a $(B)/libvv.so $(B)/vv.so $(B)/vv
 
@@ -187,6 +188,10 @@ tarantool-module: deps-all
 # The seed stories on three local Tarantool instances.
 tarantool-demo: tarantool-module
 	@sh examples/tarantool/demo.sh
+# Three instances under writes, cuts, SIGKILLs and restarts for
+# SOAK_SECONDS (default 300), then the model's verdict (not in check).
+soak-tarantool: tarantool-module
+	@sh tests/tarantool/soak.sh
 
 # ---- fuzzing with libFuzzer (clang) ----------------------------------
 fuzz: deps $(GEN)/tools_lua.c

@@ -74,7 +74,8 @@ mkdir -p "$mem"
 B=$BABS timeout 60 tarantool tests/tarantool/memory.lua source "$mem" \
     > "$mem/source.out" 2>&1 &
 src=$!
-part "memory " 2 60 env B="$BABS" tarantool tests/tarantool/memory.lua replica "$mem"
+part "memory " 2 60 env B="$BABS" tarantool tests/tarantool/memory.lua \
+    replica "$mem"
 wait "$src"
 src=""
 T_PREFIX="tarantool memory "

@@ -22,7 +22,9 @@ local M = {}
 function M.parse_ctx(text)
   local t = {}
   if text == nil then return t end
-  for a, n in tostring(text):gmatch("([^{}, :]+):(%d+)") do t[a] = tonumber(n) end
+  for a, n in tostring(text):gmatch("([^{}, :]+):(%d+)") do
+    t[a] = tonumber(n)
+  end
   return t
 end
 
@@ -30,7 +32,11 @@ local Model = {}
 Model.__index = Model
 
 function M.new()
-  return setmetatable({ writes = {}, by_key = {} }, Model)
+  -- agg[key] = {ctx = {actor = n}, tomb = {actor = n}}: the most each
+  -- actor's dots were seen by the contexts of the key's acknowledged
+  -- writes (by deletes' alone in tomb), folded in as writes are
+  -- acknowledged, so that no write keeps its context
+  return setmetatable({ writes = {}, by_key = {}, agg = {} }, Model)
 end
 
 --- A write about to be sent: its record (value "w<id>" for a put).
@@ -50,10 +56,17 @@ end
 function Model:acked(w, actor, ctx_text)
   w.state = "acked"
   w.dot = { actor, M.parse_ctx(ctx_text)[actor] }
+  local a = self.agg[w.key]
+  if a == nil then a = { ctx = {}, tomb = {} }; self.agg[w.key] = a end
+  for actor_, n in pairs(w.ctx or {}) do
+    if (a.ctx[actor_] or 0) < n then a.ctx[actor_] = n end
+    if w.tomb and (a.tomb[actor_] or 0) < n then a.tomb[actor_] = n end
+  end
+  w.ctx = nil
 end
 
-function Model:refused(w) w.state = "refused" end
-function Model:unknown(w) w.state = "unknown" end
+function Model:refused(w) w.state = "refused"; w.ctx = nil end
+function Model:unknown(w) w.state = "unknown"; w.ctx = nil end
 
 --- Is v the value of one of the model's writes?
 function Model:known(v)
@@ -61,9 +74,12 @@ function Model:known(v)
   return id ~= nil and self.writes[id] ~= nil
 end
 
--- Has write x seen write w (x's context covers w's dot)?
-local function saw(x, w)
-  return x.ctx ~= nil and (x.ctx[w.dot[1]] or 0) >= w.dot[2]
+-- Has some acknowledged write of the key seen write w (its context covers
+-- w's dot)?  And some delete?
+local function seen(a, w)
+  local n = w.dot[2]
+  return a ~= nil and (a.ctx[w.dot[1]] or 0) >= n,
+         a ~= nil and (a.tomb[w.dot[1]] or 0) >= n
 end
 
 --- Check keys against what read(key) returns (a list of sibling values,
@@ -74,37 +90,28 @@ function Model:check(keys, read)
   local res = { lost = {}, false_conflicts = {}, resurrected = {},
                 acked = 0, multi = 0, covered = 0, unchecked = 0 }
   for _, key in ipairs(keys) do
-    local acked, unknown = {}, false
+    local a, unknown = self.agg[key], false
+    local want, why = {}, {}
     for _, id in ipairs(self.by_key[key] or {}) do
       local w = self.writes[id]
-      if w.state == "acked" then acked[#acked + 1] = w end
       if w.state == "unknown" or w.state == "sent" then unknown = true end
+      if w.state == "acked" then
+        res.acked = res.acked + 1
+        local by, by_tomb = seen(a, w)
+        if not by and not w.tomb then want[w.value] = true end
+        if by then why[w.value] = by_tomb and "tomb" or "put" end
+        if by_tomb and not w.tomb then res.covered = res.covered + 1 end
+      end
     end
-    res.acked = res.acked + #acked
     if unknown then
       res.unchecked = res.unchecked + 1
     else
-      local want, why = {}, {}
-      for _, w in ipairs(acked) do
-        local by
-        for _, x in ipairs(acked) do
-          if x ~= w and saw(x, w) then by = x; break end
-        end
-        if by == nil and not w.tomb then want[w.value] = true end
-        if by ~= nil then why[w.value] = by end
-        if by ~= nil and by.tomb and not w.tomb then
-          res.covered = res.covered + 1
-        end
-      end
       local have, n = {}, 0
-      for _, v in ipairs(read(key)) do
-        have[tostring(v)] = true
-      end
+      for _, v in ipairs(read(key)) do have[tostring(v)] = true end
       for v in pairs(have) do
         n = n + 1
         if not want[v] then
-          local by = why[v]
-          if by and by.tomb then
+          if why[v] == "tomb" then
             res.resurrected[#res.resurrected + 1] = key .. ":" .. v
           else
             res.false_conflicts[#res.false_conflicts + 1] = key .. ":" .. v
@@ -125,18 +132,12 @@ end
 function Model:live(keys)
   local out = {}
   for _, key in ipairs(keys) do
-    local acked = {}
+    local a = self.agg[key]
     for _, id in ipairs(self.by_key[key] or {}) do
       local w = self.writes[id]
-      if w.state == "acked" then acked[#acked + 1] = w end
-    end
-    for _, w in ipairs(acked) do
-      if not w.tomb then
-        local seen = false
-        for _, x in ipairs(acked) do
-          if x ~= w and saw(x, w) then seen = true; break end
-        end
-        if not seen then out[key] = true; break end
+      if w.state == "acked" and not w.tomb and not seen(a, w) then
+        out[key] = true
+        break
       end
     end
   end

@@ -118,10 +118,13 @@ local max_hash = "sha256:" .. digest.sha256_hex(max_src):sub(1, 16)
 local one, shown = wait_for(15, function()
   return same_config(function(a) return a.script == max_hash end)
 end)
-local same, detail = wait_for(10, function() return all_read("15/nil 25/nil 35/nil") end)
+local same, detail = wait_for(10, function()
+  return all_read("15/nil 25/nil 35/nil")
+end)
 ok(one and same, "together again, all three run one configuration (the later "
    .. "one, max.lua " .. max_hash .. ") and read the same values: "
-   .. tostring(detail), require("json").encode(shown) .. " " .. tostring(detail))
+   .. tostring(detail),
+   require("json").encode(shown) .. " " .. tostring(detail))
 
 -- ---- a script changed on one instance is used by all ---------------------
 
@@ -146,7 +149,9 @@ call(2, "T_KS", { "cf", { resolver = min_path } })
 one = wait_for(10, function()
   return same_config(function(a) return a.script == min_hash end)
 end)
-same, detail = wait_for(10, function() return all_read("11/nil 21/nil 31/nil") end)
+same, detail = wait_for(10, function()
+  return all_read("11/nil 21/nil 31/nil")
+end)
 ok(one and same, "a script changed on instance 2 (min.lua " .. min_hash
    .. ") is what all three run: " .. tostring(detail), tostring(detail))
 
@@ -193,14 +198,17 @@ one = wait_for(10, function()
   return same_config(function(a) return a.script == last_hash and
                                         a.error == nil end)
 end)
-same, detail = wait_for(10, function() return all_read("13/nil 23/nil 33/nil") end)
+same, detail = wait_for(10, function()
+  return all_read("13/nil 23/nil 33/nil")
+end)
 ok(one and same, "once it can, instance 3 takes the script too, and all "
    .. "three read the last sibling: " .. tostring(detail), tostring(detail))
 
 -- ---- refused where they are given ----------------------------------------
 
 local before = cf(1).config
-local bad_path = script("bad.lua", "return function(s) return s[1].value end end")
+local bad_path = script("bad.lua",
+                        "return function(s) return s[1].value end end")
 local good1, err1 = pcall(call, 1, "T_KS", { "cf", { resolver = bad_path } })
 local good2, err2 = pcall(eval, 1, "DB:keyspace('cf', { resolver = "
                           .. "function() end })")

@@ -131,7 +131,9 @@ local raw = {
 for _, case in ipairs(raw) do
   local what, op, arg, text = case[1], case[2], case[3], case[4]
   local lgood, lerr = pcall(box.space.vv[op], box.space.vv, arg)
-  local rgood, rerr = pcall(function() return conn.space.vv[op](conn.space.vv, arg) end)
+  local rgood, rerr = pcall(function()
+    return conn.space.vv[op](conn.space.vv, arg)
+  end)
   local want = "vv: space 'vv' key {b, " .. arg[2] .. "}: " .. text
   ok(not lgood and tostring(lerr):find(want, 1, true) ~= nil and
      not rgood and tostring(rerr):find(want, 1, true) ~= nil and
@@ -150,7 +152,8 @@ ok(st.refused == 2 * #raw and st.written > 0, "the trigger counts them",
 -- tombstones (no peer to wait for); a key that still has a live version
 -- keeps its row
 vvt.schema { space = "vr" }
-local rdb = vvt.open { node = "reaper", space = "vr", reap = { interval = 0.05 } }
+local rdb = vvt.open { node = "reaper", space = "vr",
+                      reap = { interval = 0.05 } }
 local c = rdb:put("t", "gone", "v")
 rdb:delete("t", "gone", c)
 rdb:put("t", "stays", "v1")

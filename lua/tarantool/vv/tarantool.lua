@@ -188,9 +188,9 @@ local function decide_marker(rec, old, ks, key, st)
 end
 
 -- What the trigger does with one request: KEEP, OLD, REFUSE and the
--- message, or TUPLE and the tuple to store.  Each state is decoded once: the merge
--- checks both; only when it fails is the incoming state checked alone,
--- to say why.
+-- message, or TUPLE and the tuple to store.  Each state is decoded once:
+-- the merge checks both; only when it fails is the incoming state checked
+-- alone, to say why.
 local function decide(rec, name, old, new, op, applier)
   if new == nil then return decide_delete(rec, name, old, applier) end
   local ks, key, st, more = slice(new, 0)
