@@ -47,22 +47,33 @@ static int lib_merge_states(lua_State *L)
     return vvl_push_mem(L, x, len);
 }
 
+/* Check the state at argument 1 completely for fn: 0 when it is good (its
+ * bytes in *st, *len, its key in *key, *klen); else nil and a message are
+ * pushed and 2 returned.  Running out of memory raises. */
+static int st_check(lua_State *L, const char *fn, const char **st,
+                    size_t *len, const void **key, size_t *klen)
+{
+    int rc;
+    *st = vvl_checkstr(L, 1, len);
+    rc = vv_state_check(*st, *len, key, klen);
+    if (rc == VV_ENOMEM) return luaL_error(L, "%s: not enough memory", fn);
+    if (rc == VV_OK) return 0;
+    lua_pushnil(L);
+    lua_pushstring(L, rc == VV_EVERSION
+                   ? "state format is not one this build reads"
+                   : "state is corrupt or truncated");
+    return 2;
+}
+
 /* vv.state_key(state) -> the key the state names, after checking all of
  * it; nil and a message when it fails the checks. */
 static int lib_state_key(lua_State *L)
 {
     size_t len, klen = 0;
-    const char *st = vvl_checkstr(L, 1, &len);
+    const char *st;
     const void *key = NULL;
-    int rc = vv_state_check(st, len, &key, &klen);
-    if (rc == VV_ENOMEM) return luaL_error(L, "state_key: not enough memory");
-    if (rc) {
-        lua_pushnil(L);
-        lua_pushstring(L, rc == VV_EVERSION
-                       ? "state format is not one this build reads"
-                       : "state is corrupt or truncated");
-        return 2;
-    }
+    int n = st_check(L, "state_key", &st, &len, &key, &klen);
+    if (n) return n;
     lua_pushlstring(L, (const char *)key, klen);
     return 1;
 }
@@ -74,19 +85,12 @@ static int lib_state_key(lua_State *L)
 static int lib_state_count(lua_State *L)
 {
     size_t len, klen = 0;
-    const char *st = vvl_checkstr(L, 1, &len);
+    const char *st;
     const void *key = NULL;
     uint64_t n, i, live = 0, tombs = 0;
     vvi_rd r;
-    int rc = vv_state_check(st, len, &key, &klen);
-    if (rc == VV_ENOMEM) return luaL_error(L, "state_count: not enough memory");
-    if (rc) {
-        lua_pushnil(L);
-        lua_pushstring(L, rc == VV_EVERSION
-                       ? "state format is not one this build reads"
-                       : "state is corrupt or truncated");
-        return 2;
-    }
+    int bad = st_check(L, "state_count", &st, &len, &key, &klen);
+    if (bad) return bad;
     /* checked: "VVS", format, key, context, versions, checksum */
     vvi_rd_init(&r, st + 4, len - 12);
     vvi_rd_bytes(&r, (size_t)vvi_rd_varint(&r));            /* the key */
