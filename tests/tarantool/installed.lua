@@ -8,14 +8,9 @@ local prefix, dir = assert(arg[1], "a prefix"), assert(arg[2], "a directory")
 package.cpath = prefix .. "/lib/lua/5.1/?.so"
 package.path = prefix .. "/share/lua/5.1/?.lua"
 io.stdout:setvbuf("no")
-local failed = 0
-local function ok(cond, what, detail)
-  print((cond and "ok - " or "not ok - ") .. what)
-  if not cond then
-    failed = failed + 1
-    if detail then print("    " .. tostring(detail)) end
-  end
-end
+local drive = dofile(assert(os.getenv("VVT_ROOT"), "VVT_ROOT") ..
+                    "/tests/tarantool/drive.lua")
+local ok = drive.ok
 
 local vvt = require "vv.tarantool"
 ok(package.searchpath("vv", package.cpath) == prefix .. "/lib/lua/5.1/vv.so"
@@ -37,4 +32,4 @@ ok(r and #r.siblings == 2 and type(r.value) == "table" and
    "the docs' set-up runs from the installed copy: two siblings, the "
    .. "installed union.lua resolves them to apple,pear",
    require("json").encode(r and r.value))
-os.exit(failed == 0 and 0 or 1)
+drive.exit()

@@ -13,7 +13,6 @@
 --
 -- Environment: VVT_PORT, VVT_DIR, VVT_ROOT.  Prints "ok - ..." /
 -- "not ok - ..." lines; exit status 1 when one failed.
-local netbox = require "net.box"
 local fiber = require "fiber"
 local clock = require "clock"
 local digest = require "digest"
@@ -24,43 +23,11 @@ require("log").level(1)
 local PORT0 = assert(tonumber(os.getenv("VVT_PORT")), "VVT_PORT")
 local DIR = assert(os.getenv("VVT_DIR"), "VVT_DIR")
 local ROOT = assert(os.getenv("VVT_ROOT"), "VVT_ROOT")
-local OPT = { timeout = 20 }
 
-local failed = 0
-local function ok(cond, what, detail)
-  if cond then print("ok - " .. what)
-  else
-    failed = failed + 1
-    print("not ok - " .. what)
-    if detail then print("    " .. tostring(detail):gsub("\n", "\n    ")) end
-  end
-  return cond
-end
-
-local C, peers = {}, {}
-for i = 1, 3 do
-  peers[i] = "vv:vv@127.0.0.1:" .. (PORT0 + i - 1)
-  C[i] = netbox.connect(peers[i], { wait_connected = 30 })
-end
-local function call(i, fn, args) return C[i]:call(fn, args or {}, OPT) end
-local function eval(i, code, args) return C[i]:eval(code, args or {}, OPT) end
-
-local function set_links(i, list)
-  local uris = {}
-  for _, j in ipairs(list) do uris[#uris + 1] = peers[j] end
-  eval(i, "box.cfg{replication = ...}", { uris })
-end
-
--- wait until fn() is true (at most secs); its last result
-local function wait_for(secs, fn)
-  local t0 = clock.monotonic()
-  local good, a, b = pcall(fn)
-  while not (good and a) and clock.monotonic() - t0 < secs do
-    fiber.sleep(0.05)
-    good, a, b = pcall(fn)
-  end
-  return good and a, b
-end
+local drive = dofile(ROOT .. "/tests/tarantool/drive.lua")
+local ok, wait_for = drive.ok, drive.wait_for
+local set = drive.set(PORT0)
+local call, eval, set_links = set.call, set.eval, set.links
 
 -- what instance i shows for keyspace "cf" (its own vvt.status() entry)
 local function cf(i)
@@ -219,4 +186,4 @@ ok(not good1 and not good2 and
    "a script that does not load and a function resolver raise where they "
    .. "are given; the set's configuration stays",
    tostring(err1) .. " | " .. tostring(err2))
-os.exit(failed == 0 and 0 or 1)
+drive.exit()

@@ -19,7 +19,8 @@
 --
 -- Prints "ok - ..." / "not ok - ..." lines; exit status 1 when one failed
 -- (a box.cfg that cannot recover ends the process with a fatal error).
--- Environment: B (the build directory, absolute), VVT_MEM_WRITES.
+-- Environment: B (the build directory, absolute), VVT_ROOT (the source
+-- tree), VVT_MEM_WRITES.
 package.cpath = os.getenv("B") .. "/luajit/?.so;" .. package.cpath
 package.path = os.getenv("B") .. "/luajit/?.lua;" .. package.path
 io.stdout:setvbuf("no")
@@ -34,14 +35,9 @@ local KEYS, SIZE, SMALL = 10, 4096, 48
 local A_URI = "unix/:" .. dir .. "/a.sock"
 local MB = 2 ^ 20
 
-local failed = 0
-local function ok(cond, what, detail)
-  print((cond and "ok - " or "not ok - ") .. what)
-  if not cond then
-    failed = failed + 1
-    if detail then print("    " .. tostring(detail)) end
-  end
-end
+local drive = dofile(assert(os.getenv("VVT_ROOT"), "VVT_ROOT") ..
+                    "/tests/tarantool/drive.lua")
+local ok = drive.ok
 
 -- The value the i-th write puts, and the last write of each key.
 local filler = string.rep("x", SIZE)
@@ -140,7 +136,7 @@ elseif role == "replica" then
   end
   t0 = clock.monotonic()
   while a_up() and clock.monotonic() - t0 < 30 do fiber.sleep(0.01) end
-  os.exit(failed == 0 and 0 or 1)
+  drive.exit()
 elseif role == "recover" then
   local vvt
   if mode == "vv" then
@@ -173,7 +169,7 @@ elseif role == "recover" then
   end
   print(string.format("# recovery %s: arena_used %.2f MB, %.2f s", mode,
                       used / MB, secs))
-  os.exit(failed == 0 and 0 or 1)
+  drive.exit()
 else
   io.stderr:write("usage: memory.lua source|replica|recover DIR [plain|vv]\n")
   os.exit(2)

@@ -18,10 +18,8 @@
 -- CLUSTER (lua/tarantool/cluster.sh), VVT_OPS (operations, default 20000),
 -- VVT_SEED.  Prints "ok - ..." / "not ok - ..." lines; exit status 1 when
 -- one failed.
-local netbox = require "net.box"
 local fiber = require "fiber"
 local clock = require "clock"
-local popen = require "popen"
 package.path = assert(os.getenv("VVT_ROOT"), "VVT_ROOT") ..
                "/tests/tarantool/?.lua;" .. package.path
 local causal = require "causal"
@@ -37,40 +35,13 @@ local KEYS = 32
 local FIBERS = 4                        -- writers per instance
 math.randomseed(SEED)
 
-local failed = 0
-local function ok(cond, what, detail)
-  if cond then print("ok - " .. what)
-  else
-    failed = failed + 1
-    print("not ok - " .. what)
-    if detail then print("    " .. tostring(detail):gsub("\n", "\n    ")) end
-  end
-  return cond
-end
+local drive = dofile(os.getenv("VVT_ROOT") .. "/tests/tarantool/drive.lua")
+local ok = drive.ok
 local function say(fmt, ...) print("# " .. string.format(fmt, ...)) end
-
-local function conn(i)
-  return netbox.connect("vv:vv@127.0.0.1:" .. (PORT0 + i - 1),
-                        { wait_connected = 30, reconnect_after = 0.1 })
-end
-local C = { conn(1), conn(2), conn(3) }
+local set = drive.set(PORT0)
+local C, call = set.C, set.call
 local OPT = { timeout = 20 }
-
--- call instance i's function fn; retry while its connection is down
-local function call(i, fn, args)
-  return C[i]:call(fn, args, OPT)
-end
-
--- Run a shell command without blocking the other fibers; its exit code.
-local function sh(cmd)
-  local p = popen.shell(cmd .. " >> '" .. DIR .. "/driver-sh.log' 2>&1")
-  local st = p:wait()
-  p:close()
-  return st.exit_code
-end
-
-local peers = {}
-for i = 1, 3 do peers[i] = "vv:vv@127.0.0.1:" .. (PORT0 + i - 1) end
+local function sh(cmd) return drive.sh(cmd, DIR .. "/driver-sh.log") end
 
 -- ---- the model -------------------------------------------------------
 
@@ -168,12 +139,8 @@ local function until_ops(n)
   while nops < n do fiber.sleep(0.005) end
 end
 
--- box.cfg{replication = list} on instance i (list of instance numbers)
-local function set_links(i, list)
-  local uris = {}
-  for _, j in ipairs(list) do uris[#uris + 1] = peers[j] end
-  C[i]:eval("box.cfg{replication = ...}", { uris }, OPT)
-end
+-- instance i pulls from exactly the instances in list
+local set_links = set.links
 
 local t0 = clock.monotonic()
 for i = 1, 3 do
@@ -420,4 +387,4 @@ end
 ok(merges > 0, string.format("the triggers merged %d concurrent states",
                              merges))
 say("seed %d", SEED)
-os.exit(failed == 0 and 0 or 1)
+drive.exit()

@@ -15,7 +15,6 @@
 --
 -- Environment: VVT_PORT, VVT_DIR, VVT_ROOT, VVT_REAP_CYCLES (default
 -- 20000), VVT_SEED.  Prints "ok - ..." / "not ok - ..." lines.
-local netbox = require "net.box"
 local fiber = require "fiber"
 local clock = require "clock"
 local json = require "json"
@@ -32,28 +31,10 @@ local KEYS, FIBERS, KS = 500, 4, "rp"
 local OPT = { timeout = 20 }
 math.randomseed(SEED)
 
-local failed = 0
-local function ok(cond, what, detail)
-  if cond then print("ok - " .. what)
-  else
-    failed = failed + 1
-    print("not ok - " .. what)
-    if detail then print("    " .. tostring(detail):gsub("\n", "\n    ")) end
-  end
-  return cond
-end
-
-local C, peers = {}, {}
-for i = 1, 3 do
-  peers[i] = "vv:vv@127.0.0.1:" .. (PORT0 + i - 1)
-  C[i] = netbox.connect(peers[i], { wait_connected = 30 })
-end
-local function call(i, fn, args) return C[i]:call(fn, args or {}, OPT) end
-local function set_links(i, list)
-  local uris = {}
-  for _, j in ipairs(list) do uris[#uris + 1] = peers[j] end
-  C[i]:eval("box.cfg{replication = ...}", { uris }, OPT)
-end
+local drive = dofile(ROOT .. "/tests/tarantool/drive.lua")
+local ok, wait_for = drive.ok, drive.wait_for
+local set = drive.set(PORT0)
+local C, call, set_links = set.C, set.call, set.links
 
 local keys = {}
 for k = 1, KEYS do keys[k] = "r" .. k end
@@ -62,31 +43,30 @@ local last = {}                -- key -> the context a writer last had
 local done, stop = 0, false
 local stats = { puts = 0, deletes = 0, failed = 0 }
 
--- One cycle through instance i: a put, then mostly a delete of it.
-local function cycle(i)
-  local k = keys[math.random(KEYS)]
-  local w = model:write(k, false, last[k])
-  local okc, actor, ctx = pcall(call, i, "T_PUT", { KS, k, w.value, last[k] })
+-- Write key k through instance i (a delete when tomb) with the context
+-- last had for it, as the model's write; whether it was acknowledged.
+local function send(i, k, tomb)
+  local w = model:write(k, tomb, last[k])
+  local okc, actor, ctx = pcall(call, i, tomb and "T_DEL" or "T_PUT",
+                                tomb and { KS, k, last[k] }
+                                or { KS, k, w.value, last[k] })
   if not okc then
     model:unknown(w)
     stats.failed = stats.failed + 1
-    return
+    return false
   end
   model:acked(w, actor, ctx)
-  stats.puts = stats.puts + 1
   last[k] = ctx
-  if math.random() < 0.85 then
-    local d = model:write(k, true, ctx)
-    okc, actor, ctx = pcall(call, i, "T_DEL", { KS, k, ctx })
-    if not okc then
-      model:unknown(d)
-      stats.failed = stats.failed + 1
-      return
-    end
-    model:acked(d, actor, ctx)
-    stats.deletes = stats.deletes + 1
-    last[k] = ctx
-  end
+  if tomb then stats.deletes = stats.deletes + 1
+  else stats.puts = stats.puts + 1 end
+  return true
+end
+
+-- One cycle through instance i: a put, then mostly a delete of it (with
+-- the context the put returned).
+local function cycle(i)
+  local k = keys[math.random(KEYS)]
+  if send(i, k, false) and math.random() < 0.85 then send(i, k, true) end
 end
 
 local gate = 0
@@ -209,15 +189,6 @@ local function vals(i, key)
   table.sort(out)
   return table.concat(out, ",")
 end
-local function wait_for(secs, fn)
-  local t = clock.monotonic()
-  while clock.monotonic() - t < secs do
-    local okc, v = pcall(fn)
-    if okc and v then return true end
-    fiber.sleep(0.05)
-  end
-  return false
-end
 call(1, "T_PUT", { "rq", "inflight", "V" })
 wait_for(10, function()
   return vals(2, "inflight") == "V" and vals(3, "inflight") == "V"
@@ -252,4 +223,4 @@ ok(back, "once the row arrives, every instance holds V2 alone: V, deleted, "
    .. "does not come back", vals(1, "inflight") .. " | " ..
    vals(2, "inflight") .. " | " .. vals(3, "inflight"))
 print("# seed " .. SEED)
-os.exit(failed == 0 and 0 or 1)
+drive.exit()

@@ -15,10 +15,8 @@
 --
 -- Environment: VVT_PORT, VVT_DIR, VVT_ROOT, CLUSTER, SOAK_SECONDS (default
 -- 300), SOAK_RATE (operations a second, default 2000), VVT_SEED.
-local netbox = require "net.box"
 local fiber = require "fiber"
 local clock = require "clock"
-local popen = require "popen"
 local json = require "json"
 
 io.stdout:setvbuf("no")
@@ -36,40 +34,16 @@ local SEED = tonumber(os.getenv("VVT_SEED")) or os.time()
 local FIBERS = 4
 math.randomseed(SEED)
 
-local failed = 0
-local function ok(cond, what, detail)
-  if cond then print("ok - " .. what)
-  else
-    failed = failed + 1
-    print("not ok - " .. what)
-    if detail then print("    " .. tostring(detail):gsub("\n", "\n    ")) end
-  end
-  return cond
-end
+local drive = dofile(ROOT .. "/tests/tarantool/drive.lua")
+local ok = drive.ok
 local function say(fmt, ...)
   print(string.format("# [%5.0f s] " .. fmt, clock.monotonic() - T0, ...))
 end
 T0 = clock.monotonic()
-
-local C, peers = {}, {}
-for i = 1, 3 do
-  peers[i] = "vv:vv@127.0.0.1:" .. (PORT0 + i - 1)
-  C[i] = netbox.connect(peers[i], { wait_connected = 30,
-                                     reconnect_after = 0.1 })
-end
+local set = drive.set(PORT0)
+local C, call, set_links = set.C, set.call, set.links
 local OPT = { timeout = 30 }
-local function call(i, fn, args) return C[i]:call(fn, args or {}, OPT) end
-local function sh(cmd)
-  local p = popen.shell(cmd .. " >> '" .. DIR .. "/soak-sh.log' 2>&1")
-  local st = p:wait()
-  p:close()
-  return st.exit_code
-end
-local function set_links(i, list)
-  local uris = {}
-  for _, j in ipairs(list) do uris[#uris + 1] = peers[j] end
-  C[i]:eval("box.cfg{replication = ...}", { uris }, OPT)
-end
+local function sh(cmd) return drive.sh(cmd, DIR .. "/soak-sh.log") end
 
 -- the keys: kv (plain values) and u (one-item lists, union.lua)
 local KV, U = {}, {}
@@ -332,4 +306,4 @@ for i = 1, 3 do
       m.pending, m.waiting, m.merged, m.refused)
 end
 say("seed %d", SEED)
-os.exit(failed == 0 and 0 or 1)
+drive.exit()

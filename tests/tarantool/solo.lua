@@ -9,15 +9,9 @@ io.stdout:setvbuf("no")
 local vv = require "vv"
 local vvt = require "vv.tarantool"
 local dir = assert(arg[1], "a directory")
-local failed = 0
-
-local function ok(cond, what, detail)
-  print((cond and "ok - " or "not ok - ") .. what)
-  if not cond then
-    failed = failed + 1
-    if detail then print("    " .. tostring(detail)) end
-  end
-end
+local drive = dofile(assert(os.getenv("VVT_ROOT"), "VVT_ROOT") ..
+                    "/tests/tarantool/drive.lua")
+local ok = drive.ok
 
 -- Does fn(...) raise a message containing text?
 local function raises(text, fn, ...)
@@ -199,4 +193,4 @@ box.schema.space.create("vin", { engine = "vinyl", format = {
 box.space.vin:create_index("pk", { parts = { "ks", "key" } })
 ok(raises("must be memtx", vvt.open, { node = "x", space = "vin" }),
    "a vinyl space is refused")
-os.exit(failed == 0 and 0 or 1)
+drive.exit()
