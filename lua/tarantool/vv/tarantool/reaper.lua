@@ -171,15 +171,17 @@ return function(I)
     if not r.scanned then scan(store, r) end
     local gen = { keys = {}, n = 0 }
     local checked = 0
-    for id, c in pairs(r.pending) do
+    -- deletes go on noting keys while this yields: into a fresh table
+    local list = r.pending
+    r.pending = {}
+    for id, c in pairs(list) do
       local st = I.stored(store, c[1], c[2])
       local k = kind(st)
-      if k == "gone" then
-        r.pending[id] = nil
-      elseif k == "tomb" then
-        r.pending[id] = nil
+      if k == "tomb" then
         gen.keys[id] = { c[1], c[2], st }
         gen.n = gen.n + 1
+      elseif k == "mixed" then
+        r.pending[id] = c
       end
       checked = checked + 1
       if checked % SCAN == 0 then fiber.yield() end
