@@ -6,6 +6,7 @@
 #   make bench      the benchmarks (ratios measured in the same run)
 #   make hosts      build/lua5.1, lua5.3, lua5.4, luajit modules
 #   make tarantool-demo  the seed stories on three Tarantool instances
+#   make soak-tarantool  three Tarantool instances under faults, SOAK_SECONDS
 #   make install PREFIX=/usr/local
 #
 # Missing Debian packages are installed by mk/deps.sh (one list).
@@ -76,7 +77,8 @@ BENCHES  = $(patsubst bench/%.c,$(B)/%,$(sort $(wildcard bench/*.c)))
 HOSTS    = lua5.1 lua5.3 lua5.4 luajit
 
 .PHONY: all deps deps-all check demo bench hosts install clean fuzz \
-        module install-module tarantool-module tarantool-demo bench-tarantool
+        module install-module tarantool-module tarantool-demo bench-tarantool \
+        install-luajit soak-tarantool
 .DEFAULT_GOAL := all
 all: deps $(B)/libvv.a $(B)/libvv.so $(B)/vv.so $(B)/vv
 
@@ -140,10 +142,12 @@ hosts: deps-all
 	@$(MAKE) --no-print-directory $(TNT_LUA)
 # The Tarantool integration: require "vv.tarantool" next to the LuaJIT
 # module (Tarantool's LuaJIT loads build/luajit/vv.so).
-TNT_LUA = $(B)/luajit/vv/tarantool.lua
-$(TNT_LUA): lua/tarantool/vv/tarantool.lua
+TNT_SRC = lua/tarantool/vv/tarantool.lua lua/tarantool/vv/tarantool/config.lua \
+          lua/tarantool/vv/tarantool/reaper.lua
+TNT_LUA = $(TNT_SRC:lua/tarantool/%=$(B)/luajit/%)
+$(B)/luajit/vv/%.lua: lua/tarantool/vv/%.lua
 	@mkdir -p $(@D)
-	cp lua/tarantool/vv/tarantool.lua $@
+	cp $< $@
 H ?= lua5.4
 HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,$(MOD_SRC) $(LLIB_SRC)) \
        $(B)/$(H)/gen/tools_lua.o
@@ -200,6 +204,10 @@ tarantool-module: deps-all
 # The seed stories on three local Tarantool instances.
 tarantool-demo: tarantool-module
 	@sh examples/tarantool/demo.sh
+# Three instances under writes, cuts, SIGKILLs and restarts for
+# SOAK_SECONDS (default 300), then the model's verdict (not in check).
+soak-tarantool: tarantool-module
+	@sh tests/tarantool/soak.sh
 
 # ---- fuzzing with libFuzzer (clang) ----------------------------------
 fuzz: deps $(GEN)/tools_lua.c
@@ -222,6 +230,22 @@ install: all
 	install -m 644 scripts/*.lua $(DESTDIR)$(prefix)/share/vv/scripts/
 	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@VERSION@|0.1.0|' vv.pc.in \
 	  > $(DESTDIR)$(prefix)/lib/pkgconfig/vv.pc
+	@$(MAKE) --no-print-directory install-luajit
+# LuaJIT (and Tarantool, whose Lua is LuaJIT) look for C modules in
+# lib/lua/5.1 and Lua ones in share/lua/5.1: the LuaJIT build of the
+# module goes there, with require "vv.tarantool" beside it.
+LJ_CMOD = $(DESTDIR)$(prefix)/lib/lua/5.1
+LJ_LMOD = $(DESTDIR)$(prefix)/share/lua/5.1
+install-luajit:
+	@if pkg-config --exists luajit; then \
+	  $(MAKE) --no-print-directory host H=luajit && \
+	  install -d $(LJ_CMOD) $(LJ_LMOD)/vv/tarantool && \
+	  install -m 755 $(B)/luajit/vv.so $(LJ_CMOD)/vv.so && \
+	  for f in $(TNT_SRC); do \
+	    install -m 644 $$f $(LJ_LMOD)/$${f#lua/tarantool/} || exit 1; \
+	  done; \
+	else echo "vv: luajit not installed: the LuaJIT and Tarantool module" \
+	  "is not installed"; fi
 
 clean:
 	rm -rf $(B)

@@ -1,8 +1,10 @@
 -- init.lua - what each instance of the demo runs after opening its store
 -- (lua/tarantool/cluster.sh runs it as VVT_INIT; DB is the instance's vv
--- store, vvt.open{node = "t<ID>", space = "vv"}).  Keyspace configs live
--- in each process, so every instance sets up the same ones; the functions
--- are what stories.lua calls over net.box (contexts travel as text).
+-- store, vvt.open{node = "t<ID>", space = "vv"}).  Keyspace configs are
+-- the replica set's: the first instance to run this writes them, the
+-- others find them unchanged and write nothing (a different config here
+-- would be a change for the whole set).  The functions are what
+-- stories.lua calls over net.box (contexts travel as text).
 local vv = require "vv"
 local root = assert(os.getenv("VVT_ROOT"), "VVT_ROOT: the source tree")
 

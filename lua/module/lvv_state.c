@@ -6,6 +6,7 @@
  *
  *   vv.merge_states(a, b)            -> the merged state (no store)
  *   vv.state_key(state)              -> its key, or nil and why
+ *   vv.state_count(state)            -> live versions, tombstones
  *   db:put_state(ks, key, state, value [, ctx]) -> new state, context
  *   db:delete_state(ks, key, state [, ctx])     -> new state, context
  *   db:get_state(ks, state)          -> what db:get gives for that state
@@ -46,24 +47,72 @@ static int lib_merge_states(lua_State *L)
     return vvl_push_mem(L, x, len);
 }
 
+/* Check the state at argument 1 completely for fn: 0 when it is good (its
+ * bytes in *st, *len, its key in *key, *klen); else nil and a message are
+ * pushed and 2 returned.  Running out of memory raises. */
+static int st_check(lua_State *L, const char *fn, const char **st,
+                    size_t *len, const void **key, size_t *klen)
+{
+    int rc;
+    *st = vvl_checkstr(L, 1, len);
+    rc = vv_state_check(*st, *len, key, klen);
+    if (rc == VV_ENOMEM) return luaL_error(L, "%s: not enough memory", fn);
+    if (rc == VV_OK) return 0;
+    lua_pushnil(L);
+    lua_pushstring(L, rc == VV_EVERSION
+                   ? "state format is not one this build reads"
+                   : "state is corrupt or truncated");
+    return 2;
+}
+
 /* vv.state_key(state) -> the key the state names, after checking all of
  * it; nil and a message when it fails the checks. */
 static int lib_state_key(lua_State *L)
 {
     size_t len, klen = 0;
-    const char *st = vvl_checkstr(L, 1, &len);
+    const char *st;
     const void *key = NULL;
-    int rc = vv_state_check(st, len, &key, &klen);
-    if (rc == VV_ENOMEM) return luaL_error(L, "state_key: not enough memory");
-    if (rc) {
-        lua_pushnil(L);
-        lua_pushstring(L, rc == VV_EVERSION
-                       ? "state format is not one this build reads"
-                       : "state is corrupt or truncated");
-        return 2;
-    }
+    int n = st_check(L, "state_key", &st, &len, &key, &klen);
+    if (n) return n;
     lua_pushlstring(L, (const char *)key, klen);
     return 1;
+}
+
+/* vv.state_count(state) -> the number of live versions and of tombstones
+ * the state holds, after checking all of it; nil and a message when it
+ * fails the checks.  Lets a host that keeps states in its own rows find
+ * keys that hold only deletes (0 live) without reading their values. */
+static int lib_state_count(lua_State *L)
+{
+    size_t len, klen = 0;
+    const char *st;
+    const void *key = NULL;
+    uint64_t n, i, live = 0, tombs = 0;
+    vvi_rd r;
+    int bad = st_check(L, "state_count", &st, &len, &key, &klen);
+    if (bad) return bad;
+    /* checked: "VVS", format, key, context, versions, checksum */
+    vvi_rd_init(&r, st + 4, len - 12);
+    vvi_rd_bytes(&r, (size_t)vvi_rd_varint(&r));            /* the key */
+    n = vvi_rd_varint(&r);
+    for (i = 0; i < n && !r.err; i++) {                  /* the context */
+        vvi_rd_bytes(&r, (size_t)vvi_rd_varint(&r));
+        vvi_rd_varint(&r);
+    }
+    n = vvi_rd_varint(&r);
+    for (i = 0; i < n && !r.err; i++) {                  /* the versions */
+        uint64_t lt;
+        vvi_rd_bytes(&r, (size_t)vvi_rd_varint(&r));       /* actor */
+        vvi_rd_varint(&r);                                 /* counter */
+        vvi_rd_varint(&r);                                 /* timestamp */
+        lt = vvi_rd_varint(&r);
+        vvi_rd_bytes(&r, (size_t)(lt >> 1));
+        if (lt & 1) tombs++;
+        else live++;
+    }
+    vvc_pushuint64(L, live);
+    vvc_pushuint64(L, tombs);
+    return 2;
 }
 
 /* The write of db:put_state / db:delete_state: the state at index 4 (nil
@@ -156,5 +205,6 @@ const luaL_Reg vvl_state_meth[] = {
 const luaL_Reg vvl_state_lib[] = {
     {"merge_states", lib_merge_states},
     {"state_key", lib_state_key},
+    {"state_count", lib_state_count},
     {NULL, NULL}
 };

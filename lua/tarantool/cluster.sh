@@ -20,7 +20,9 @@
 # Environment: VVT_DIR (the set's directory, default /tmp/vv-tarantool),
 # VVT_PORT (first port; default: the first free block from 3301), B (the
 # build directory, default build), VVT_INIT (a Lua file each instance runs
-# after opening its store, e.g. keyspace configs).  Instance I works in
+# after opening its store, e.g. keyspace configs), VVT_REAP (seconds
+# between the tombstone reaper's rounds, default 1), VVT_MEMTX
+# (memtx_memory in MB, default 64).  Instance I works in
 # $VVT_DIR/iI (tarantool.log, tarantool.pid, admin.sock) and listens on
 # 127.0.0.1:$VVT_PORT+I-1; its vv node is tI, its store the global DB.
 set -u
@@ -78,6 +80,7 @@ start_one() { # I
     # printed before that goes to start.out
     (cd "$d" && VVT_ID=$1 VVT_N=$(n_of) VVT_DIR="$DIR" VVT_PORT=$(port0) \
         VVT_BUILD="$BUILD" VVT_INIT="${VVT_INIT:-}" \
+        VVT_REAP="${VVT_REAP:-}" VVT_MEMTX="${VVT_MEMTX:-}" \
         tarantool "$HERE/instance.lua" >> "$d/start.out" 2>&1 &)
 }
 

@@ -14,6 +14,8 @@
 --   VVT_QUORUM replication_connect_quorum of this start (default: N on a
 --              first start, 0 on a restart); a restart with a quorum
 --              waits in box.cfg until it has caught up with its peers
+--   VVT_REAP   seconds between rounds of the tombstone reaper (default 1)
+--   VVT_MEMTX  memtx_memory in MB (default 64)
 -- After start: the global DB is this instance's vv store
 -- (vvt.open{node = "t<ID>", space = "vv"}), and a console listens on
 -- VVT_DIR/i<ID>/admin.sock.
@@ -51,7 +53,7 @@ box.cfg {
   pid_file = "tarantool.pid",
   log = "tarantool.log",
   background = true,
-  memtx_memory = 64 * 1024 * 1024,
+  memtx_memory = (tonumber(os.getenv("VVT_MEMTX")) or 64) * 1024 * 1024,
   feedback_enabled = false,
   replication = peers,
   replication_connect_quorum = quorum,
@@ -74,7 +76,8 @@ box.once("vv-cluster-1", function()
   box.schema.user.grant("vv", "super", nil, nil, { if_not_exists = true })
 end)
 
-DB = VVT.open { node = "t" .. ID, space = "vv", timeout = 30 }
+DB = VVT.open { node = "t" .. ID, space = "vv", timeout = 30,
+                reap = { interval = tonumber(os.getenv("VVT_REAP")) or 1 } }
 local init = os.getenv("VVT_INIT")
 if init and init ~= "" then dofile(init) end
 require("console").listen("unix/:" .. fio.pathjoin(dir, "admin.sock"))

@@ -1,5 +1,6 @@
 -- state_spec.lua - detached states from Lua: vv.merge_states,
--- vv.state_key, db:put_state, db:delete_state, db:get_state.
+-- vv.state_key, vv.state_count, db:put_state, db:delete_state,
+-- db:get_state.
 local vv = require "vv"
 
 -- A few exported states of key "k" from three replicas writing,
@@ -97,6 +98,48 @@ describe("vv.state_key", function()
     eq(k, nil)
     assert(why:find("format"), why)
     raises("string expected", vv.state_key, {})
+  end)
+end)
+
+describe("vv.state_count", function()
+  it("counts live versions and tombstones as a read and stats see them",
+     function()
+    -- every state of a random history: the live count is what a read
+    -- shows, and a state with no live version reads nil
+    for seed = 1, 6 do
+      for _, s in ipairs(state_pool(seed)) do
+        local live, tombs = vv.state_count(s)
+        local t = vv.open { node = "t" }
+        t:merge("ks", "k", s)
+        local r = t:get("ks", "k")
+        eq(live, r and #r.siblings or 0, "live versions")
+        local st = t:stats("ks")
+        eq(st.tombstones, (live == 0 and tombs > 0) and 1 or 0,
+           "only tombstones")
+        assert(tombs >= 0)
+      end
+    end
+    local a = vv.open { node = "a" }
+    a:put("ks", "k", "x")
+    eq({ vv.state_count(a:export("ks", "k")) }, { 1, 0 })
+    a:delete("ks", "k", a:get("ks", "k").context)
+    eq({ vv.state_count(a:export("ks", "k")) }, { 0, 1 })
+    local b = vv.open { node = "b" }
+    b:put("ks", "k", "y")
+    a:merge("ks", "k", b:export("ks", "k"))
+    eq({ vv.state_count(a:export("ks", "k")) }, { 1, 1 })
+  end)
+  it("refuses bad states as state_key does", function()
+    local a = vv.open { node = "a" }
+    a:put("ks", "k", "x")
+    local s = a:export("ks", "k")
+    local n, why = vv.state_count(s:sub(1, -2))
+    eq(n, nil)
+    assert(why:find("corrupt"), why)
+    n, why = vv.state_count("VVS\2" .. s:sub(5))
+    eq(n, nil)
+    assert(why:find("format"), why)
+    raises("string expected", vv.state_count, nil)
   end)
 end)
 

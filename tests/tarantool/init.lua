@@ -81,3 +81,30 @@ function T_RAW(ks, key, bytes)
   VVT.schema { space = "vv" }
   if not ok then error(err) end
 end
+
+-- T_KS(ks, opts): configure keyspace ks for the whole set.
+function T_KS(ks, opts)
+  DB:keyspace(ks, opts)
+end
+
+-- T_STATUS() -> vvt.status() of this instance.
+function T_STATUS()
+  return VVT.status()
+end
+
+-- T_ROWS(ks) -> the keys of ks that have a row here (sorted), and how
+-- many of those rows hold only tombstones.
+function T_ROWS(ks)
+  local keys, tombs = {}, 0
+  for _, t in box.space.vv:pairs({ ks }, { iterator = "EQ" }) do
+    keys[#keys + 1] = t[2]
+    local live, n = vv.state_count(t[3])
+    if live == 0 and n > 0 then tombs = tombs + 1 end
+  end
+  return keys, tombs
+end
+
+-- T_REAPER() -> the reaper's counters here (vvt.status().reaper).
+function T_REAPER()
+  return VVT.status().reaper
+end

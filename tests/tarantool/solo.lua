@@ -9,15 +9,9 @@ io.stdout:setvbuf("no")
 local vv = require "vv"
 local vvt = require "vv.tarantool"
 local dir = assert(arg[1], "a directory")
-local failed = 0
-
-local function ok(cond, what, detail)
-  print((cond and "ok - " or "not ok - ") .. what)
-  if not cond then
-    failed = failed + 1
-    if detail then print("    " .. tostring(detail)) end
-  end
-end
+local drive = dofile(assert(os.getenv("VVT_ROOT"), "VVT_ROOT") ..
+                    "/tests/tarantool/drive.lua")
+local ok = drive.ok
 
 -- Does fn(...) raise a message containing text?
 local function raises(text, fn, ...)
@@ -30,14 +24,15 @@ ok(raises("option 'node'", vvt.open, {}) and
    "vvt.open wants a node, and box.cfg first")
 vvt.prepare { space = "vv" }
 box.cfg { work_dir = dir, log = "tarantool.log", memtx_memory = 32 * 2 ^ 20,
-          feedback_enabled = false }
+          feedback_enabled = false, listen = "unix/:" .. dir .. "/solo.sock" }
+box.schema.user.grant("guest", "super", nil, nil, { if_not_exists = true })
 ok(raises("before box.cfg", vvt.prepare, { space = "other" }),
    "vvt.prepare after box.cfg raises")
 
-local db = vvt.open { node = "solo" }
+local db = vvt.open { node = "solo", reap = false }  -- reaping: below
 ok(box.space.vv ~= nil and #box.space.vv:before_replace() == 1,
    "vvt.open creates the space and puts the trigger on it")
-vvt.open { node = "solo2" }:close()
+vvt.open { node = "solo2", reap = false }:close()
 ok(#box.space.vv:before_replace() == 1, "a second open adds no trigger")
 
 -- the contract's calls, as vv.open's store answers them
@@ -109,19 +104,88 @@ ok(db:get("b", "1").value == 1 and db:get("b", "2").value == 2 and
    not good and db:get("b", "3") == nil,
    "db:batch commits together, or rolls back on an error")
 
--- the trigger on local raw writes
+-- the trigger on local raw writes: refused, and the writer is told,
+-- here and over net.box (any connector); the stored state stays
 local row = box.space.vv:get { "b", "1" }[3]
-box.space.vv:replace { "b", "1", "junk" }
-box.space.vv:replace { "b", "1", db:export("b", "2") }
-box.space.vv:insert { "b", "new", "junk" }
-box.space.vv:delete { "b", "1" }
-ok(box.space.vv:get { "b", "1" }[3] == row and
-   box.space.vv:get { "b", "new" } == nil,
-   "raw writes of bad bytes, of another key's state and raw deletes are "
-   .. "refused")
+local conn = require("net.box").connect("unix/:" .. dir .. "/solo.sock")
+local raw = {
+  { "bad bytes", "replace", { "b", "1", "junk" },
+    "refused a raw write: state is corrupt or truncated; write through "
+    .. "vv.tarantool (db:put, db:merge)" },
+  { "another key's state", "replace", { "b", "1", db:export("b", "2") },
+    "refused a raw write: it is the state of another key (2)" },
+  { "a number for a state", "replace", { "b", "1", 42 },
+    "refused a raw write: the state field is a number, not a string" },
+  { "bad bytes, no row yet", "insert", { "b", "new", "junk" },
+    "refused a raw write: state is corrupt or truncated" },
+  { "a row", "delete", { "b", "1" },
+    "refused a row delete: row deletes are not vv deletes; vv keeps deletes "
+    .. "as tombstones: use db:delete" },
+}
+for _, case in ipairs(raw) do
+  local what, op, arg, text = case[1], case[2], case[3], case[4]
+  local lgood, lerr = pcall(box.space.vv[op], box.space.vv, arg)
+  local rgood, rerr = pcall(function()
+    return conn.space.vv[op](conn.space.vv, arg)
+  end)
+  local want = "vv: space 'vv' key {b, " .. arg[2] .. "}: " .. text
+  ok(not lgood and tostring(lerr):find(want, 1, true) ~= nil and
+     not rgood and tostring(rerr):find(want, 1, true) ~= nil and
+     box.space.vv:get { "b", "1" }[3] == row and
+     box.space.vv:get { "b", "new" } == nil,
+     "a raw " .. op .. " of " .. what .. " raises for its caller, locally "
+     .. "and over net.box; the stored state stays",
+     tostring(lerr) .. " | " .. tostring(rerr))
+end
+conn:close()
 local st = vvt.stats()
-ok(st.refused == 4 and st.written > 0, "the trigger counts them",
+ok(st.refused == 2 * #raw and st.written > 0, "the trigger counts them",
    require("json").encode(st))
+
+-- a single instance reaps a deleted key's row once the row holds only
+-- tombstones (no peer to wait for); a key that still has a live version
+-- keeps its row
+vvt.schema { space = "vr" }
+local rdb = vvt.open { node = "reaper", space = "vr",
+                      reap = { interval = 0.05 } }
+local c = rdb:put("t", "gone", "v")
+rdb:delete("t", "gone", c)
+rdb:put("t", "stays", "v1")
+local other = vv.open { node = "other" }
+other:put("t", "stays", "v2")
+rdb:merge("t", "stays", other:export("t", "stays"))
+rdb:delete("t", "stays", c)              -- saw neither version: both stay
+local t0 = require("clock").monotonic()
+while box.space.vr:get { "t", "gone" } ~= nil and
+      require("clock").monotonic() - t0 < 5 do
+  require("fiber").sleep(0.01)
+end
+require("fiber").sleep(0.2)
+local rst = vvt.status("vr").reaper
+ok(box.space.vr:get { "t", "gone" } == nil and rdb:export("t", "gone") == nil
+   and rdb:get("t", "stays") ~= nil and #rdb:get("t", "stays").siblings == 2
+   and rst.reaped == 1, "one instance alone reaps a deleted key's row; a "
+   .. "key with live versions keeps its row", require("json").encode(rst))
+c = rdb:put("t", "gone", "again")
+ok(rdb:get("t", "gone").value == "again" and
+   #rdb:get("t", "gone").siblings == 1, "a reaped key can be written again")
+
+-- a space with more fields than vv's three (vshard's bucket_id, say):
+-- the trigger's merge keeps them
+local s4 = box.schema.space.create("v4", { format = {
+  { "ks", "string" }, { "key", "string" }, { "state", "string" },
+  { "bucket_id", "unsigned" } } })
+s4:create_index("pk", { parts = { "ks", "key" } })
+vvt.open { node = "four", space = "v4", reap = false }
+local w1, w2 = vv.open { node = "w1" }, vv.open { node = "w2" }
+w1:put("t", "k", "one")
+w2:put("t", "k", "two")
+s4:replace { "t", "k", w1:export("t", "k"), 7 }
+s4:replace { "t", "k", w2:export("t", "k"), 7 }
+local row4 = s4:get { "t", "k" }
+ok(row4[4] == 7 and row4[3] == vv.merge_states(w1:export("t", "k"),
+                                               w2:export("t", "k")),
+   "the trigger's merge keeps the fields after the state (bucket_id)")
 
 -- vinyl spaces are refused
 box.schema.space.create("vin", { engine = "vinyl", format = {
@@ -129,4 +193,4 @@ box.schema.space.create("vin", { engine = "vinyl", format = {
 box.space.vin:create_index("pk", { parts = { "ks", "key" } })
 ok(raises("must be memtx", vvt.open, { node = "x", space = "vin" }),
    "a vinyl space is refused")
-os.exit(failed == 0 and 0 or 1)
+drive.exit()

@@ -22,23 +22,65 @@
 local vv = require "vv"
 local log = require "log"
 local fiber = require "fiber"
+local ffi = require "ffi"
+
+local tuple_unref = ffi.C.box_tuple_unref
+local tuple_new = box.tuple.new
+local session_type = box.session.type
+local merge_states, state_key = vv.merge_states, vv.state_key
+local byte, sub = string.byte, string.sub
+-- The fields of a tuple from the first (0-based) on, in one C call: the
+-- tuple's own t[i] decodes in Lua, a microsecond each when interpreted
+local slice = box.tuple.new({}).slice
+
+-- Let go of the Lua object's reference to tuple t now.  Tarantool frees a
+-- tuple that left its space only once no Lua object holds it, and a Lua
+-- object goes only when the Lua collector runs, which counts Lua bytes,
+-- not tuple bytes: a trigger's `old` and `new`, or a row read to write
+-- onto it, would keep every replaced state of a key in memtx until then
+-- (recovery of a WAL of large rows ran out of memtx_memory that way;
+-- docs/tarantool.md, "Memory").  t must not be used afterwards, except to
+-- hand it back to Tarantool at once (a trigger returning old: the space
+-- still holds it).
+local function release(t)
+  ffi.gc(t, nil)
+  tuple_unref(t)
+end
 
 local M = { _NAME = "vv.tarantool", _VERSION = vv._VERSION }
 
 local DEFAULT_SPACE = "vv"
+-- The ks field of the rows holding keyspace configurations (no vv
+-- keyspace name holds a NUL byte, so none can clash with it)
+local CONFIG_ROW = "\0config"
+-- A reap marker's state field: MARK .. the tombstone it removes
+-- (vv/tarantool/reaper.lua); no vv state starts with a NUL byte
+local MARK = "\0vv-reap\0"
 
 -- Per space name: { trigger = fn, own = bool, stats = {...} }.  `own` is
 -- set while this module replaces a row it has just written onto the
 -- stored state (nothing to merge or check: the trigger lets it pass).
 local spaces = {}
 local prepared = {}
+-- True from vvt.prepare until box.cfg returns: the rows the trigger sees
+-- then, but for the appliers', are the local snapshot and WAL (box.info's
+-- status is no sign: it can leave "loading" before the WAL is replayed)
+local booting = false
+local Config                           -- vv/tarantool/config.lua
+local Reaper                           -- vv/tarantool/reaper.lua
 
 -- The record of space `name`, made on first use.
 local function space_rec(name)
   local rec = spaces[name]
   if rec == nil then
     rec = { own = false, stats = { merged = 0, refused = 0, written = 0,
-                                   replicated = 0, passed = 0 } }
+                                   replicated = 0, passed = 0 },
+            stores = {} }
+    -- run on the commit of a configuration row: the stores of the space
+    -- apply it (made once, not per row)
+    rec.on_config = function()
+      for store in pairs(rec.stores) do store._cond:signal() end
+    end
     spaces[name] = rec
   end
   return rec
@@ -51,92 +93,194 @@ local function show(s)
   return (s:gsub("[%c\128-\255]", "?"))
 end
 
--- Does row t hold a state vv accepts, of its own key?  (nil, why) if not.
-local function valid(t)
-  local st = t[3]
+-- Is box.cfg done (box.cfg is a function before, a table after)?
+local function configured()
+  return type(box.cfg) ~= "function"
+end
+
+-- Is st a state vv accepts, of key?  (nil, why) if not.
+local function valid(key, st)
   if type(st) ~= "string" then
     return nil, "the state field is a " .. type(st) .. ", not a string"
   end
-  local key, why = vv.state_key(st)
-  if key == nil then return nil, why end
-  if key ~= t[2] then
-    return nil, "it is the state of another key (" .. show(key) .. ")"
+  local k, why = state_key(st)
+  if k == nil then return nil, why end
+  if k ~= key then
+    return nil, "it is the state of another key (" .. show(k) .. ")"
   end
   return true
 end
 
--- What the trigger does with one request, as (action, tuple): "keep"
--- (let the request through as it is), "tuple" (store this tuple), "old"
--- (keep the stored row; for an insert with no row: store nothing).
-local function decide(rec, name, old, new)
-  local from = box.session.type() == "applier" and "replication"
-               or "a local write"
-  if new == nil then                             -- a delete request
-    if old ~= nil and valid(old) then
-      rec.stats.refused = rec.stats.refused + 1
-      log.warn("vv: space '%s' key {%s, %s}: refused a row delete from %s "
-               .. "(vv keeps deletes as tombstones: use db:delete)", name,
-               show(old[1]), show(old[2]), from)
-      return "old"
-    end
-    return "keep"
+-- The message a refused local request raises: what was refused, why,
+-- and the call to use instead.
+local function refusal(name, ks, key, what, why, use)
+  return string.format("vv: space '%s' key {%s, %s}: refused %s: %s; %s",
+                       name, show(ks), show(key), what, why, use)
+end
+
+local USE_PUT = "write through vv.tarantool (db:put, db:merge)"
+local USE_DELETE = "vv keeps deletes as tombstones: use db:delete"
+
+-- What decide says: keep the stored row (a NOP), let the request through
+-- as it came, refuse it (a local caller's error is the second result), or
+-- store the tuple that is the second result.  (Numbers: a tuple compared
+-- with a table raises.)
+local OLD, KEEP, REFUSE, TUPLE = 1, 2, 3, 4
+
+-- A refusal: a local caller gets an error; a row from replication is
+-- refused with a log line and the stored row stays (raising would stop
+-- the applier).
+local function refuse(rec, name, ks, key, applier, what, why, use)
+  rec.stats.refused = rec.stats.refused + 1
+  if not applier then
+    return REFUSE, refusal(name, ks, key, what, why, use)
   end
-  local ok, why = valid(new)
-  if not ok then
+  log.error("vv: space '%s' key {%s, %s}: refused %s from replication: "
+            .. "%s; the local state stays", name, show(ks), show(key), what,
+            tostring(why))
+  return OLD
+end
+
+-- A fresh tuple: new's fields with state st in the third (a space with
+-- more fields than vv's three, vshard's bucket_id say, keeps them).
+local function with_state(new, ks, key, st, more)
+  if more == nil then return tuple_new { ks, key, st } end
+  local t = new:totable()
+  t[3] = st
+  return tuple_new(t)
+end
+
+-- A delete request (new == nil) on row old.
+local function decide_delete(rec, name, old, applier)
+  if old == nil then return KEEP end
+  local ks, key, ost = slice(old, 0)
+  -- the row of a reap marker goes (the delete the marker comes with)
+  if type(ost) == "string" and byte(ost, 1) == 0 then return KEEP end
+  if applier and rec.expect ~= nil and rec.expect == ks .. "\0" .. key then
+    -- the delete that came with a marker this instance did not apply
+    rec.expect = nil
+    return OLD
+  end
+  if not valid(key, ost) then return KEEP end     -- a bad row may go
+  if not applier then
     rec.stats.refused = rec.stats.refused + 1
-    log.error("vv: space '%s' key {%s, %s}: refused a state from %s: %s; "
-              .. "the local state stays", name, show(new[1]), show(new[2]),
-              from, tostring(why))
-    return "old"
+    return REFUSE, refusal(name, ks, key, "a row delete", "row deletes are "
+                           .. "not vv deletes", USE_DELETE)
   end
-  if from == "replication" then
-    rec.stats.replicated = rec.stats.replicated + 1
+  rec.stats.refused = rec.stats.refused + 1
+  log.warn("vv: space '%s' key {%s, %s}: refused a row delete from "
+           .. "replication (vv keeps deletes as tombstones: use db:delete)",
+           name, show(ks), show(key))
+  return OLD
+end
+
+-- A reap marker from replication: another instance reaped the key's
+-- tombstone T; the row goes here too only if it holds exactly T (the
+-- delete that follows removes the marker); else it stays, and so does
+-- the delete's.
+local function decide_marker(rec, old, ks, key, st)
+  if old ~= nil and slice(old, 2) == sub(st, #MARK + 1) then
+    if rec.reap then rec.reap.applied = rec.reap.applied + 1 end
+    return KEEP
   end
-  if old == nil then                             -- nothing here yet
-    return "tuple", box.tuple.new { new[1], new[2], new[3] }
-  end
-  local ok, merged = pcall(vv.merge_states, old[3], new[3])
-  if not ok then
-    -- new is valid: when old is not, take new as it is; else the merge
-    -- itself failed, and that goes on as an error
-    if not valid(old) then
-      return "tuple", box.tuple.new { new[1], new[2], new[3] }
+  rec.expect = ks .. "\0" .. key
+  return OLD
+end
+
+-- What the trigger does with one request: KEEP, OLD, REFUSE and the
+-- message, or TUPLE and the tuple to store.  Each state is decoded once:
+-- the merge checks both; only when it fails is the incoming state checked
+-- alone, to say why.
+local function decide(rec, name, old, new, op, applier)
+  if new == nil then return decide_delete(rec, name, old, applier) end
+  local ks, key, st, more = slice(new, 0)
+  if type(st) == "string" and byte(st, 1) == 0 then
+    if applier and sub(st, 1, #MARK) == MARK then
+      return decide_marker(rec, old, ks, key, st)
     end
-    error(merged, 0)
   end
-  if merged ~= old[3] and merged ~= new[3] then
+  if applier then rec.stats.replicated = rec.stats.replicated + 1 end
+  if ks == CONFIG_ROW then box.on_commit(rec.on_config) end
+  local ost = old ~= nil and slice(old, 2) or nil
+  if ost == nil or byte(ost, 1) == 0 then        -- nothing here yet
+    local ok, why = valid(key, st)
+    if not ok then
+      return refuse(rec, name, ks, key, applier, applier and "a state" or
+                    "a raw write", why, USE_PUT)
+    end
+    if op == "INSERT" and ost ~= nil then
+      return TUPLE, with_state(new, ks, key, st, more)
+    end
+    return KEEP
+  end
+  local ok, merged = pcall(merge_states, ost, st)
+  if not ok then
+    local good, why = valid(key, st)
+    if not good then
+      return refuse(rec, name, ks, key, applier, applier and "a state" or
+                    "a raw write", why, USE_PUT)
+    end
+    -- st is good: when the stored state is not, take st as it is; else
+    -- the merge itself failed, and that goes on as an error
+    if valid(key, ost) then error(merged, 0) end
+    merged = st
+  end
+  if merged == st and op ~= "INSERT" then
+    -- the request stores the merge as it is (a replace: also where no row
+    -- is; an insert onto a row would fail, so that gets a tuple)
+    return KEEP
+  end
+  if merged ~= ost and merged ~= st then
     rec.stats.merged = rec.stats.merged + 1
   end
-  -- always a fresh tuple, even when it equals old: returning old would
-  -- turn the row into a NOP, which is relayed as such and so would never
-  -- reach an instance that hears of it only through this one
-  return "tuple", box.tuple.new { new[1], new[2], merged }
+  -- a fresh tuple, even when the merge is the stored state: returning old
+  -- would turn the row into a NOP, which is relayed as such and so would
+  -- never reach an instance that hears of it only through this one
+  return TUPLE, with_state(new, ks, key, merged, more)
 end
 
 -- The before_replace trigger of space `name`.  It never yields (vv's C
--- calls do not) and never raises: an error in a before_replace trigger
+-- calls do not).  A refused local request raises, so that its caller
+-- (over net.box too) gets the error and the row stays; for rows from
+-- replication it never raises: an error in a before_replace trigger
 -- stops the replication of every upstream that sends the row.
+-- Per row it asks nothing of box but the session's type (once box.cfg is
+-- done), makes no closure and decodes each state once; every tuple
+-- reference it gets it lets go of at once.
 local function make_trigger(name)
   local rec = space_rec(name)
-  return function(old, new)
-    if rec.own then
-      rec.stats.written = rec.stats.written + 1
+  local stats = rec.stats
+  return function(old, new, _, op)
+    if rec.own then                   -- this module's own write
+      stats.written = stats.written + 1
+      if old ~= nil then release(old) end
+      if new ~= nil then release(new) end
       return
     end
-    -- recovery of the local WAL and snapshot: rows are final states
-    if box.info.status == "loading" and box.session.type() ~= "applier" then
-      rec.stats.passed = rec.stats.passed + 1
+    local applier = session_type() == "applier"
+    if booting and not applier then
+      -- box.cfg is recovering the local snapshot and WAL: final states
+      stats.passed = stats.passed + 1
+      if old ~= nil then release(old) end
+      if new ~= nil then release(new) end
       return
     end
-    local ok, action, tuple = pcall(decide, rec, name, old, new)
-    if not ok then
-      rec.stats.refused = rec.stats.refused + 1
-      pcall(log.error, "vv: space '%s': the merge failed (%s); the local "
-            .. "row stays", name, tostring(action))
-      return old
+    local ok, res, msg = pcall(decide, rec, name, old, new, op, applier)
+    if old ~= nil then release(old) end
+    if new ~= nil then release(new) end
+    if ok then
+      if res == KEEP then return end
+      if res == TUPLE then return msg end
+      if res == OLD then return old end
+    else
+      stats.refused = stats.refused + 1
+      msg = "vv: space '" .. name .. "': the merge failed: " .. tostring(res)
+      if applier then
+        pcall(log.error, "%s; the local row stays", msg)
+        return old
+      end
     end
-    if action == "tuple" then return tuple end
-    if action == "old" then return old end
+    error(msg, 0)
   end
 end
 
@@ -155,9 +299,20 @@ local function install(name)
   return true
 end
 
--- Is box.cfg done (box.cfg is a function before, a table after)?
-local function configured()
-  return type(box.cfg) ~= "function"
+-- Set booting until box.cfg returns: box.cfg turns into a table before it
+-- recovers anything, so its return is the sign that recovery is over.
+-- A box.cfg that fails leaves Tarantool unconfigured: watch the next one.
+local function watch_cfg()
+  local cfg = box.cfg
+  booting = true
+  box.cfg = function(...)
+    local ok, err = pcall(cfg, ...)
+    booting = false
+    if not ok then
+      if not configured() then watch_cfg() end
+      error(err, 2)
+    end
+  end
 end
 
 --- vvt.prepare{space = "vv"}: before box.cfg.  Installs the merge trigger
@@ -173,6 +328,7 @@ function M.prepare(opts)
   end
   if prepared[name] then return end
   prepared[name] = true
+  if not booting then watch_cfg() end
   box.ctl.on_schema_init(function()
     box.space._space:on_replace(function(_, new)
       if new ~= nil and new[3] == name then
@@ -236,10 +392,15 @@ local function fail(fn, err)
   error(fn .. ": " .. err, 0)
 end
 
--- The stored state of ks/key (nil when the key was never written).
+-- The stored state of ks/key (nil when the key was never written, or
+-- its row is a reap marker: in a transaction of the applier's only).
 local function stored(self, ks, key)
   local t = self._space:get { ks, key }
-  return t and t[3]
+  if t == nil then return nil end
+  local st = slice(t, 2)
+  release(t)
+  if st:byte(1) == 0 then return nil end
+  return st
 end
 
 -- Replace the row of ks/key with state, as this module's own write: the
@@ -247,9 +408,27 @@ end
 local function own_replace(self, ks, key, state)
   local rec = self._rec
   rec.own = true
-  self._space:replace { ks, key, state }
+  release(self._space:replace { ks, key, state })
   rec.own = false
 end
+
+-- Delete the row of ks/key as this module's own write (a reap).
+local function own_delete(self, ks, key)
+  local rec = self._rec
+  rec.own = true
+  local t = self._space:delete { ks, key }
+  rec.own = false
+  if t ~= nil then release(t) end
+end
+
+-- The set-wide keyspace configurations and the reaper of tombstones,
+-- given what they share of this file.
+local shared = { slice = slice, release = release, in_txn = in_txn,
+                 stored = stored, own_replace = own_replace,
+                 own_delete = own_delete, MARK = MARK }
+Config = require("vv.tarantool.config")(shared)
+shared.barrier = Config.publish
+Reaper = require("vv.tarantool.reaper")(shared)
 
 -- The write of put and delete: read the stored state, write onto it,
 -- replace the row; no yield in between (memtx reads and writes do not
@@ -279,17 +458,27 @@ function Store:put(ks, key, value, ctx)
   return guarded(self, "put", do_write, ks, key, value, ctx, false)
 end
 
---- db:delete(ks, key [, context]) -> the key's new context.
+--- db:delete(ks, key [, context]) -> the key's new context.  The key's
+-- row stays, holding the tombstone, until the reaper finds it safe to go.
 function Store:delete(ks, key, ctx)
-  return guarded(self, "delete", do_write, ks, key, nil, ctx, true)
+  local c = guarded(self, "delete", do_write, ks, key, nil, ctx, true)
+  Reaper.note(self._rec, ks, key)
+  return c
 end
 
 --- db:get(ks, key) -> nil when absent or deleted, else the read
--- {value, values, siblings, context, error} as vv's db:get gives it.
+-- {value, values, siblings, context, error} as vv's db:get gives it.  A
+-- keyspace whose configuration this instance refused (its script did not
+-- load here) reads siblings unresolved, with the refusal in r.error.
 function Store:get(ks, key)
   local st = stored(self, ks, key)
   if st == nil then return nil end
-  return self._db:get_state(ks, st)
+  local r = self._db:get_state(ks, st)
+  local why = self._cfg[ks] and self._cfg[ks].refused
+  if why and r and r.error == nil and #r.siblings > 1 then
+    r.value, r.error = nil, why
+  end
+  return r
 end
 
 --- db:export(ks, key) -> the key's state (nil when never written).
@@ -312,10 +501,15 @@ function Store:merge(ks, key, state)
   return guarded(self, "merge", do_merge, ks, key, state)
 end
 
---- db:keyspace(ks, opts): the keyspace's resolver and limits, as for
--- vv.open (kept in this process: configure every instance alike).
+--- db:keyspace(ks, opts): configure the keyspace on every instance of
+-- the replica set (vv/tarantool/config.lua): resolver (a built-in name or
+-- a script path: its source is what travels), codec, limits, as vv.open
+-- takes them; a function resolver is refused.  Applied here first: a
+-- script that does not load raises and nothing is written.  Concurrent
+-- changes converge to one (last writer wins).  db:keyspace(ks) -> this
+-- instance's configuration table.
 function Store:keyspace(ks, opts)
-  return self._db:keyspace(ks, opts)
+  return Config.keyspace(self, ks, opts)
 end
 
 --- db:batch(fn, ...): fn's writes in one box transaction.
@@ -331,6 +525,10 @@ function Store:space() return self._space end
 
 --- db:close(): release the vv store (the space and trigger stay).
 function Store:close()
+  if self._closed then return end
+  self._rec.stores[self] = nil
+  Config.stop(self)
+  Reaper.stop(self)
   self._db:close()
 end
 
@@ -370,8 +568,32 @@ function M.open(opts)
              name)
   end
   local db = vv.open { node = opts.node }
-  return setmetatable({ _db = db, _space = s, _rec = space_rec(name),
-                        _name = name }, Store)
+  local store = setmetatable({ _db = db, _space = s, _rec = space_rec(name),
+                               _name = name, _node = opts.node }, Store)
+  Config.start(store, opts)
+  store._rec.stores[store] = true
+  store._rec.last = store
+  Reaper.start(store, opts)
+  return store
+end
+
+--- vvt.status([space]) -> what this instance runs, and what every
+-- instance of the set reported: {node, actor, id, uuid, keyspaces =
+-- {[ks] = {config, resolver, script, name, error}}, instances = {[node]
+-- = the same}, trigger = vvt.stats()}.  `config` and `script` are the
+-- first 16 hex digits of SHA-256 hashes; `error` says why this instance
+-- refused the set's configuration of the keyspace.
+function M.status(name)
+  local rec = space_rec(name or DEFAULT_SPACE)
+  local store = rec.last
+  if store == nil or store._closed then
+    error("vvt.status: no store is open on space '" .. (name or
+          DEFAULT_SPACE) .. "' (vvt.open)", 2)
+  end
+  local out = Config.status(store)
+  out.trigger = M.stats(name)
+  out.reaper = Reaper.status(rec)
+  return out
 end
 
 --- vvt.stats([space]) -> counters of the space's trigger: merged (rows
