@@ -47,22 +47,28 @@ static int lib_merge_states(lua_State *L)
     return vvl_push_mem(L, x, len);
 }
 
+/* A state refused by a check (rc not VV_OK) for fn: nil and a message
+ * pushed, 2 returned.  Running out of memory raises. */
+static int st_refused(lua_State *L, const char *fn, int rc)
+{
+    if (rc == VV_ENOMEM) return luaL_error(L, "%s: not enough memory", fn);
+    lua_pushnil(L);
+    lua_pushstring(L, rc == VV_EVERSION
+                   ? "state format is not one this build reads"
+                   : "state is corrupt or truncated");
+    return 2;
+}
+
 /* Check the state at argument 1 completely for fn: 0 when it is good (its
  * bytes in *st, *len, its key in *key, *klen); else nil and a message are
- * pushed and 2 returned.  Running out of memory raises. */
+ * pushed and 2 returned (st_refused). */
 static int st_check(lua_State *L, const char *fn, const char **st,
                     size_t *len, const void **key, size_t *klen)
 {
     int rc;
     *st = vvl_checkstr(L, 1, len);
     rc = vv_state_check(*st, *len, key, klen);
-    if (rc == VV_ENOMEM) return luaL_error(L, "%s: not enough memory", fn);
-    if (rc == VV_OK) return 0;
-    lua_pushnil(L);
-    lua_pushstring(L, rc == VV_EVERSION
-                   ? "state format is not one this build reads"
-                   : "state is corrupt or truncated");
-    return 2;
+    return rc == VV_OK ? 0 : st_refused(L, fn, rc);
 }
 
 /* vv.state_key(state) -> the key the state names, after checking all of
@@ -78,40 +84,27 @@ static int lib_state_key(lua_State *L)
     return 1;
 }
 
+/* Count one version of a state for lib_state_count. */
+static int st_count_one(void *ud, const vv_version *v)
+{
+    uint64_t *n = ud;
+    n[v->tombstone ? 1 : 0]++;
+    return 0;
+}
+
 /* vv.state_count(state) -> the number of live versions and of tombstones
  * the state holds, after checking all of it; nil and a message when it
  * fails the checks.  Lets a host that keeps states in its own rows find
  * keys that hold only deletes (0 live) without reading their values. */
 static int lib_state_count(lua_State *L)
 {
-    size_t len, klen = 0;
-    const char *st;
-    const void *key = NULL;
-    uint64_t n, i, live = 0, tombs = 0;
-    vvi_rd r;
-    int bad = st_check(L, "state_count", &st, &len, &key, &klen);
-    if (bad) return bad;
-    /* checked: "VVS", format, key, context, versions, checksum */
-    vvi_rd_init(&r, st + 4, len - 12);
-    vvi_rd_bytes(&r, (size_t)vvi_rd_varint(&r));            /* the key */
-    n = vvi_rd_varint(&r);
-    for (i = 0; i < n && !r.err; i++) {                  /* the context */
-        vvi_rd_bytes(&r, (size_t)vvi_rd_varint(&r));
-        vvi_rd_varint(&r);
-    }
-    n = vvi_rd_varint(&r);
-    for (i = 0; i < n && !r.err; i++) {                  /* the versions */
-        uint64_t lt;
-        vvi_rd_bytes(&r, (size_t)vvi_rd_varint(&r));       /* actor */
-        vvi_rd_varint(&r);                                 /* counter */
-        vvi_rd_varint(&r);                                 /* timestamp */
-        lt = vvi_rd_varint(&r);
-        vvi_rd_bytes(&r, (size_t)(lt >> 1));
-        if (lt & 1) tombs++;
-        else live++;
-    }
-    vvc_pushuint64(L, live);
-    vvc_pushuint64(L, tombs);
+    size_t len;
+    const char *st = vvl_checkstr(L, 1, &len);
+    uint64_t n[2] = {0, 0};             /* live, tombstones */
+    int rc = vv_state_inspect(st, len, NULL, st_count_one, n);
+    if (rc) return st_refused(L, "state_count", rc);
+    vvc_pushuint64(L, n[0]);
+    vvc_pushuint64(L, n[1]);
     return 2;
 }
 
