@@ -94,6 +94,65 @@ static inline const char *vvi_cname(const vv_centry *e)
     return e->len > VV_CLOCK_INL ? e->heap : e->inl;
 }
 
+/* An entry's key: its name's first VV_CLOCK_KEY bytes, zero padded, read
+ * as three words.  Word k (0..2) as stored (native byte order): */
+static inline uint64_t vvi_cent_word(const vv_centry *e, int k)
+{
+    uint64_t x;
+    memcpy(&x, e->inl + 8 * k, 8);
+    return x;
+}
+
+/* A stored key word as a big-endian number: bytewise order. */
+static inline uint64_t vvi_word_be(uint64_t x)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return x;
+#elif defined(__GNUC__)
+    return __builtin_bswap64(x);
+#else
+    unsigned char b[8];
+    uint64_t v = 0;
+    int i;
+    memcpy(b, &x, 8);
+    for (i = 0; i < 8; i++) v = v << 8 | b[i];
+    return v;
+#endif
+}
+
+/* Fill e's key and length from name (not its counter or heap copy). */
+void vvi_cent_key(vv_centry *e, const char *name, size_t len);
+/* Order of two entries whose keys are equal: by the names' tails past
+ * the key (heap), else the shorter first.  Rarely reached. */
+int  vvi_cent_tail(const vv_centry *a, const vv_centry *b);
+
+/* Bytewise order of two entries' names (shorter prefix first), the same
+ * as vvi_node_cmp on the names: three word compares for most pairs. */
+static inline int vvi_cent_cmp(const vv_centry *a, const vv_centry *b)
+{
+    uint64_t x = vvi_cent_word(a, 0), y = vvi_cent_word(b, 0);
+    if (x == y) {
+        x = vvi_cent_word(a, 1);
+        y = vvi_cent_word(b, 1);
+        if (x == y) {
+            x = vvi_cent_word(a, 2);
+            y = vvi_cent_word(b, 2);
+            if (x == y) return vvi_cent_tail(a, b);
+        }
+    }
+    return vvi_word_be(x) < vvi_word_be(y) ? -1 : 1;
+}
+
+/* Do two entries carry the same name?  One branch for most pairs. */
+static inline int vvi_cent_eq(const vv_centry *a, const vv_centry *b)
+{
+    uint64_t d = (vvi_cent_word(a, 0) ^ vvi_cent_word(b, 0))
+               | (vvi_cent_word(a, 1) ^ vvi_cent_word(b, 1))
+               | (vvi_cent_word(a, 2) ^ vvi_cent_word(b, 2))
+               | (a->len ^ b->len);
+    return !d && (a->len <= VV_CLOCK_KEY || vvi_cent_tail(a, b) == 0);
+}
+
 /* Compare two node names bytewise (shorter prefix first). */
 int vvi_node_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Append entries without the sort check (decoder use); takes a copy. */
