@@ -163,6 +163,23 @@ int vvi_clock_push(vv_clock *c, const char *node, size_t len, uint64_t n)
     return VV_OK;
 }
 
+int vvi_clock_push_ent(vv_clock *c, const vv_centry *k, uint64_t n)
+{
+    vv_centry *e;
+    if (clock_reserve(c, c->n + 1)) return VV_ENOMEM;
+    e = &c->e[c->n];
+    memcpy(e->inl, k->inl, VV_CLOCK_KEY);
+    e->len = k->len;
+    e->n = n;
+    e->heap = NULL;
+    if (k->len > VV_CLOCK_INL) {
+        if (!(e->heap = vv_malloc(k->len))) return VV_ENOMEM;
+        memcpy(e->heap, k->heap, k->len);
+    }
+    c->n++;
+    return VV_OK;
+}
+
 int vv_clock_copy(const vv_clock *c, vv_clock **out)
 {
     vv_clock *d;
