@@ -148,13 +148,15 @@ static BENCH_NOINLINE void loop_map_get_reuse(pg_case *c)
         if (t_ < (best)) (best) = t_;                                   \
     } while (0)
 
-/* What bounds the put and get figures when they miss (callgrind counts
- * in docs/performance.md). */
-#define WHY_PUT "a put does ~2.4x the map's instructions: the context's " \
-    "names to actor numbers, the state patched, the change log moved, " \
-    "a new context clock; and touches the change log's cache lines"
-#define WHY_GET "a get does ~3x the map's instructions: the state's " \
-    "varints, the read's block (siblings, context names, value)"
+/* What bounds the put and get figures when they miss (the callgrind
+ * counts of docs/performance.md, "The engine's paths"). */
+#define WHY_PUT "vv's own work: a put is ~3,300 instructions to the map's " \
+    "~740 (callgrind): the context's names to actor numbers, the stored " \
+    "state patched, the change log moved, a new context clock; the " \
+    "loop's other costs and memory waits hide most of it"
+#define WHY_GET "vv's own work: a get is ~1,600 instructions to the map's " \
+    "~330 (callgrind): the state's varints read and checked, the read's " \
+    "block of siblings, context names and value built"
 
 /* A row of the put/get table with its goal (ratio at most max), also
  * added to make bench's summary as figure. */

@@ -135,6 +135,18 @@ int vvi_ver_order(const vvi_actors *act, const vvi_ver *x, const vvi_ver *y)
     return x->n < y->n ? -1 : x->n > y->n;
 }
 
+/* Copy actor a's name to p: a name that fits the key is copied from it
+ * whole (a copy of fixed size; the bytes past the name land on room the
+ * block has to spare, and the next copy overwrites them).  Returns the
+ * byte after the name. */
+static inline unsigned char *name_copy(unsigned char *p, const vvi_actors *act,
+                                       uint32_t a)
+{
+    if (act->al[a] <= VV_CLOCK_KEY) memcpy(p, act->ce[a].inl, VV_CLOCK_KEY);
+    else memcpy(p, act->an[a], act->al[a]);
+    return p + act->al[a];
+}
+
 /* Fill the read *out (a new read when NULL, else reused) from a state's
  * context ctx[0..nctx) and its live versions live[0..n), in any order
  * (actors numbered by act); copies what it needs.  Its block holds the
@@ -163,7 +175,8 @@ static int read_fill(const vvi_actors *act, const vvi_ent *ctx, size_t nctx,
         bytes += act->al[a];
     }
     for (i = 0; i < n; i++) bytes += live[i]->len + act->al[live[i]->a];
-    if (read_room(out, n * sizeof *r->s + nctx * sizeof *r->rc + bytes)) {
+    if (read_room(out, n * sizeof *r->s + nctx * sizeof *r->rc + bytes +
+                  VV_CLOCK_KEY)) {
         if (ord != ostack) vv_free(ord);
         return VV_ENOMEM;
     }
@@ -175,11 +188,10 @@ static int read_fill(const vvi_actors *act, const vvi_ent *ctx, size_t nctx,
     p = (unsigned char *)(r->rc + nctx);
     for (i = 0; i < nctx; i++) {                 /* context, in name order */
         uint32_t a = ctx[ord[i]].a;
-        memcpy(p, act->an[a], act->al[a]);
         r->rc[i].name = (const char *)p;
         r->rc[i].len = act->al[a];
         r->rc[i].n = ctx[ord[i]].n;
-        p += act->al[a];
+        p = name_copy(p, act, a);
     }
     for (i = 0; i < n; i++) {
         const vvi_ver *v = live[i];
@@ -188,10 +200,9 @@ static int read_fill(const vvi_actors *act, const vvi_ent *ctx, size_t nctx,
         sb->value = p;
         sb->len = v->len;
         p += v->len;
-        memcpy(p, act->an[v->a], act->al[v->a]);
         sb->actor = (const char *)p;
         sb->actor_len = act->al[v->a];
-        p += sb->actor_len;
+        p = name_copy(p, act, v->a);
         sb->node_len = act->nl[v->a];
         sb->counter = v->n;
         sb->timestamp = v->ts;
