@@ -234,8 +234,10 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
             vv_db_fail(db, rc, "out of memory");
     }
 out:
-    vvi_hist_free(&hist);
-    vvi_dvv_free(&s);
+    if (full) {                                  /* what the full path held */
+        vvi_hist_free(&hist);
+        vvi_dvv_free(&s);
+    }
     if (cc != stack) vv_free(cc);
     rc = vvi_txn_end(db, rc);
     if (rc && newctx && *newctx) { vv_clock_free(*newctx); *newctx = NULL; }
