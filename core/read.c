@@ -340,7 +340,6 @@ int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
     db->err[0] = 0;
     if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
     if ((rc = vvi_txn_begin(db, 0))) return rc;
-    vvi_dvv_init(&s);
     rc = vvi_ks_get(db, ksname, 0, &k);
     if (rc == VV_OK && !vvi_full_path)
         rc = read_stored(db, k, key, klen, out, &full);
@@ -349,8 +348,8 @@ int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
         if (rc == VV_OK && (!found || vvi_dvv_live(&s) == 0)) rc = VV_ENOTFOUND;
         if (rc == VV_OK && (rc = read_build(&db->act, &s, out)))
             vv_db_fail(db, rc, "out of memory");
+        vvi_dvv_free(&s);
     }
-    vvi_dvv_free(&s);
     rc = vvi_txn_end(db, rc);
     if (rc) {
         if (*out) vvi_read_reset(*out);
