@@ -150,8 +150,8 @@ static BENCH_NOINLINE void loop_map_get_reuse(pg_case *c)
 
 /* What bounds the put and get figures when they miss (the callgrind
  * counts of docs/performance.md, "The engine's paths"). */
-#define WHY_PUT "vv's own work: a put is ~3,300 instructions to the map's " \
-    "~740 (callgrind): the context's names to actor numbers, the stored " \
+#define WHY_PUT "vv's own work: a put is ~3,200 instructions to the map's " \
+    "~700 (callgrind): the context's names to actor numbers, the stored " \
     "state patched, the change log moved, a new context clock; the " \
     "loop's other costs and memory waits hide most of it"
 #define WHY_GET "vv's own work: a get is ~1,600 instructions to the map's " \
