@@ -4,6 +4,7 @@
 #include "testutil.h"
 #include "lmdbutil.h"
 #include "db_int.h"
+#include "bytes_check.h"
 
 #define NKEYS 4
 #define NOUT  3                  /* replicas outside the twins */
@@ -454,10 +455,67 @@ static void test_varints(void **state)
     }
 }
 
+/* Stored states encoded from random states (actors, counters and
+ * timestamps of every size, tombstones, a seq or none), then changed at
+ * random (bytes flipped, cut, added), and random bytes: the read's view
+ * and the put's patch agree with the decoder on each (bytes_check.h). */
+static void test_bytes_agree(void **state)
+{
+    unsigned seed = 11;
+    int round;
+    (void)state;
+    for (round = 0; round < 20000; round++) {
+        unsigned char mem[512], *p;
+        vvi_dvv s;
+        vv_buf b;
+        size_t i, n;
+        int nc = rand_r(&seed) % 6, nv = rand_r(&seed) % 5;
+        uint32_t na = rand_r(&seed) % 2 ? 8 : BC_NA + 4;  /* actors met */
+        vvi_dvv_init(&s);
+        for (i = 0; i < (size_t)nc; i++) {
+            uint64_t c = (uint64_t)rand_r(&seed) << (rand_r(&seed) % 40);
+            assert_int_equal(vvi_ctx_max(&s, (uint32_t)rand_r(&seed) % na,
+                                         c ? c : 1), VV_OK);
+        }
+        for (i = 0; i < (size_t)nv; i++) {
+            vvi_ver v;
+            v.a = (uint32_t)rand_r(&seed) % na;
+            v.n = rand_r(&seed) % 2 ? (uint64_t)rand_r(&seed) % 8 + 1
+                                    : (uint64_t)rand_r(&seed) % 2000 + 1;
+            v.ts = (uint64_t)rand_r(&seed) << (rand_r(&seed) % 30);
+            v.tomb = rand_r(&seed) % 4 == 0;
+            v.val = (const unsigned char *)"some value";
+            v.len = v.tomb ? 0 : (size_t)(rand_r(&seed) % 11);
+            assert_int_equal(vvi_dvv_add(&s, &v), VV_OK);
+        }
+        s.seq = rand_r(&seed) % 3 ? (uint64_t)rand_r(&seed) : 0;
+        vvi_buf_init_fixed(&b, mem, sizeof mem);
+        vvi_dvv_encode(&s, &b);
+        vvi_dvv_free(&s);
+        assert_false(b.oom);
+        n = b.len;
+        p = b.p;
+        if (round % 3 == 1 && n) {               /* changed at random */
+            size_t at = (size_t)rand_r(&seed) % n;
+            switch (rand_r(&seed) % 3) {
+            case 0: p[at] ^= (unsigned char)(1u << rand_r(&seed) % 8); break;
+            case 1: n = at; break;
+            default: vv_buf_add(&b, "\x81", 1); p = b.p; n = b.len; break;
+            }
+        } else if (round % 3 == 2) {             /* noise */
+            for (i = 0; i < n; i++) p[i] = (unsigned char)rand_r(&seed);
+            if (n) p[0] = 0x01;
+        }
+        assert_int_equal(bc_check(p, n), 0);
+        vv_buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_varints),
+        cmocka_unit_test(test_bytes_agree),
         cmocka_unit_test(test_history_memory),
         cmocka_unit_test(test_history_lmdb),
         cmocka_unit_test(test_corrupt_states),
