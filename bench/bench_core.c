@@ -104,7 +104,7 @@ static BENCH_NOINLINE void loop_map_get(pg_case *c)
         c->be->begin(c->h, 0);
         if ((rc = c->be->get(c->h, 1, key, (size_t)kl, &v, &vl)))
             die("map get", rc);
-        copy = malloc(vl);                       /* a read hands out a copy too */
+        copy = malloc(vl);                   /* a read hands out a copy too */
         memcpy(copy, v, vl);
         c->be->abort(c->h);
         free(copy);

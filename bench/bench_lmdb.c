@@ -193,8 +193,8 @@ static volatile unsigned char raw_sink;
 /* Warm reads, each in its own (renewed) read transaction as an
  * application serving single requests would do; one_txn: all in one;
  * copy: each value copied out, as a read handing out its bytes does. */
-static BENCH_NOINLINE double raw_gets(raw *r, long nkeys, long from, long n, int one_txn,
-                       int copy)
+static BENCH_NOINLINE double raw_gets(raw *r, long nkeys, long from, long n,
+                                      int one_txn, int copy)
 {
     char key[32];
     long i;

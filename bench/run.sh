@@ -64,7 +64,10 @@ printf '%s\n' "$figures" | awk -F '\t' '
         w4 = length("result")
         for (i = 1; i <= nf; i++) {
             f = fixed[i]
-            if (!(f in seen)) { add(f, "-", fgoal[f], "not measured", ""); continue }
+            if (!(f in seen)) {
+                add(f, "-", fgoal[f], "not measured", "")
+                continue
+            }
             for (j = 1; j <= n; j++) {
                 split(line[j], x, "\t")
                 if (x[1] == f) add(x[1], x[2], x[3], x[4], x[5])

@@ -306,7 +306,8 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
     }
     isnew = (unsigned char *)(res + c->n + extra);
     for (i = 0, j = 0; i < c->n || j < o->n; k++) {
-        int r = i == c->n ? 1 : j == o->n ? -1 : vvi_cent_cmp(&c->e[i], &o->e[j]);
+        int r = i == c->n ? 1 : j == o->n ? -1
+              : vvi_cent_cmp(&c->e[i], &o->e[j]);
         isnew[k] = r > 0;
         if (r <= 0) {
             res[k] = c->e[i++];                  /* moves c's name */

@@ -177,9 +177,12 @@ static DVV_NOINLINE const unsigned char *get_varint_long(
                 if ((w >> (8 * i) & 0xff) == 0) return NULL;
                 if (i < 7) w &= (1ull << (8 * (i + 1))) - 1;
                 w &= 0x7f7f7f7f7f7f7f7full;       /* the 7-bit groups, packed */
-                w = (w & 0x007f007f007f007full) | (w & 0x7f007f007f007f00ull) >> 1;
-                w = (w & 0x00003fff00003fffull) | (w & 0x3fff00003fff0000ull) >> 2;
-                w = (w & 0x000000000fffffffull) | (w & 0x0fffffff00000000ull) >> 4;
+                w = (w & 0x007f007f007f007full) |
+                    (w & 0x7f007f007f007f00ull) >> 1;
+                w = (w & 0x00003fff00003fffull) |
+                    (w & 0x3fff00003fff0000ull) >> 2;
+                w = (w & 0x000000000fffffffull) |
+                    (w & 0x0fffffff00000000ull) >> 4;
                 *out = w;
                 return p + i + 1;
             }

@@ -31,7 +31,8 @@ int vvi_key_load(vv_db *db, vvi_ks *k, const void *key, size_t klen,
     vvi_dvv_init(s);
     if (rc == VV_ENOTFOUND) return VV_OK;
     if (rc) return vvi_be_fail(db, rc);
-    if ((rc = vvi_dvv_decode(s, p, n)) == VV_OK && !actors_known(s, db->act.na)) {
+    if ((rc = vvi_dvv_decode(s, p, n)) == VV_OK &&
+        !actors_known(s, db->act.na)) {
         vvi_dvv_free(s);
         rc = VV_ECORRUPT;
     }

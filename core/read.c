@@ -220,7 +220,8 @@ static int read_build(const vvi_actors *act, const vvi_dvv *s,
     const vvi_ver *stack[16], **live = stack;
     size_t i, n = 0;
     int rc;
-    if (s->nv > 16 && !(live = vv_malloc(s->nv * sizeof *live))) return VV_ENOMEM;
+    if (s->nv > 16 && !(live = vv_malloc(s->nv * sizeof *live)))
+        return VV_ENOMEM;
     for (i = 0; i < s->nv; i++)
         if (!s->v[i].tomb) live[n++] = &s->v[i];
     rc = read_fill(act, s->ctx, s->nctx, live, n, out);

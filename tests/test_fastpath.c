@@ -258,7 +258,8 @@ static void fp_history(char **dirs, unsigned seed, int steps)
             vv_clock_free(own);
         } else if (op < 7) {                     /* write elsewhere */
             vv_clock *ctx = NULL;
-            if (rand_r(&seed) % 2 && vv_get(o, ks, key, strlen(key), &r) == VV_OK) {
+            if (rand_r(&seed) % 2 &&
+                vv_get(o, ks, key, strlen(key), &r) == VV_OK) {
                 ctx = vv_read_take_context(r);
                 vv_read_free(r);
             }
