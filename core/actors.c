@@ -2,12 +2,17 @@
 #include <string.h>
 #include "db_int.h"
 
-/* FNV-1a: actor names are short, so a simple byte loop beats XXH64. */
-static uint64_t name_hash(const char *s, size_t n)
+/* Hash of a name from its entry key (the first 24 bytes as three words,
+ * and the length), so that a clock's entries, which carry that key,
+ * find their actor without reading the name byte by byte. */
+static uint64_t ent_hash(const vv_centry *e)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    while (n--) h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-    return h ^ (h >> 29);
+    uint64_t h = vvi_cent_word(e, 0) ^ (vvi_cent_word(e, 1) << 21 |
+                                        vvi_cent_word(e, 1) >> 43)
+               ^ (vvi_cent_word(e, 2) << 42 | vvi_cent_word(e, 2) >> 22)
+               ^ (uint64_t)e->len * 0xff51afd7ed558ccdull;
+    h *= 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 32);
 }
 
 static int actors_rehash(vvi_actors *t, size_t nslots)
@@ -16,7 +21,7 @@ static int actors_rehash(vvi_actors *t, size_t nslots)
     if (!s) return VV_ENOMEM;
     memset(s, 0, nslots * sizeof *s);
     for (i = 0; i < t->na; i++) {
-        size_t j = (size_t)name_hash(t->an[i], t->al[i]) & (nslots - 1);
+        size_t j = (size_t)ent_hash(&t->ce[i]) & (nslots - 1);
         while (s[j]) j = (j + 1) & (nslots - 1);
         s[j] = i + 1;
     }
@@ -33,17 +38,25 @@ size_t vvi_node_len(const char *name, size_t len)
     return k > 0 ? k - 1 : len;
 }
 
-long vvi_actor_find(const vvi_actors *t, const char *name, size_t len)
+long vvi_actor_find_ent(const vvi_actors *t, const vv_centry *e)
 {
     size_t j;
     if (!t->nslots) return -1;
-    j = (size_t)name_hash(name, len) & (t->nslots - 1);
+    j = (size_t)ent_hash(e) & (t->nslots - 1);
     while (t->slots[j]) {
         uint32_t a = t->slots[j] - 1;
-        if (t->al[a] == len && memcmp(t->an[a], name, len) == 0) return a;
+        if (vvi_cent_eq(&t->ce[a], e)) return a;
         j = (j + 1) & (t->nslots - 1);
     }
     return -1;
+}
+
+long vvi_actor_find(const vvi_actors *t, const char *name, size_t len)
+{
+    vv_centry e;
+    vvi_cent_key(&e, name, len);
+    e.heap = (char *)name;                   /* read only, for the tail */
+    return vvi_actor_find_ent(t, &e);
 }
 
 int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
@@ -58,6 +71,7 @@ int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
         uint32_t cap = t->capa ? t->capa * 2 : 16;
         char **an = vv_realloc(t->an, cap * sizeof *an);
         uint8_t *al, *nl;
+        vv_centry *ce;
         if (!an) return VV_ENOMEM;
         t->an = an;
         al = vv_realloc(t->al, cap * sizeof *al);
@@ -66,6 +80,9 @@ int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
         nl = vv_realloc(t->nl, cap * sizeof *nl);
         if (!nl) return VV_ENOMEM;
         t->nl = nl;
+        ce = vv_realloc(t->ce, cap * sizeof *ce);
+        if (!ce) return VV_ENOMEM;
+        t->ce = ce;
         t->capa = cap;
     }
     if ((t->na + 1) * 2 > t->nslots &&
@@ -76,13 +93,23 @@ int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
     t->an[t->na] = copy;
     t->al[t->na] = (uint8_t)len;
     t->nl[t->na] = (uint8_t)vvi_node_len(name, len);
+    vvi_cent_key(&t->ce[t->na], name, len);
+    t->ce[t->na].heap = copy;
+    t->ce[t->na].n = 0;
     {
-        size_t j = (size_t)name_hash(name, len) & (t->nslots - 1);
+        size_t j = (size_t)ent_hash(&t->ce[t->na]) & (t->nslots - 1);
         while (t->slots[j]) j = (j + 1) & (t->nslots - 1);
         t->slots[j] = t->na + 1;
     }
     *out = t->na++;
     return VV_OK;
+}
+
+int vvi_actor_intern_ent(vvi_actors *t, const vv_centry *e, uint32_t *out)
+{
+    long a = vvi_actor_find_ent(t, e);
+    if (a >= 0) { *out = (uint32_t)a; return VV_OK; }
+    return vvi_actor_intern(t, vvi_cname(e), e->len, out);
 }
 
 void vvi_actors_truncate(vvi_actors *t, uint32_t n)
@@ -92,17 +119,13 @@ void vvi_actors_truncate(vvi_actors *t, uint32_t n)
     actors_rehash(t, t->nslots ? t->nslots : 32);
 }
 
-int vvi_actor_cmp(const vvi_actors *t, uint32_t a, uint32_t b)
-{
-    return vvi_node_cmp(t->an[a], t->al[a], t->an[b], t->al[b]);
-}
-
 void vvi_actors_free(vvi_actors *t)
 {
     while (t->na > 0) vv_free(t->an[--t->na]);
     vv_free(t->an);
     vv_free(t->al);
     vv_free(t->nl);
+    vv_free(t->ce);
     vv_free(t->slots);
     memset(t, 0, sizeof *t);
 }

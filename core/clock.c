@@ -31,42 +31,12 @@ int vv_clock_new(vv_clock **out)
 }
 
 /* ---- entries and their order ------------------------------------- */
-/* Word k (0..2) of an entry's key, as stored (native byte order). */
-static inline uint64_t key_raw(const vv_centry *e, int k)
-{
-    uint64_t x;
-    memcpy(&x, e->inl + 8 * k, 8);
-    return x;
-}
-
-/* A stored key word as a big-endian number: bytewise order. */
-static inline uint64_t key_be(uint64_t x)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return x;
-#elif defined(__GNUC__)
-    return __builtin_bswap64(x);
-#else
-    unsigned char b[8];
-    uint64_t v = 0;
-    int i;
-    memcpy(b, &x, 8);
-    for (i = 0; i < 8; i++) v = v << 8 | b[i];
-    return v;
-#endif
-}
-
-/* Kept out of the walks' loops: names longer than the key are rare. */
-#if defined(__GNUC__)
-#define CLOCK_NOINLINE __attribute__((noinline))
-#else
-#define CLOCK_NOINLINE
-#endif
+/* (the keys' inline compares are in vv_int.h, shared with actors.c) */
 
 /* Past equal keys: names longer than the key go on to their tails; else
  * one is a prefix of the other (zero padding and zero bytes look alike
  * in keys) and the shorter comes first. */
-static CLOCK_NOINLINE int cent_tail(const vv_centry *a, const vv_centry *b)
+int vvi_cent_tail(const vv_centry *a, const vv_centry *b)
 {
     if (a->len > VV_CLOCK_KEY && b->len > VV_CLOCK_KEY)
         return vvi_node_cmp(a->heap + VV_CLOCK_KEY, a->len - VV_CLOCK_KEY,
@@ -74,34 +44,8 @@ static CLOCK_NOINLINE int cent_tail(const vv_centry *a, const vv_centry *b)
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
-/* Bytewise order of two entries' names (shorter prefix first), the same
- * as vvi_node_cmp on the names: three word compares for most pairs. */
-static inline int cent_cmp(const vv_centry *a, const vv_centry *b)
-{
-    uint64_t x = key_raw(a, 0), y = key_raw(b, 0);
-    if (x == y) {
-        x = key_raw(a, 1);
-        y = key_raw(b, 1);
-        if (x == y) {
-            x = key_raw(a, 2);
-            y = key_raw(b, 2);
-            if (x == y) return cent_tail(a, b);
-        }
-    }
-    return key_be(x) < key_be(y) ? -1 : 1;
-}
-
-/* Do two entries carry the same name?  One branch for most pairs. */
-static inline int cent_eq(const vv_centry *a, const vv_centry *b)
-{
-    uint64_t d = (key_raw(a, 0) ^ key_raw(b, 0))
-               | (key_raw(a, 1) ^ key_raw(b, 1))
-               | (key_raw(a, 2) ^ key_raw(b, 2)) | (a->len ^ b->len);
-    return !d && (a->len <= VV_CLOCK_KEY || cent_tail(a, b) == 0);
-}
-
 /* Fill e's key and length from name (not its counter or heap copy). */
-static void cent_key(vv_centry *e, const char *name, size_t len)
+void vvi_cent_key(vv_centry *e, const char *name, size_t len)
 {
     memset(e->inl, 0, VV_CLOCK_KEY);
     memcpy(e->inl, name, len < VV_CLOCK_KEY ? len : VV_CLOCK_KEY);
@@ -111,7 +55,7 @@ static void cent_key(vv_centry *e, const char *name, size_t len)
 /* Give entry e a copy of name.  @return VV_OK or VV_ENOMEM. */
 static int cent_set(vv_centry *e, const char *name, size_t len, uint64_t n)
 {
-    cent_key(e, name, len);
+    vvi_cent_key(e, name, len);
     e->n = n;
     e->heap = NULL;
     if (len > VV_CLOCK_INL) {
@@ -200,11 +144,11 @@ static long clock_find(const vv_clock *c, const char *node, size_t len)
 {
     size_t lo = 0, hi = c->n;
     vv_centry probe;
-    cent_key(&probe, node, len);
+    vvi_cent_key(&probe, node, len);
     probe.heap = (char *)node;                  /* read only, for the tail */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int r = cent_cmp(&c->e[mid], &probe);
+        int r = vvi_cent_cmp(&c->e[mid], &probe);
         if (r == 0) return (long)mid;
         if (r < 0) lo = mid + 1; else hi = mid;
     }
@@ -215,6 +159,23 @@ int vvi_clock_push(vv_clock *c, const char *node, size_t len, uint64_t n)
 {
     if (clock_reserve(c, c->n + 1)) return VV_ENOMEM;
     if (cent_set(&c->e[c->n], node, len, n)) return VV_ENOMEM;
+    c->n++;
+    return VV_OK;
+}
+
+int vvi_clock_push_ent(vv_clock *c, const vv_centry *k, uint64_t n)
+{
+    vv_centry *e;
+    if (clock_reserve(c, c->n + 1)) return VV_ENOMEM;
+    e = &c->e[c->n];
+    memcpy(e->inl, k->inl, VV_CLOCK_KEY);
+    e->len = k->len;
+    e->n = n;
+    e->heap = NULL;
+    if (k->len > VV_CLOCK_INL) {
+        if (!(e->heap = vv_malloc(k->len))) return VV_ENOMEM;
+        memcpy(e->heap, k->heap, k->len);
+    }
     c->n++;
     return VV_OK;
 }
@@ -309,18 +270,18 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
     if (!c || !o) return VV_EINVAL;
     m = c->n < o->n ? c->n : o->n;
     if (m > MERGE_UNDO) m = MERGE_UNDO;
-    for (x = c->e, y = o->e; done < m && cent_eq(x, y); done++, x++, y++) {
+    for (x = c->e, y = o->e; done < m && vvi_cent_eq(x, y); done++, x++, y++) {
         undo[done] = x->n;
         if (y->n > x->n) x->n = y->n;
     }
     xend = c->e + c->n;
     yend = o->e + o->n;
     while (x != xend && y != yend) {             /* count new nodes */
-        if (cent_eq(x, y)) {
+        if (vvi_cent_eq(x, y)) {
             if (y->n > x->n && !rise) { rise = x; rise_o = y; }
             x++;
             y++;
-        } else if (cent_cmp(x, y) < 0) { ours++; x++; }
+        } else if (vvi_cent_cmp(x, y) < 0) { ours++; x++; }
         else { extra++; y++; }
     }
     extra += (size_t)(yend - y);
@@ -332,7 +293,7 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
             return VV_OK;
         }
         for (x = rise, y = rise_o; y < yend; y++, x++) {
-            while (!cent_eq(x, y)) x++;
+            while (!vvi_cent_eq(x, y)) x++;
             if (y->n > x->n) x->n = y->n;
         }
         return VV_OK;
@@ -345,7 +306,8 @@ int vv_clock_merge(vv_clock *c, const vv_clock *o)
     }
     isnew = (unsigned char *)(res + c->n + extra);
     for (i = 0, j = 0; i < c->n || j < o->n; k++) {
-        int r = i == c->n ? 1 : j == o->n ? -1 : cent_cmp(&c->e[i], &o->e[j]);
+        int r = i == c->n ? 1 : j == o->n ? -1
+              : vvi_cent_cmp(&c->e[i], &o->e[j]);
         isnew[k] = r > 0;
         if (r <= 0) {
             res[k] = c->e[i++];                  /* moves c's name */
@@ -375,14 +337,14 @@ int vv_clock_compare(const vv_clock *a, const vv_clock *b)
     const vv_centry *x = a->e, *xend = x + a->n, *y = b->e, *yend = y + b->n;
     int less = 0, more = 0;     /* a has something smaller / greater */
     while (x != xend && y != yend) {
-        if (cent_eq(x, y)) {
+        if (vvi_cent_eq(x, y)) {
             if (x->n != y->n) {
                 if (x->n < y->n) less = 1; else more = 1;
                 if (less & more) return VV_CONCURRENT;
             }
             x++;
             y++;
-        } else if (cent_cmp(x, y) < 0) {
+        } else if (vvi_cent_cmp(x, y) < 0) {
             more = 1;
             x++;
             if (less) return VV_CONCURRENT;
@@ -440,7 +402,7 @@ int vvi_clock_get(vvi_rd *r, vv_clock *c)
         cnt = vvi_rd_varint(r);
         if (r->err || cnt == 0) return r->err = VV_ECORRUPT;
         if (vvi_clock_push(c, (const char *)name, (size_t)len, cnt)) return VV_ENOMEM;
-        if (c->n > 1 && cent_cmp(&c->e[c->n - 2], &c->e[c->n - 1]) >= 0)
+        if (c->n > 1 && vvi_cent_cmp(&c->e[c->n - 2], &c->e[c->n - 1]) >= 0)
             return r->err = VV_ECORRUPT;
     }
     return VV_OK;

@@ -36,6 +36,9 @@ typedef struct vvi_actors {
     uint8_t *al;                 /* their lengths */
     uint8_t *nl;                 /* their node part's: up to the last '.'
                                     (the whole name without one) */
+    vv_centry *ce;               /* each name as a clock entry's key (heap:
+                                    the name in an): hashed and compared
+                                    by words, and copied into clocks */
     uint32_t na, capa;
     uint32_t *slots;             /* number + 1; 0 is empty */
     size_t nslots;
@@ -43,16 +46,23 @@ typedef struct vvi_actors {
 
 /* Number of actor name, or -1. */
 long vvi_actor_find(const vvi_actors *t, const char *name, size_t len);
+/* Number of the actor a clock entry names, or -1. */
+long vvi_actor_find_ent(const vvi_actors *t, const vv_centry *e);
 /* Length of an actor name's node part: before the last '.', all of it
  * without one. */
 size_t vvi_node_len(const char *name, size_t len);
 /* Number of actor name, adding it when new. */
 int  vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
                       uint32_t *out);
+/* vvi_actor_intern of the name of clock entry e. */
+int  vvi_actor_intern_ent(vvi_actors *t, const vv_centry *e, uint32_t *out);
 /* Forget actors numbered n and above (they were never committed). */
 void vvi_actors_truncate(vvi_actors *t, uint32_t n);
-/* Order of two actors by name (bytewise). */
-int  vvi_actor_cmp(const vvi_actors *t, uint32_t a, uint32_t b);
+/* Order of two actors by name (bytewise): word compares of their keys. */
+static inline int vvi_actor_cmp(const vvi_actors *t, uint32_t a, uint32_t b)
+{
+    return vvi_cent_cmp(&t->ce[a], &t->ce[b]);
+}
 void vvi_actors_free(vvi_actors *t);
 
 /* ---- keyspaces and the store -------------------------------------------- */
@@ -180,16 +190,22 @@ int  vvi_key_store(vv_db *db, vvi_ks *k, const void *key, size_t klen,
 /* ---- the change log (log.c) ----------------------------------------- */
 int  vvi_seq_load(vv_db *db, vvi_ks *k);
 int  vvi_seqs_save(vv_db *db);
-/* The key's state is about to change: give it the keyspace's next seq. */
+/* The key's state is about to change: give it the keyspace's next seq
+ * (*seq: the key's seq so far, 0 for none; the new one afterwards). */
 int  vvi_log_change(vv_db *db, vvi_ks *k, const void *key, size_t klen,
-                    vvi_dvv *s);
+                    uint64_t *seq);
 
 /* ---- writes (write.c) ----------------------------------------------- */
 /* Check the sibling limits after a change that took the key from before
- * live siblings to s; writes over max are refused.  Counts warnings, and
- * logs the change that takes a key over warn_siblings. */
+ * live siblings to live; writes over max are refused.  Counts warnings,
+ * and logs the change that takes a key over warn_siblings. */
 int  vvi_limits(vv_db *db, vvi_ks *k, const void *key, size_t klen,
-                size_t before, const vvi_dvv *s, int refuse);
+                size_t before, size_t live, int refuse);
+/* The version a put (tomb 0) or a delete of value writes: db's next dot
+ * and a timestamp that never goes backwards (VV_EOVERFLOW when the
+ * counter is exhausted). */
+int  vvi_write_ver(vv_db *db, const void *value, size_t vlen, int tomb,
+                   vvi_ver *v);
 /* Apply a put (tomb 0) or a delete of value to state s of key: the new
  * version *v takes db's next dot and a timestamp that never goes
  * backwards, replaces the versions cc covers, and the sibling limits are
@@ -207,6 +223,9 @@ int  vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
                  vvi_ent **out, size_t *n);
 /* Fill the empty clock c with state s's context (actor names, sorted). */
 int  vvi_ctx_fill(vv_db *db, const vvi_dvv *s, vv_clock *c);
+/* The same for n context entries ctx, actors numbered by act. */
+int  vvi_ctx_fill_ents(const vvi_actors *act, const vvi_ent *ctx, size_t n,
+                       vv_clock *c);
 /* State s's context as a new clock in *out (NULL on failure). */
 int  vvi_ctx_clock(vv_db *db, const vvi_dvv *s, vv_clock **out);
 

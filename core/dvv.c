@@ -148,27 +148,54 @@ void vvi_dvv_encode(const vvi_dvv *s, vv_buf *b)
     if (s->seq) vvi_buf_varint(b, s->seq);
 }
 
-/* A LEB128 varint at p (before end) as vvi_rd_varint reads it: canonical,
- * at most 10 bytes.  Returns the byte after it, or NULL. */
-static inline const unsigned char *get_varint(const unsigned char *p,
-                                              const unsigned char *end,
-                                              uint64_t *out)
+#if defined(__GNUC__)
+#define DVV_NOINLINE __attribute__((noinline))
+#else
+#define DVV_NOINLINE
+#endif
+
+/* get_varint past its first byte's test: two bytes or more (or none). */
+static DVV_NOINLINE const unsigned char *get_varint_long(
+    const unsigned char *p, const unsigned char *end, uint64_t *out)
 {
     uint64_t v = 0;
-    unsigned shift = 0, c;
-    if (p < end && *p < 0x80) {              /* one byte: most counts */
-        *out = *p;
-        return p + 1;
-    }
+    unsigned shift = 0, c, i;
     if (end - p >= 10) {                     /* all 10 at hand: no bounds */
-        do {
-            c = *p++;
-            v |= (uint64_t)(c & 0x7f) << shift;
-            shift += 7;
-        } while ((c & 0x80) && shift < 70);
-        if ((c & 0x80) || (shift == 70 && c > 1) || c == 0) return NULL;
+        if (p[1] < 0x80) {                   /* counters below 2^14 */
+            if (p[1] == 0) return NULL;
+            *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+            return p + 2;
+        }
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        {   /* 3 to 8 bytes (timestamps: 6) as one word */
+            uint64_t w, stop;
+            memcpy(&w, p, 8);
+            stop = ~w & 0x8080808080808080ull;   /* the bytes that end it */
+            if (stop) {
+                i = (unsigned)__builtin_ctzll(stop) / 8;  /* its last byte */
+                if ((w >> (8 * i) & 0xff) == 0) return NULL;
+                if (i < 7) w &= (1ull << (8 * (i + 1))) - 1;
+                w &= 0x7f7f7f7f7f7f7f7full;       /* the 7-bit groups, packed */
+                w = (w & 0x007f007f007f007full) |
+                    (w & 0x7f007f007f007f00ull) >> 1;
+                w = (w & 0x00003fff00003fffull) |
+                    (w & 0x3fff00003fff0000ull) >> 2;
+                w = (w & 0x000000000fffffffull) |
+                    (w & 0x0fffffff00000000ull) >> 4;
+                *out = w;
+                return p + i + 1;
+            }
+        }
+#endif
+        for (i = 0; i < 10; i++) {
+            c = p[i];
+            v |= (uint64_t)(c & 0x7f) << (7 * i);
+            if (c < 0x80) break;
+        }
+        if (i == 10 || (i && c == 0) || (i == 9 && c > 1)) return NULL;
         *out = v;
-        return p;
+        return p + i + 1;
     }
     do {
         if (p == end || shift > 63) return NULL;
@@ -180,6 +207,31 @@ static inline const unsigned char *get_varint(const unsigned char *p,
     if (c == 0 && shift > 7) return NULL;    /* not the shortest form */
     *out = v;
     return p;
+}
+
+/* A LEB128 varint at p (before end) as vvi_rd_varint reads it: canonical,
+ * at most 10 bytes.  Returns the byte after it, or NULL.  One byte (most
+ * counts and numbers) inline, the rest in a call. */
+static inline const unsigned char *get_varint(const unsigned char *p,
+                                              const unsigned char *end,
+                                              uint64_t *out)
+{
+    if (p < end && *p < 0x80) {
+        *out = *p;
+        return p + 1;
+    }
+    return get_varint_long(p, end, out);
+}
+
+/* Write varint v at q (room for 10 bytes); returns the byte after it. */
+static inline unsigned char *put_varint(unsigned char *q, uint64_t v)
+{
+    while (v >= 0x80) {
+        *q++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *q++ = (unsigned char)v;
+    return q;
 }
 
 /* One pass over the bytes straight into the state's arrays, sized once
@@ -230,6 +282,57 @@ int vvi_dvv_decode(vvi_dvv *s, const void *buf, size_t n)
 bad:
     vvi_dvv_free(s);
     return VV_ECORRUPT;
+}
+
+/* vvi_dvv_decode's pass, into the caller's arrays: the context, and
+ * only the live versions (a read shows no tombstone). */
+int vvi_dvv_view(const void *buf, size_t n, uint32_t na, vvi_ent *ctx,
+                 size_t capctx, size_t *nctx, vvi_ver *live, size_t caplive,
+                 size_t *nlive)
+{
+    const unsigned char *p = buf, *end = p + n;
+    uint64_t cnt, i, a, c, lt, seq;
+    size_t k = 0;
+    *nctx = *nlive = 0;
+    if (n == 0 || *p++ != STATE_FORMAT) return VV_ECORRUPT;
+    if (!(p = get_varint(p, end, &cnt)) || cnt > (uint64_t)(end - p) / 2)
+        return VV_ECORRUPT;
+    if (cnt > capctx) return VV_ELIMIT;
+    for (i = 0; i < cnt; i++) {
+        if (!(p = get_varint(p, end, &a)) || !(p = get_varint(p, end, &c)))
+            return VV_ECORRUPT;
+        if (a >= na || c == 0 || (i && ctx[i - 1].a >= a)) return VV_ECORRUPT;
+        ctx[i].a = (uint32_t)a;
+        ctx[i].n = c;
+    }
+    *nctx = (size_t)cnt;
+    if (!(p = get_varint(p, end, &cnt)) || cnt > (uint64_t)(end - p) / 4)
+        return VV_ECORRUPT;
+    for (i = 0; i < cnt; i++) {
+        vvi_ver *v = &live[k];
+        uint64_t vn, ts;
+        if (!(p = get_varint(p, end, &a)) || !(p = get_varint(p, end, &vn)) ||
+            !(p = get_varint(p, end, &ts)) || !(p = get_varint(p, end, &lt)))
+            return VV_ECORRUPT;
+        if (a >= na || (lt >> 1) > (uint64_t)(end - p)) return VV_ECORRUPT;
+        if (!(lt & 1)) {
+            if (k == caplive) return VV_ELIMIT;
+            v->a = (uint32_t)a;
+            v->n = vn;
+            v->ts = ts;
+            v->tomb = 0;
+            v->len = (size_t)(lt >> 1);
+            v->val = p;
+            k++;
+        }
+        p += lt >> 1;
+    }
+    if (p != end) {                              /* the change log's seq */
+        if (!(p = get_varint(p, end, &seq)) || seq == 0 || p != end)
+            return VV_ECORRUPT;
+    }
+    *nlive = k;
+    return VV_OK;
 }
 
 /* Does version v's dot fall inside context ctx? */
@@ -286,6 +389,106 @@ int vvi_dvv_write(vvi_dvv *s, const vvi_ent *cc, size_t ncc,
     else if ((rc = vvi_dvv_add(s, v))) return rc;
     if ((rc = ctx_absorb(s, cc, ncc))) return rc;
     return vvi_ctx_max(s, v->a, v->n);
+}
+
+/* ---- a write on the stored bytes --------------------------------- */
+/* The patch keeps the counts one byte long (below 128) and the incoming
+ * context on the stack; larger states take the full path. */
+#define PATCH_MAX 64
+
+/* Append context entry (a, n) to the patch's output at *q. */
+static inline int patch_ent(vvi_patch *pt, unsigned char **q, uint32_t a,
+                            uint64_t n)
+{
+    if (pt->nctx == pt->cap) return VV_ELIMIT;
+    pt->ctx[pt->nctx].a = a;
+    pt->ctx[pt->nctx++].n = n;
+    *q = put_varint(put_varint(*q, a), n);
+    return VV_OK;
+}
+
+/* In one pass over the stored bytes: the context merged with what comes
+ * in (cc and the new dot) as it is read, each version the write keeps
+ * copied as it stands (its bytes are canonical, so they are what encode
+ * would write), then the new version.  The checks are vvi_dvv_decode's,
+ * and every actor number must be below na.  The output's room is
+ * reserved once: the old bytes, what comes in, the new version. */
+int vvi_dvv_patch(const void *old, size_t n, uint32_t na, const vvi_ent *cc,
+                  size_t ncc, const vvi_ver *v, vvi_patch *pt, vv_buf *b)
+{
+    const unsigned char *p = old, *end = p + n, *vs;
+    unsigned char *q, *cnt_at;
+    vvi_ent in[PATCH_MAX];
+    uint64_t cnt = 0, i, a, c, x = 0, lt;
+    size_t nin = 0, j, kept = 0;
+    int rc;
+    pt->nctx = pt->before = pt->after = 0;
+    pt->seq = 0;
+    if (ncc >= PATCH_MAX) return VV_ELIMIT;
+    for (c = 0, j = 0; j < ncc; j++) {           /* cc with the dot, sorted */
+        if (cc[j].a == v->a) c = cc[j].n;
+        else if (cc[j].n) in[nin++] = cc[j];
+    }
+    for (j = nin; j > 0 && in[j - 1].a > v->a; j--) in[j] = in[j - 1];
+    in[j].a = v->a;
+    in[j].n = v->n > c ? v->n : c;
+    nin++;
+    if (vv_buf_reserve(b, n + nin * 20 + v->len + 64)) return VV_ENOMEM;
+    q = b->p + b->len;
+    if (old) {
+        if (n == 0 || *p++ != STATE_FORMAT) return VV_ECORRUPT;
+        if (!(p = get_varint(p, end, &cnt)) || cnt > (uint64_t)(end - p) / 2)
+            return VV_ECORRUPT;
+    }
+    *q++ = STATE_FORMAT;
+    cnt_at = q++;                                /* the count, once known */
+    for (i = 0, j = 0; i < cnt; i++) {
+        if (!(p = get_varint(p, end, &a)) || !(p = get_varint(p, end, &c)))
+            return VV_ECORRUPT;
+        if (a >= na || c == 0 || (i && x >= a)) return VV_ECORRUPT;
+        x = a;
+        for (; j < nin && in[j].a < a; j++)
+            if ((rc = patch_ent(pt, &q, in[j].a, in[j].n))) return rc;
+        if (j < nin && in[j].a == a && in[j++].n > c) c = in[j - 1].n;
+        if ((rc = patch_ent(pt, &q, (uint32_t)a, c))) return rc;
+    }
+    for (; j < nin; j++)
+        if ((rc = patch_ent(pt, &q, in[j].a, in[j].n))) return rc;
+    if (pt->nctx >= 128) return VV_ELIMIT;
+    *cnt_at = (unsigned char)pt->nctx;
+    cnt = 0;
+    if (old && (!(p = get_varint(p, end, &cnt)) ||
+                cnt > (uint64_t)(end - p) / 4))
+        return VV_ECORRUPT;
+    if (cnt >= 127) return VV_ELIMIT;
+    cnt_at = q++;
+    for (i = 0; i < cnt; i++) {
+        uint64_t vn, ts;
+        vs = p;
+        if (!(p = get_varint(p, end, &a)) || !(p = get_varint(p, end, &vn)) ||
+            !(p = get_varint(p, end, &ts)) || !(p = get_varint(p, end, &lt)))
+            return VV_ECORRUPT;
+        if (a >= na || (lt >> 1) > (uint64_t)(end - p)) return VV_ECORRUPT;
+        p += lt >> 1;
+        pt->before += !(lt & 1);
+        if (vn <= ctx_get(cc, ncc, (uint32_t)a)) continue;      /* seen */
+        memcpy(q, vs, (size_t)(p - vs));
+        q += p - vs;
+        pt->after += !(lt & 1);
+        kept++;
+    }
+    if (p != end) {                              /* the change log's seq */
+        if (!(p = get_varint(p, end, &pt->seq)) || pt->seq == 0 || p != end)
+            return VV_ECORRUPT;
+    }
+    q = put_varint(put_varint(put_varint(q, v->a), v->n), v->ts);
+    q = put_varint(q, (uint64_t)v->len << 1 | (v->tomb ? 1 : 0));
+    if (v->len) memcpy(q, v->val, v->len);
+    q += v->len;
+    pt->after += !v->tomb;
+    *cnt_at = (unsigned char)(kept + 1);
+    b->len = (size_t)(q - b->p);
+    return VV_OK;
 }
 
 /* Deterministic pick between two versions that carry the same dot (only

@@ -297,8 +297,8 @@ static int merge_in(vv_db *db, vvi_ks *k, const void *key, size_t klen,
         if (rc) goto out;
     } else *changed = s.nv > 0 || s.nctx > 0;
     if (*changed) {
-        vvi_limits(db, k, key, klen, before, &s, 0);
-        if ((rc = vvi_log_change(db, k, key, klen, &s))) goto out;
+        vvi_limits(db, k, key, klen, before, vvi_dvv_live(&s), 0);
+        if ((rc = vvi_log_change(db, k, key, klen, &s.seq))) goto out;
         if ((rc = vvi_key_store(db, k, key, klen, &s))) goto out;
         if ((rc = vvi_hist_note(db, k, key, klen, &hist, NULL))) goto out;
     }

@@ -10,6 +10,15 @@ int vvi_key_ok(vv_db *db, const void *key, size_t klen)
     return VV_OK;
 }
 
+/* Does state s name only actors of the table (numbers below na)? */
+static int actors_known(const vvi_dvv *s, uint32_t na)
+{
+    size_t i;
+    for (i = 0; i < s->nctx; i++) if (s->ctx[i].a >= na) return 0;
+    for (i = 0; i < s->nv; i++) if (s->v[i].a >= na) return 0;
+    return 1;
+}
+
 /* The stored state of key (empty when absent).  Values borrow from the
  * backend until the transaction ends or the next write. */
 int vvi_key_load(vv_db *db, vvi_ks *k, const void *key, size_t klen,
@@ -22,7 +31,12 @@ int vvi_key_load(vv_db *db, vvi_ks *k, const void *key, size_t klen,
     vvi_dvv_init(s);
     if (rc == VV_ENOTFOUND) return VV_OK;
     if (rc) return vvi_be_fail(db, rc);
-    if ((rc = vvi_dvv_decode(s, p, n)))
+    if ((rc = vvi_dvv_decode(s, p, n)) == VV_OK &&
+        !actors_known(s, db->act.na)) {
+        vvi_dvv_free(s);
+        rc = VV_ECORRUPT;
+    }
+    if (rc)
         return vv_db_fail(db, rc, "stored state of a key in '%s' is unreadable",
                           k->name);
     *found = 1;

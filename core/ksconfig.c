@@ -270,8 +270,8 @@ int vvi_ks_get(vv_db *db, const char *name, int create, vvi_ks **out)
     vvi_ks *k;
     int rc;
     *out = NULL;
+    if (name && (k = vvi_ks_find(db, name))) { *out = k; return VV_OK; }
     if ((rc = vvi_ks_name_ok(db, name))) return rc;
-    if ((k = vvi_ks_find(db, name))) { *out = k; return VV_OK; }
     if (db->durable) {                           /* another process's? */
         rc = ks_load_one(db, name);
         if (rc == VV_OK && (k = vvi_ks_find(db, name))) { *out = k; return VV_OK; }

@@ -102,22 +102,22 @@ int vvi_seqs_save(vv_db *db)
 /* The key's state is about to change: give it the keyspace's next seq and
  * move its change log entry there (VVI_LOG_KS | id: seq -> key). */
 int vvi_log_change(vv_db *db, vvi_ks *k, const void *key, size_t klen,
-                      vvi_dvv *s)
+                   uint64_t *seq)
 {
     unsigned char sk[8];
     int rc;
     if ((rc = vvi_seq_load(db, k))) return rc;
     if (k->seq == UINT64_MAX)
         return vv_db_fail(db, VV_EOVERFLOW, "change log counter exhausted");
-    if (s->seq) {
-        vvi_seq_key(s->seq, sk);
+    if (*seq) {
+        vvi_seq_key(*seq, sk);
         rc = db->be->del(db->h, VVI_LOG_KS | k->id, sk, 8);
         if (rc && rc != VV_ENOTFOUND) goto fail;
     }
     vvi_seq_key(k->seq + 1, sk);
     if ((rc = db->be->put(db->h, VVI_LOG_KS | k->id, sk, 8, key, klen)))
         goto fail;
-    s->seq = ++k->seq;
+    *seq = ++k->seq;
     k->seq_dirty = 1;
     return VV_OK;
 fail:

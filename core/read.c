@@ -135,61 +135,98 @@ int vvi_ver_order(const vvi_actors *act, const vvi_ver *x, const vvi_ver *y)
     return x->n < y->n ? -1 : x->n > y->n;
 }
 
-/* Build the read from a state (inside the transaction: copies bytes)
- * into *out (a new read when NULL, else reused).  Its block holds the
- * sibling array, the context and their bytes.  act numbers the state's
- * actors (the store's table, or a detached state's own). */
-static int read_build(const vvi_actors *act, const vvi_dvv *s,
-                      vv_read **out)
+/* Copy actor a's name to p: a name that fits the key is copied from it
+ * whole (a copy of fixed size; the bytes past the name land on room the
+ * block has to spare, and the next copy overwrites them).  Returns the
+ * byte after the name. */
+static inline unsigned char *name_copy(unsigned char *p, const vvi_actors *act,
+                                       uint32_t a)
+{
+    if (act->al[a] <= VV_CLOCK_KEY) memcpy(p, act->ce[a].inl, VV_CLOCK_KEY);
+    else memcpy(p, act->an[a], act->al[a]);
+    return p + act->al[a];
+}
+
+/* Fill the read *out (a new read when NULL, else reused) from a state's
+ * context ctx[0..nctx) and its live versions live[0..n), in any order
+ * (actors numbered by act); copies what it needs.  Its block holds the
+ * sibling array, the context and their bytes: the siblings in the read's
+ * order (actor name, counter), the context in name order.  Names compare
+ * by the actors' key words. */
+static int read_fill(const vvi_actors *act, const vvi_ent *ctx, size_t nctx,
+                     const vvi_ver **live, size_t n, vv_read **out)
 {
     vv_read *r;
-    size_t i, j, k, bytes = 0, n = 0;
-    const vvi_ver *stack[16], **live = stack;
+    size_t i, k, bytes = 0;
+    uint32_t ostack[32], *ord = ostack;
     unsigned char *p;
-    if (s->nv > 16 && !(live = vv_malloc(s->nv * sizeof *live))) return VV_ENOMEM;
-    n = vvi_dvv_values(s, act->an, act->al, live);
+    for (i = 1; i < n; i++) {                    /* few: insertion */
+        const vvi_ver *t = live[i];
+        for (k = i; k > 0 && vvi_ver_order(act, live[k - 1], t) > 0; k--)
+            live[k] = live[k - 1];
+        live[k] = t;
+    }
+    if (nctx > 32 && !(ord = vv_malloc(nctx * sizeof *ord))) return VV_ENOMEM;
+    for (i = 0; i < nctx; i++) {                 /* the context's name order */
+        uint32_t a = ctx[i].a;
+        for (k = i; k > 0 && vvi_actor_cmp(act, ctx[ord[k - 1]].a, a) > 0; k--)
+            ord[k] = ord[k - 1];
+        ord[k] = (uint32_t)i;
+        bytes += act->al[a];
+    }
     for (i = 0; i < n; i++) bytes += live[i]->len + act->al[live[i]->a];
-    for (i = 0; i < s->nctx; i++) bytes += act->al[s->ctx[i].a];
-    if (read_room(out, n * sizeof *r->s + s->nctx * sizeof *r->rc + bytes)) {
-        if (live != stack) vv_free(live);
+    if (read_room(out, n * sizeof *r->s + nctx * sizeof *r->rc + bytes +
+                  VV_CLOCK_KEY)) {
+        if (ord != ostack) vv_free(ord);
         return VV_ENOMEM;
     }
     r = *out;
     r->n = n;
     r->s = (vv_sibling *)r->blk;
     r->rc = (rctx *)(r->s + n);
-    r->nrc = s->nctx;
-    p = (unsigned char *)(r->rc + s->nctx);
-    for (i = 0; i < s->nctx; i++) {              /* context, in name order */
-        uint32_t a = s->ctx[i].a;
-        rctx t;
-        memcpy(p, act->an[a], act->al[a]);
-        t.name = (const char *)p;
-        t.len = act->al[a];
-        t.n = s->ctx[i].n;
-        p += t.len;
-        for (k = i; k > 0 && vvi_node_cmp(r->rc[k - 1].name, r->rc[k - 1].len,
-                                          t.name, t.len) > 0; k--)
-            r->rc[k] = r->rc[k - 1];
-        r->rc[k] = t;
+    r->nrc = nctx;
+    p = (unsigned char *)(r->rc + nctx);
+    for (i = 0; i < nctx; i++) {                 /* context, in name order */
+        uint32_t a = ctx[ord[i]].a;
+        r->rc[i].name = (const char *)p;
+        r->rc[i].len = act->al[a];
+        r->rc[i].n = ctx[ord[i]].n;
+        p = name_copy(p, act, a);
     }
-    for (j = 0; j < n; j++) {
-        const vvi_ver *v = live[j];
-        vv_sibling *sb = &r->s[j];
-        memcpy(p, v->val, v->len);
+    for (i = 0; i < n; i++) {
+        const vvi_ver *v = live[i];
+        vv_sibling *sb = &r->s[i];
+        if (v->len) memcpy(p, v->val, v->len);
         sb->value = p;
         sb->len = v->len;
         p += v->len;
-        memcpy(p, act->an[v->a], act->al[v->a]);
         sb->actor = (const char *)p;
         sb->actor_len = act->al[v->a];
-        p += sb->actor_len;
+        p = name_copy(p, act, v->a);
         sb->node_len = act->nl[v->a];
         sb->counter = v->n;
         sb->timestamp = v->ts;
     }
-    if (live != stack) vv_free(live);
+    if (ord != ostack) vv_free(ord);
     return VV_OK;
+}
+
+/* Build the read from a state (inside the transaction: copies bytes)
+ * into *out (a new read when NULL, else reused).  act numbers the
+ * state's actors (the store's table, or a detached state's own). */
+static int read_build(const vvi_actors *act, const vvi_dvv *s,
+                      vv_read **out)
+{
+    const vvi_ver *stack[16], **live = stack;
+    size_t i, n = 0;
+    int rc;
+    if (s->nv > 16 && !(live = vv_malloc(s->nv * sizeof *live)))
+        return VV_ENOMEM;
+    for (i = 0; i < s->nv; i++)
+        if (!s->v[i].tomb) live[n++] = &s->v[i];
+    rc = read_fill(act, s->ctx, s->nctx, live, n, out);
+    if (live != stack) vv_free(live);
+    return rc;
 }
 
 /* Greatest (timestamp, actor, counter): the same pick on every replica. */
@@ -266,24 +303,54 @@ int vv_get(vv_db *db, const char *ksname, const void *key, size_t klen,
     return rc;
 }
 
+/* The read of key's stored state straight from its bytes (no dvv):
+ * parsed into arrays on the stack (vvi_dvv_view), then filled.  *full is
+ * set, with nothing done, for a state the arrays do not hold or that is
+ * unreadable: the full path reads it, or says why not. */
+static int read_stored(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                       vv_read **out, int *full)
+{
+    const void *p;
+    size_t n, nctx, nlive, i;
+    vvi_ent ctx[32];
+    vvi_ver live[8];
+    const vvi_ver *lp[8];
+    int rc = db->be->get(db->h, k->id, key, klen, &p, &n);
+    *full = 0;
+    if (rc == VV_ENOTFOUND) return rc;
+    if (rc) return vvi_be_fail(db, rc);
+    if (vvi_dvv_view(p, n, db->act.na, ctx, 32, &nctx, live, 8, &nlive)) {
+        *full = 1;
+        return VV_OK;
+    }
+    if (nlive == 0) return VV_ENOTFOUND;
+    for (i = 0; i < nlive; i++) lp[i] = &live[i];
+    if ((rc = read_fill(&db->act, ctx, nctx, lp, nlive, out)))
+        vv_db_fail(db, rc, "out of memory");
+    return rc;
+}
+
 int vv_get_reuse(vv_db *db, const char *ksname, const void *key, size_t klen,
                  vv_read **out)
 {
     vvi_ks *k;
     vvi_dvv s;
-    int rc, found = 0;
+    int rc, found = 0, full = 1;
     if (!db || !out) return VV_EINVAL;
     if (*out) vvi_read_reset(*out);
     db->err[0] = 0;
     if ((rc = vvi_ks_name_ok(db, ksname)) || (rc = vvi_key_ok(db, key, klen))) return rc;
     if ((rc = vvi_txn_begin(db, 0))) return rc;
-    vvi_dvv_init(&s);
     rc = vvi_ks_get(db, ksname, 0, &k);
-    if (rc == VV_OK) rc = vvi_key_load(db, k, key, klen, &s, &found);
-    if (rc == VV_OK && (!found || vvi_dvv_live(&s) == 0)) rc = VV_ENOTFOUND;
-    if (rc == VV_OK && (rc = read_build(&db->act, &s, out)))
-        vv_db_fail(db, rc, "out of memory");
-    vvi_dvv_free(&s);
+    if (rc == VV_OK && !vvi_full_path)
+        rc = read_stored(db, k, key, klen, out, &full);
+    if (rc == VV_OK && full) {                   /* decoded into a dvv */
+        rc = vvi_key_load(db, k, key, klen, &s, &found);
+        if (rc == VV_OK && (!found || vvi_dvv_live(&s) == 0)) rc = VV_ENOTFOUND;
+        if (rc == VV_OK && (rc = read_build(&db->act, &s, out)))
+            vv_db_fail(db, rc, "out of memory");
+        vvi_dvv_free(&s);
+    }
     rc = vvi_txn_end(db, rc);
     if (rc) {
         if (*out) vvi_read_reset(*out);

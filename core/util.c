@@ -38,6 +38,8 @@ static long alloc_countdown;
 
 void vvi_fail_alloc_after(long n) { alloc_countdown = n; }
 
+int vvi_full_path;
+
 static int alloc_fails(void)
 {
     if (alloc_countdown <= 0) return 0;

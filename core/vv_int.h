@@ -20,6 +20,12 @@ void  vvi_fail_alloc_after(long n);
  * actor's dots is the very reuse fresh actors prevent (node.c). */
 int   vvi_db_twin(vv_db *db, const vv_db *of);
 
+/* Test hook: when set, puts, deletes and reads take the full path
+ * (decode into a dvv, change it, encode it; a read built from the dvv)
+ * instead of working on the stored bytes, so that tests can compare the
+ * two byte for byte.  0 by default. */
+extern int vvi_full_path;
+
 /* Internal invariant check; compiles away unless VV_DEBUG. */
 #ifdef VV_DEBUG
 #include <assert.h>
@@ -62,19 +68,36 @@ uint64_t vvi_rd_u64le(vvi_rd *r);
 size_t   vvi_varint_len(uint64_t v);
 
 /* ---- change log keys: a seq as 8 big-endian bytes ------------------- */
+/* A word as stored in memory read as a big-endian number (and back):
+ * bytewise order. */
+static inline uint64_t vvi_word_be(uint64_t x)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return x;
+#elif defined(__GNUC__)
+    return __builtin_bswap64(x);
+#else
+    unsigned char b[8];
+    uint64_t v = 0;
+    int i;
+    memcpy(b, &x, 8);
+    for (i = 0; i < 8; i++) v = v << 8 | b[i];
+    return v;
+#endif
+}
+
 /* Byte order equals number order, so a range scan walks seqs in order. */
 static inline void vvi_seq_key(uint64_t seq, unsigned char k[8])
 {
-    int i;
-    for (i = 7; i >= 0; i--, seq >>= 8) k[i] = (unsigned char)seq;
+    seq = vvi_word_be(seq);
+    memcpy(k, &seq, 8);
 }
 
 static inline uint64_t vvi_seq_of(const unsigned char k[8])
 {
-    uint64_t v = 0;
-    int i;
-    for (i = 0; i < 8; i++) v = v << 8 | k[i];
-    return v;
+    uint64_t v;
+    memcpy(&v, k, 8);
+    return vvi_word_be(v);
 }
 
 /* ---- checksums (xxh64 of the payload) ------------------------------- */
@@ -94,10 +117,55 @@ static inline const char *vvi_cname(const vv_centry *e)
     return e->len > VV_CLOCK_INL ? e->heap : e->inl;
 }
 
+/* An entry's key: its name's first VV_CLOCK_KEY bytes, zero padded, read
+ * as three words.  Word k (0..2) as stored (native byte order): */
+static inline uint64_t vvi_cent_word(const vv_centry *e, int k)
+{
+    uint64_t x;
+    memcpy(&x, e->inl + 8 * k, 8);
+    return x;
+}
+
+/* Fill e's key and length from name (not its counter or heap copy). */
+void vvi_cent_key(vv_centry *e, const char *name, size_t len);
+/* Order of two entries whose keys are equal: by the names' tails past
+ * the key (heap), else the shorter first.  Rarely reached. */
+int  vvi_cent_tail(const vv_centry *a, const vv_centry *b);
+
+/* Bytewise order of two entries' names (shorter prefix first), the same
+ * as vvi_node_cmp on the names: three word compares for most pairs. */
+static inline int vvi_cent_cmp(const vv_centry *a, const vv_centry *b)
+{
+    uint64_t x = vvi_cent_word(a, 0), y = vvi_cent_word(b, 0);
+    if (x == y) {
+        x = vvi_cent_word(a, 1);
+        y = vvi_cent_word(b, 1);
+        if (x == y) {
+            x = vvi_cent_word(a, 2);
+            y = vvi_cent_word(b, 2);
+            if (x == y) return vvi_cent_tail(a, b);
+        }
+    }
+    return vvi_word_be(x) < vvi_word_be(y) ? -1 : 1;
+}
+
+/* Do two entries carry the same name?  One branch for most pairs. */
+static inline int vvi_cent_eq(const vv_centry *a, const vv_centry *b)
+{
+    uint64_t d = (vvi_cent_word(a, 0) ^ vvi_cent_word(b, 0))
+               | (vvi_cent_word(a, 1) ^ vvi_cent_word(b, 1))
+               | (vvi_cent_word(a, 2) ^ vvi_cent_word(b, 2))
+               | (a->len ^ b->len);
+    return !d && (a->len <= VV_CLOCK_KEY || vvi_cent_tail(a, b) == 0);
+}
+
 /* Compare two node names bytewise (shorter prefix first). */
 int vvi_node_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Append entries without the sort check (decoder use); takes a copy. */
 int vvi_clock_push(vv_clock *c, const char *node, size_t len, uint64_t n);
+/* The same for the name of entry k (its key, and heap when long), with
+ * counter n. */
+int vvi_clock_push_ent(vv_clock *c, const vv_centry *k, uint64_t n);
 /* Encode/decode clock body (without the format byte) into/from streams. */
 void vvi_clock_put(vv_buf *b, const vv_clock *c);
 int  vvi_clock_get(vvi_rd *r, vv_clock *c);
@@ -231,6 +299,33 @@ void     vvi_dvv_encode(const vvi_dvv *s, vv_buf *b);
 /* A write: drop what cc covers, add the version, ctx := ctx ⊔ cc ⊔ dot. */
 int      vvi_dvv_write(vvi_dvv *s, const vvi_ent *cc, size_t ncc,
                        const vvi_ver *v);
+/* The stored state at buf (n bytes) parsed into the caller's arrays,
+ * without a dvv: its context into ctx (room for capctx) and its live
+ * versions, values borrowed from buf, into live (room for caplive): what
+ * a read needs.  Checked as vvi_dvv_decode checks, actor numbers below
+ * na.  VV_OK; VV_ECORRUPT; VV_ELIMIT (more than the arrays hold: the
+ * caller decodes into a dvv instead). */
+int      vvi_dvv_view(const void *buf, size_t n, uint32_t na, vvi_ent *ctx,
+                      size_t capctx, size_t *nctx, vvi_ver *live,
+                      size_t caplive, size_t *nlive);
+/* What vvi_dvv_patch tells of the state it wrote. */
+typedef struct vvi_patch {
+    vvi_ent *ctx;            /* the new context (the caller's room) ... */
+    size_t nctx, cap;        /* ... of cap entries */
+    size_t before, after;    /* live versions before and after */
+    uint64_t seq;            /* the stored state's change log seq (0: none) */
+} vvi_patch;
+/* vvi_dvv_write on the stored state old (n bytes; old NULL: none),
+ * written straight into b (without the seq, which the caller appends
+ * once the change is logged), without a dvv: what a put costs near a
+ * plain map.  The bytes are checked as vvi_dvv_decode checks them, and
+ * actor numbers must be below na.  VV_OK; VV_ECORRUPT (unreadable),
+ * VV_ELIMIT (beyond what a patch handles: 127 versions, 64 incoming or
+ * cap context entries), VV_ENOMEM: then b holds garbage and the caller
+ * takes the full path, which gives the same bytes. */
+int      vvi_dvv_patch(const void *old, size_t n, uint32_t na,
+                       const vvi_ent *cc, size_t ncc, const vvi_ver *v,
+                       vvi_patch *pt, vv_buf *b);
 /* s := merge(s, o) of two dvvs (vv_state_merge merges exported states,
  * vv_merge an exported state into a stored key).  Commutative,
  * associative, idempotent. */

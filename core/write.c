@@ -4,13 +4,12 @@
 #include "db_int.h"
 
 /* Check the sibling limits after a change that took the key from before
- * live siblings to those of s; writes over max are refused.  Every change
+ * live siblings to live; writes over max are refused.  Every change
  * that leaves the key over warn counts a warning; the one that takes it
  * over (a crossing) also logs a line. */
 int vvi_limits(vv_db *db, vvi_ks *k, const void *key, size_t klen,
-               size_t before, const vvi_dvv *s, int refuse)
+               size_t before, size_t live, int refuse)
 {
-    size_t live = vvi_dvv_live(s);
     uint32_t warn = k->cfg.warn_siblings ? k->cfg.warn_siblings : 25;
     uint32_t max = k->cfg.max_siblings ? k->cfg.max_siblings : 100;
     if (refuse && live > max)
@@ -42,7 +41,7 @@ int vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
     e = c->n <= nstack ? stack : vv_malloc(c->n * sizeof *e);
     if (!e) return VV_ENOMEM;
     for (i = 0; i < c->n; i++) {
-        int rc = vvi_actor_intern(&db->act, vvi_cname(&c->e[i]), c->e[i].len, &e[i].a);
+        int rc = vvi_actor_intern_ent(&db->act, &c->e[i], &e[i].a);
         if (rc) { if (e != stack) vv_free(e); return rc; }
         e[i].n = c->e[i].n;
         if (e[i].a == db->self && e[i].n > db->counter) {
@@ -63,19 +62,24 @@ int vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
     return VV_OK;
 }
 
-/* Fill the empty clock c with the key's context (actor names, sorted). */
+/* Fill the empty clock c with the key's context (actor names, sorted):
+ * each entry copied from the actor's key, then sorted by key words. */
 int vvi_ctx_fill(vv_db *db, const vvi_dvv *s, vv_clock *c)
+{
+    return vvi_ctx_fill_ents(&db->act, s->ctx, s->nctx, c);
+}
+
+int vvi_ctx_fill_ents(const vvi_actors *act, const vvi_ent *ctx, size_t n,
+                      vv_clock *c)
 {
     size_t i, k;
     int rc;
-    for (i = 0; i < s->nctx; i++)
-        if ((rc = vvi_clock_push(c, db->act.an[s->ctx[i].a],
-                                 db->act.al[s->ctx[i].a], s->ctx[i].n)))
+    for (i = 0; i < n; i++)
+        if ((rc = vvi_clock_push_ent(c, &act->ce[ctx[i].a], ctx[i].n)))
             return rc;
     for (i = 1; i < c->n; i++) {                 /* sort by name */
         vv_centry t = c->e[i];
-        for (k = i; k > 0 && vvi_node_cmp(vvi_cname(&c->e[k - 1]), c->e[k - 1].len,
-                                          vvi_cname(&t), t.len) > 0; k--)
+        for (k = i; k > 0 && vvi_cent_cmp(&c->e[k - 1], &t) > 0; k--)
             c->e[k] = c->e[k - 1];
         c->e[k] = t;
     }
@@ -93,16 +97,11 @@ int vvi_ctx_clock(vv_db *db, const vvi_dvv *s, vv_clock **out)
     return rc;
 }
 
-/* Apply a put or delete to state s (db_int.h): the version takes db's
- * next dot and a timestamp that never goes backwards; the store's write
- * path and writes onto detached states (state.c) share it. */
-int vvi_write_apply(vv_db *db, vvi_ks *k, const void *key, size_t klen,
-                    vvi_dvv *s, const vvi_ent *cc, size_t ncc,
-                    const void *value, size_t vlen, int tomb, vvi_ver *v)
+/* The version a put or delete writes (db_int.h). */
+int vvi_write_ver(vv_db *db, const void *value, size_t vlen, int tomb,
+                  vvi_ver *v)
 {
     uint64_t now;
-    size_t before = vvi_dvv_live(s);
-    int rc;
     if (db->counter == UINT64_MAX)
         return vv_db_fail(db, VV_EOVERFLOW, "dot counter exhausted");
     now = db->now(db->now_ud);
@@ -112,9 +111,70 @@ int vvi_write_apply(vv_db *db, vvi_ks *k, const void *key, size_t klen,
     v->tomb = tomb;
     v->val = value;
     v->len = tomb ? 0 : vlen;
+    return VV_OK;
+}
+
+/* Write version v into state s, checking the sibling limits. */
+static int write_into(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                      vvi_dvv *s, const vvi_ent *cc, size_t ncc,
+                      const vvi_ver *v)
+{
+    size_t before = vvi_dvv_live(s);
+    int rc;
     if ((rc = vvi_dvv_write(s, cc, ncc, v)))
         return vv_db_fail(db, rc, "%s", vv_strerror(rc));
-    return vvi_limits(db, k, key, klen, before, s, 1);
+    return vvi_limits(db, k, key, klen, before, vvi_dvv_live(s), 1);
+}
+
+/* Apply a put or delete to state s (db_int.h): the version takes db's
+ * next dot and a timestamp that never goes backwards; the store's write
+ * path and writes onto detached states (state.c) share it. */
+int vvi_write_apply(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                    vvi_dvv *s, const vvi_ent *cc, size_t ncc,
+                    const void *value, size_t vlen, int tomb, vvi_ver *v)
+{
+    int rc = vvi_write_ver(db, value, vlen, tomb, v);
+    return rc ? rc : write_into(db, k, key, klen, s, cc, ncc, v);
+}
+
+/* The write of version v with context cc straight on the key's stored
+ * bytes (vvi_dvv_patch): no dvv, one pass, the sibling limits, the change
+ * log, the new bytes stored.  The key's context afterwards goes to
+ * ctx[0..*nctx) (room for cap).  *full is set, with nothing done, for a
+ * state the patch does not take (unreadable or large): the full path
+ * then writes it, or says why not. */
+static int write_patch(vv_db *db, vvi_ks *k, const void *key, size_t klen,
+                       const vvi_ent *cc, size_t ncc, const vvi_ver *v,
+                       vvi_ent *ctx, size_t cap, size_t *nctx, int *full)
+{
+    unsigned char mem[512];
+    const void *p = NULL;
+    size_t n = 0;
+    vv_buf b;
+    vvi_patch pt;
+    int rc = db->be->get(db->h, k->id, key, klen, &p, &n);
+    *full = 0;
+    if (rc == VV_ENOTFOUND) p = NULL;
+    else if (rc) return vvi_be_fail(db, rc);
+    vvi_buf_init_fixed(&b, mem, sizeof mem);
+    pt.ctx = ctx;
+    pt.cap = cap;
+    if (vvi_dvv_patch(p, n, db->act.na, cc, ncc, v, &pt, &b)) {
+        vv_buf_free(&b);
+        *full = 1;
+        return VV_OK;
+    }
+    rc = vvi_limits(db, k, key, klen, pt.before, pt.after, 1);
+    if (rc == VV_OK) rc = vvi_log_change(db, k, key, klen, &pt.seq);
+    if (rc == VV_OK) {
+        vvi_buf_varint(&b, pt.seq);
+        if (b.oom) rc = vv_db_fail(db, VV_ENOMEM, "out of memory");
+        else if ((rc = db->be->put(db->h, k->id, key, klen, b.p, b.len)))
+            rc = vvi_be_fail(db, rc);
+    }
+    vv_buf_free(&b);
+    *nctx = pt.nctx;
+    return rc;
 }
 
 /* A put or delete; the key's context afterwards goes to a new clock in
@@ -125,11 +185,11 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
 {
     vvi_ks *k;
     vvi_dvv s;
-    vvi_ent stack[16], *cc = NULL;
-    size_t ncc = 0;
+    vvi_ent stack[16], *cc = NULL, nctx[64];
+    size_t ncc = 0, nn = 0;
     vvi_ver v;
     vvi_hnote hist = { NULL, 0, NULL, 0 };
-    int rc, found;
+    int rc, found, full = 1;
     if (newctx) *newctx = NULL;
     if (!db) return VV_EINVAL;
     db->err[0] = 0;
@@ -142,28 +202,42 @@ static int write_op(vv_db *db, const char *ksname, const void *key, size_t klen,
         if (!db->err[0]) vv_db_fail(db, rc, "context: %s", vv_strerror(rc));
         goto out;
     }
-    if ((rc = vvi_key_load(db, k, key, klen, &s, &found))) goto out;
-    if (k->cfg.history && (rc = vvi_hist_gather(&s, cc, ncc, NULL, &hist))) {
-        vv_db_fail(db, rc, "out of memory");
+    if ((rc = vvi_write_ver(db, value, vlen, tomb, &v))) goto out;
+    if (!k->cfg.history && !vvi_full_path &&
+        (rc = write_patch(db, k, key, klen, cc, ncc, &v, nctx, 64, &nn,
+                          &full)))
         goto out;
+    if (full) {                                  /* decoded, written, encoded */
+        if ((rc = vvi_key_load(db, k, key, klen, &s, &found))) goto out;
+        if (k->cfg.history &&
+            (rc = vvi_hist_gather(&s, cc, ncc, NULL, &hist))) {
+            vv_db_fail(db, rc, "out of memory");
+            goto out;
+        }
+        if ((rc = write_into(db, k, key, klen, &s, cc, ncc, &v))) goto out;
+        if ((rc = vvi_log_change(db, k, key, klen, &s.seq))) goto out;
+        if ((rc = vvi_key_store(db, k, key, klen, &s))) goto out;
+        if ((rc = vvi_hist_note(db, k, key, klen, &hist, &v))) goto out;
     }
-    if ((rc = vvi_write_apply(db, k, key, klen, &s, cc, ncc, value, vlen,
-                              tomb, &v)))
-        goto out;
-    if ((rc = vvi_log_change(db, k, key, klen, &s))) goto out;
-    if ((rc = vvi_key_store(db, k, key, klen, &s))) goto out;
-    if ((rc = vvi_hist_note(db, k, key, klen, &hist, &v))) goto out;
     db->counter = v.n;
     db->last_ts = v.ts;
-    if (newctx && (rc = vvi_ctx_clock(db, &s, newctx)))
-        vv_db_fail(db, rc, "out of memory");
+    if (newctx) {                                /* freed below on failure */
+        if ((rc = vv_clock_new(newctx)) == VV_OK)
+            rc = full ? vvi_ctx_fill(db, &s, *newctx)
+                      : vvi_ctx_fill_ents(&db->act, nctx, nn, *newctx);
+        if (rc) vv_db_fail(db, rc, "out of memory");
+    }
     if (into && !rc) {
         vv_clock_clear(into);
-        if ((rc = vvi_ctx_fill(db, &s, into))) vv_db_fail(db, rc, "out of memory");
+        if ((rc = full ? vvi_ctx_fill(db, &s, into)
+                       : vvi_ctx_fill_ents(&db->act, nctx, nn, into)))
+            vv_db_fail(db, rc, "out of memory");
     }
 out:
-    vvi_hist_free(&hist);
-    vvi_dvv_free(&s);
+    if (full) {                                  /* what the full path held */
+        vvi_hist_free(&hist);
+        vvi_dvv_free(&s);
+    }
     if (cc != stack) vv_free(cc);
     rc = vvi_txn_end(db, rc);
     if (rc && newctx && *newctx) { vv_clock_free(*newctx); *newctx = NULL; }

@@ -1,10 +1,13 @@
 /* fuzz_state.c - libFuzzer target (make fuzz): every decoder of outside
- * bytes -- exported states, binary clocks, clock text -- on arbitrary input.
- * Whatever is accepted must re-encode consistently; nothing may crash. */
+ * bytes -- exported states, binary clocks, clock text, stored states --
+ * on arbitrary input.  Whatever is accepted must re-encode consistently;
+ * the passes over stored bytes must agree with the full decode; nothing
+ * may crash. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vv_int.h"
+#include "bytes_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         vv_clock_free(d);
         vv_clock_free(c);
     }
+    if (bc_check(data, size)) abort();  /* the paths on stored bytes */
     if (size > 1) (void)vv_merge(db, "ks", "k", 1, data, size);
     if (size >= 12) {
         /* the same bytes under a valid header and checksum, so the
