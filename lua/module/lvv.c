@@ -111,9 +111,7 @@ static const luaL_Reg values_lib[] = {
     {NULL, NULL}
 };
 
-/* Give the table at t the functions of l, each with the module's shared
- * upvalues (the VVL_NUP values from index base on). */
-static void setfuncs_uv(lua_State *L, int t, const luaL_Reg *l, int base)
+void vvl_setfuncs_uv(lua_State *L, int t, const luaL_Reg *l, int base)
 {
     int i;
     lua_pushvalue(L, t);
@@ -129,7 +127,7 @@ static void fillmeta(lua_State *L, int mt, const char *name,
 {
     lua_pushstring(L, name);
     lua_setfield(L, mt, "__name");      /* 5.1 and LuaJIT do not set it */
-    setfuncs_uv(L, mt, mm, base);
+    vvl_setfuncs_uv(L, mt, mm, base);
     if (methods) {
         lua_pushvalue(L, methods);
         lua_setfield(L, mt, "__index");
@@ -160,10 +158,10 @@ int luaopen_vv(lua_State *L)
     lua_pushliteral(L, "context");
     lua_createtable(L, 0, 12);          /* clock methods */
     cm = lua_gettop(L);
-    setfuncs_uv(L, cm, vvl_clock_meth, base);
+    vvl_setfuncs_uv(L, cm, vvl_clock_meth, base);
     lua_createtable(L, 0, 24);          /* store methods */
     sm = lua_gettop(L);
-    for (m = store_meths; *m; m++) setfuncs_uv(L, sm, *m, base);
+    for (m = store_meths; *m; m++) vvl_setfuncs_uv(L, sm, *m, base);
     fillmeta(L, base + VVL_UV_STORE - 1, STORE, vvl_store_metameth, sm, base);
     fillmeta(L, base + VVL_UV_CLOCK0 - 1, CLOCK, vvl_clock_metameth, cm,
              base);
@@ -175,7 +173,7 @@ int luaopen_vv(lua_State *L)
         lua_insert(L, -2);
         lua_rawset(L, base + VVL_UV_CLOCK - 1);
     }
-    setfuncs_uv(L, base + VVL_UV_CLOCK - 1, clock_gc, base);
+    vvl_setfuncs_uv(L, base + VVL_UV_CLOCK - 1, clock_gc, base);
     fillmeta(L, base + VVL_UV_READ - 1, READ, vvl_read_metameth, 0, base);
     luaL_newmetatable(L, BOX);
     lua_pushstring(L, BOX);
@@ -184,10 +182,10 @@ int luaopen_vv(lua_State *L)
     lua_pop(L, 1);
 
     lua_createtable(L, 0, 12);          /* the module */
-    setfuncs_uv(L, lua_gettop(L), vvl_clock_lib, base);
-    setfuncs_uv(L, lua_gettop(L), vvl_store_lib, base);
-    setfuncs_uv(L, lua_gettop(L), values_lib, base);
-    setfuncs_uv(L, lua_gettop(L), vvl_state_lib, base);
+    vvl_setfuncs_uv(L, lua_gettop(L), vvl_clock_lib, base);
+    vvl_setfuncs_uv(L, lua_gettop(L), vvl_store_lib, base);
+    vvl_setfuncs_uv(L, lua_gettop(L), values_lib, base);
+    vvl_setfuncs_uv(L, lua_gettop(L), vvl_state_lib, base);
     lua_pushliteral(L, VV_VERSION);
     lua_setfield(L, -2, "_VERSION");
     lua_pushliteral(L, "vv");

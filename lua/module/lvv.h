@@ -48,6 +48,9 @@ typedef struct box {
 
 /* Push a new empty box of a kind. */
 box *vvl_newbox(lua_State *L, int kind);
+/* Give the table at t the functions of l, each with the module's shared
+ * upvalues (the VVL_NUP values from index base on). */
+void vvl_setfuncs_uv(lua_State *L, int t, const luaL_Reg *l, int base);
 /* Release what a box holds; safe to call twice. */
 void vvl_box_release(box *x);
 
@@ -93,6 +96,8 @@ typedef struct lstore {
 lstore *vvl_checkstore(lua_State *L);
 /* Raise for a failed store call, with the store's message. */
 int vvl_db_fail(lua_State *L, lstore *s, const char *fn, int rc);
+/* That message: the store's, or the code's name. */
+const char *vvl_db_message(lstore *s, int rc);
 /* A keyspace name argument: a string without NUL bytes. */
 const char *vvl_checkks(lua_State *L, int i);
 /* The codec of keyspace ks as recorded by the store. */
@@ -102,7 +107,48 @@ void vvl_ks_local(lua_State *L, int store, const char *ks);
 /* Do the keyspace settings at i hold a host function resolver? */
 int vvl_has_fn(lua_State *L, int i);
 
-/* ---- writes (lvv_rw.c) ------------------------------------------------ */
+/* ---- reads and writes (lvv_rw.c) ---------------------------------------- */
+/* Where a read or write finds its store, keyspace and arguments:
+ * db:op(ks, key, ...) has the store at 1 and the key at 3; a call whose
+ * store is held by another object (its user value {store}, at index
+ * handle) pushes the store only when needed (store 0 until then). */
+typedef struct vvl_call {
+    lstore *s;
+    const char *ks;
+    int key;                        /* index of the key; the rest follow */
+    int store;                      /* index of the store userdata, or 0 */
+    int handle;                     /* index of the handle (store 0) */
+} vvl_call;
+
+/* Fill c for db:op(ks, key, ...): checks the store and the keyspace. */
+void vvl_dbcall(lua_State *L, vvl_call *c);
+/* The store's stack index, pushing it first when held by another. */
+int vvl_call_store(lua_State *L, vvl_call *c);
+
+/* The operations: each checks its arguments at c->key and on, then
+ * pushes its result. */
+int vvl_put(lua_State *L, vvl_call *c);
+int vvl_delete(lua_State *L, vvl_call *c);
+int vvl_get(lua_State *L, vvl_call *c);
+int vvl_update(lua_State *L, vvl_call *c);
+int vvl_export(lua_State *L, vvl_call *c);
+int vvl_merge(lua_State *L, vvl_call *c);
+/* Push what get gives for the store's read (s->rd, from vv_get_reuse,
+ * with at least one sibling). */
+int vvl_get_result(lua_State *L, vvl_call *c);
+/* Push sibling 0 of the store's read decoded with codec: 0; or -1 with
+ * the message update raises for a value the codec cannot read pushed
+ * instead. */
+int vvl_update_value(lua_State *L, vvl_call *c, int codec);
+
+/* What update says of a result that cannot be stored. */
+#define VVL_UNSTORABLE "update: the function's result cannot be stored"
+/* Encode the value at i for keyspace ks into the store's buffer (s->enc):
+ * VV_OK, or a failure with its message pushed ("not enough memory", or
+ * "<what>: <why>", or with what NULL the reason alone). */
+int vvl_encode_store(lua_State *L, lstore *s, const char *ks, int i,
+                     const char *what);
+
 /* Encode the value at i for keyspace ks into the store's buffer; an
  * encoding failure is an argument error on i (or, with what, an error
  * saying what gave the value). */
@@ -111,12 +157,16 @@ const vv_buf *vvl_encode_arg(lua_State *L, lstore *s, const char *ks,
 
 /* ---- read results (lvv_read.c) --------------------------------------- */
 /* Push what db:get gives for read r of keyspace ks (the key is at index
- * key, the store at index 1).  With wb, a host function resolver's result
- * is written back when the keyspace asks for it (not for a state that no
- * key of the store holds). */
+ * key, the store userdata at index store).  With wb, a host function
+ * resolver's result is written back when the keyspace asks for it (not
+ * for a state that no key of the store holds). */
 void vvl_push_read(lua_State *L, lstore *s, const vv_read *r, const char *ks,
-                   int codec, int key, int wb);
+                   int codec, int store, int key, int wb);
 
+/* Push a stored value decoded with codec; a value the codec cannot read
+ * raises as get says it. */
+void vvl_push_value(lua_State *L, const char *ks, const void *p, size_t n,
+                    int codec);
 /* Push the len bytes a box holds from vv as a string, and release them. */
 int vvl_push_mem(lua_State *L, box *x, size_t len);
 /* Metamethods of lazy read results (READ). */

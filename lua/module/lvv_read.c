@@ -31,8 +31,8 @@ typedef struct lsib {
 
 /* Push a stored value decoded with codec; a value the codec cannot read
  * raises (it was written by other means with another codec). */
-static void push_value(lua_State *L, const char *ks, const void *p, size_t n,
-                       int codec)
+void vvl_push_value(lua_State *L, const char *ks, const void *p, size_t n,
+                    int codec)
 {
     char err[200];
     if (vvl_decode(L, p, n, codec, err, sizeof err))
@@ -69,7 +69,7 @@ static void push_siblings(lua_State *L, const vv_read *r, const char *ks,
     lua_createtable(L, n > 1024 ? 1024 : (int)n, 0);
     for (i = 0; i < n; i++) {
         const vv_sibling *sb = vv_read_sibling(r, i);
-        push_value(L, ks, sb->value, sb->len, codec);
+        vvl_push_value(L, ks, sb->value, sb->len, codec);
         if (values) {
             lua_pushvalue(L, -1);
             vvc_rawseti(L, values, (lua_Integer)(i + 1));
@@ -169,7 +169,7 @@ static void push_eager(lua_State *L, lstore *s, const vv_read *r,
         size_t vlen;
         rc = vv_read_value(r, &v, &vlen);
         if (rc == VV_OK) {
-            push_value(L, ks, v, vlen, codec);
+            vvl_push_value(L, ks, v, vlen, codec);
             lua_setfield(L, res, "value");
         } else if (rc == VV_ERESOLVER) {
             const char *m = vv_read_error(r);
@@ -192,7 +192,7 @@ static void push_lazy(lua_State *L, const vv_read *r, const char *ks,
     lsib *b;
     lua_createtable(L, 0, 4);
     lua_pushvalue(L, VVL_UV(VVL_UV_KVALUE));
-    push_value(L, ks, sb->value, sb->len, codec);
+    vvl_push_value(L, ks, sb->value, sb->len, codec);
     lua_rawset(L, -3);
     lua_pushvalue(L, VVL_UV(VVL_UV_KCONTEXT));
     c = push_context(L, r, sizeof *b + sb->actor_len);
@@ -288,7 +288,7 @@ static int read_materialize(lua_State *L)
 #endif
 
 void vvl_push_read(lua_State *L, lstore *s, const vv_read *r, const char *ks,
-                   int codec, int key, int wb)
+                   int codec, int store, int key, int wb)
 {
 #if LAZY_READS
     if (vv_read_count(r) == 1) {
@@ -296,7 +296,7 @@ void vvl_push_read(lua_State *L, lstore *s, const vv_read *r, const char *ks,
         return;
     }
 #endif
-    vvl_ks_local(L, 1, ks);                                 /* settings */
+    vvl_ks_local(L, store, ks);                             /* settings */
     push_eager(L, s, r, ks, codec, lua_gettop(L), key, wb);
     lua_remove(L, -2);
 }

@@ -136,8 +136,8 @@ static int db_get_state(lua_State *L)
     vv_state_key(st, slen, &key, &klen);        /* checked: just its key */
     lua_pushlstring(L, (const char *)key, klen); /* 5: the key */
     /* no write-back: no key of the store holds this state */
-    vvl_push_read(L, s, (const vv_read *)x->p, ks, vvl_ks_codec(s, ks), 5,
-                  0);
+    vvl_push_read(L, s, (const vv_read *)x->p, ks, vvl_ks_codec(s, ks), 1,
+                  5, 0);
     vvl_box_release(x);
     return 1;
 }

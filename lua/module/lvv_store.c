@@ -19,12 +19,18 @@ lstore *vvl_checkstore(lua_State *L)
     return s;
 }
 
-/* Raise for a failed store call, with the store's message. */
-int vvl_db_fail(lua_State *L, lstore *s, const char *fn, int rc)
+/* The message of a failed store call: the store's, or the code's name. */
+const char *vvl_db_message(lstore *s, int rc)
 {
     const char *m = s->db ? vv_errmsg(s->db) : "";
     if (m == NULL || m[0] == '\0') m = vv_strerror(rc);
-    return luaL_error(L, "%s: %s", fn, m);
+    return m;
+}
+
+/* Raise for a failed store call, with the store's message. */
+int vvl_db_fail(lua_State *L, lstore *s, const char *fn, int rc)
+{
+    return luaL_error(L, "%s: %s", fn, vvl_db_message(s, rc));
 }
 
 /* A keyspace name argument: a string without NUL bytes. */
