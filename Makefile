@@ -45,8 +45,9 @@ SANDBOX_SRC = lua/sandbox/resolver.c lua/sandbox/resolver_budget.c \
               lua/sandbox/pattern.c lua/sandbox/pattern_lib.c
 TOOLS_SRC   = lua/tools/ltools.c lua/tools/ltools_checker.c \
               lua/tools/ltools_state.c
-MOD_SRC     = lua/module/lvv.c lua/module/lvv_clock.c lua/module/lvv_inspect.c \
-              lua/module/lvv_read.c lua/module/lvv_rw.c lua/module/lvv_state.c \
+MOD_SRC     = lua/module/lvv.c lua/module/lvv_clock.c lua/module/lvv_handle.c \
+              lua/module/lvv_inspect.c lua/module/lvv_read.c \
+              lua/module/lvv_rw.c lua/module/lvv_state.c \
               lua/module/lvv_store.c lua/module/lvv_sync.c
 REPL_SRC    = lua/repl/vvrepl.c lua/repl/vvrepl_complete.c \
               lua/repl/vvrepl_console.c lua/repl/vvrepl_interrupt.c

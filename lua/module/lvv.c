@@ -1,9 +1,9 @@
 /* lvv.c - the Lua module "vv": registration, boxes, vv.encode/decode. */
 
 /* Layout follows liolib/lstrlib: static clock_* and db_* functions in
- * lvv_clock.c, lvv_store.c, lvv_rw.c, lvv_sync.c, lvv_inspect.c and
- * lvv_state.c, each with its method table; this file makes the
- * metatables and luaopen_vv comes last.  Every C resource a call holds
+ * lvv_clock.c, lvv_store.c, lvv_rw.c, lvv_sync.c, lvv_inspect.c,
+ * lvv_state.c and lvv_handle.c, each with its method table; this file
+ * makes the metatables and luaopen_vv comes last.  Every C resource a call holds
  * while it may raise (a read, a byte buffer, memory from vv) sits in a
  * small "vv.box" userdata first, so a Lua error or a memory error never
  * leaks it.  Version differences live in compat.h. */
@@ -141,14 +141,14 @@ int luaopen_vv(lua_State *L)
 {
     static const luaL_Reg *const store_meths[] = {
         vvl_store_meth, vvl_rw_meth, vvl_sync_meth, vvl_inspect_meth,
-        vvl_state_meth, NULL
+        vvl_state_meth, vvl_handle_store, NULL
     };
     static const luaL_Reg clock_gc[] = {
         {"__gc", vvl_clock_gc},
         {NULL, NULL}
     };
     const luaL_Reg *const *m;
-    int base, cm, sm;
+    int base, cm, sm, hm;
     luaL_newmetatable(L, STORE);        /* the upvalues, in VVL_UV_ order */
     base = lua_gettop(L);
     luaL_newmetatable(L, CLOCK);
@@ -156,12 +156,18 @@ int luaopen_vv(lua_State *L)
     luaL_newmetatable(L, READ);
     lua_pushliteral(L, "value");
     lua_pushliteral(L, "context");
+    luaL_newmetatable(L, HANDLE);
     lua_createtable(L, 0, 12);          /* clock methods */
     cm = lua_gettop(L);
     vvl_setfuncs_uv(L, cm, vvl_clock_meth, base);
     lua_createtable(L, 0, 24);          /* store methods */
     sm = lua_gettop(L);
     for (m = store_meths; *m; m++) vvl_setfuncs_uv(L, sm, *m, base);
+    lua_createtable(L, 0, 8);           /* keyspace handle methods */
+    hm = lua_gettop(L);
+    vvl_setfuncs_uv(L, hm, vvl_handle_meth, base);
+    fillmeta(L, base + VVL_UV_HANDLE - 1, HANDLE, vvl_handle_metameth, hm,
+             base);
     fillmeta(L, base + VVL_UV_STORE - 1, STORE, vvl_store_metameth, sm, base);
     fillmeta(L, base + VVL_UV_CLOCK0 - 1, CLOCK, vvl_clock_metameth, cm,
              base);

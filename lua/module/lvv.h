@@ -13,6 +13,7 @@
 #define STORE  "vv.store"
 #define BOX    "vv.box"
 #define READ   "vv.read"
+#define HANDLE "vv.keyspace_handle"
 
 /* ---- the upvalues every function of the module has (lvv.c) -------------- */
 #define VVL_UV_STORE   1            /* the store metatable */
@@ -21,7 +22,8 @@
 #define VVL_UV_READ    4            /* lazy read results */
 #define VVL_UV_KVALUE  5            /* the string "value" */
 #define VVL_UV_KCONTEXT 6           /* the string "context" */
-#define VVL_NUP        6
+#define VVL_UV_HANDLE  7            /* keyspace handles */
+#define VVL_NUP        7
 #define VVL_UV(i)      lua_upvalueindex(i)
 
 /* Is the value at i a userdata whose metatable is upvalue uv's? */
@@ -107,11 +109,22 @@ void vvl_ks_local(lua_State *L, int store, const char *ks);
 /* Do the keyspace settings at i hold a host function resolver? */
 int vvl_has_fn(lua_State *L, int i);
 
+/* ---- keyspace handles (lvv_handle.c) ----------------------------------- */
+#define VVL_KS_MAX 255              /* longest keyspace name */
+
+/* db:keyspace_handle(name): a store and one of its keyspaces.  Its user
+ * value is a table holding the store userdata (which keeps s alive). */
+typedef struct lhandle {
+    lstore *s;
+    size_t kslen;
+    char ks[VVL_KS_MAX + 1];        /* NUL-terminated */
+} lhandle;
+
 /* ---- reads and writes (lvv_rw.c) ---------------------------------------- */
 /* Where a read or write finds its store, keyspace and arguments:
- * db:op(ks, key, ...) has the store at 1 and the key at 3; a call whose
- * store is held by another object (its user value {store}, at index
- * handle) pushes the store only when needed (store 0 until then). */
+ * db:op(ks, key, ...) has the store at 1 and the key at 3; a keyspace
+ * handle's h:op(key, ...) has the key at 2, and its store is pushed only
+ * when needed (store 0 until then; the handle is at index handle). */
 typedef struct vvl_call {
     lstore *s;
     const char *ks;
@@ -122,11 +135,13 @@ typedef struct vvl_call {
 
 /* Fill c for db:op(ks, key, ...): checks the store and the keyspace. */
 void vvl_dbcall(lua_State *L, vvl_call *c);
-/* The store's stack index, pushing it first when held by another. */
+/* Fill c for h:op(key, ...) on the handle at index 1 (open store). */
+void vvl_handlecall(lua_State *L, vvl_call *c);
+/* The store's stack index, pushing it first for a handle's call. */
 int vvl_call_store(lua_State *L, vvl_call *c);
 
 /* The operations: each checks its arguments at c->key and on, then
- * pushes its result. */
+ * pushes its result; the store methods and the handles' share them. */
 int vvl_put(lua_State *L, vvl_call *c);
 int vvl_delete(lua_State *L, vvl_call *c);
 int vvl_get(lua_State *L, vvl_call *c);
@@ -179,5 +194,7 @@ extern const luaL_Reg vvl_rw_meth[];       /* lvv_rw.c */
 extern const luaL_Reg vvl_sync_meth[];     /* lvv_sync.c */
 extern const luaL_Reg vvl_inspect_meth[];  /* lvv_inspect.c */
 extern const luaL_Reg vvl_state_meth[], vvl_state_lib[]; /* lvv_state.c */
+extern const luaL_Reg vvl_handle_meth[], vvl_handle_metameth[],
+                      vvl_handle_store[];  /* lvv_handle.c */
 
 #endif /* VV_LVV_H */

@@ -1,5 +1,5 @@
 /* lvv_rw.c - reads and writes from Lua: put, delete, get, update, export,
- * merge. */
+ * merge, for the store's methods and for keyspace handles. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
