@@ -55,11 +55,12 @@ if command -v luarocks >/dev/null 2>&1; then
     done
 
     # 2. the rock compiled every library source (core/*.c, lua/*/*.c but
-    #    the REPL's) and embedded every lua/tools/*.lua and lua/crdt/*.lua
-    #    with the type scripts vv.crdt runs, and nothing else
+    #    the REPL's, and the Lua parts compiled in) and embedded every
+    #    lua/tools/*.lua and lua/crdt/*.lua with the type scripts vv.crdt
+    #    runs, and nothing else; and the module's own Lua part
     rb=$tmp/src/build/luarocks
     want=$(cd "$tmp/src" && ls core/*.c lua/*/*.c | grep -v '^lua/repl/' |
-           sed 's/\.c$//'; echo gen/tools_lua)
+           sed 's/\.c$//'; echo gen/tools_lua; echo gen/module_lua)
     have=$(cd "$rb/obj" 2>/dev/null && find . -name '*.o' |
            sed 's|^\./||; s/\.o$//')
     if [ "$(printf '%s\n' "$want" | LC_ALL=C sort)" = \
@@ -78,6 +79,15 @@ if command -v luarocks >/dev/null 2>&1; then
         ok "the rock embeds every tools part"
     else
         bad "the rock embeds every tools part" \
+            "$(printf 'tree:\n%s\nrock:\n%s' "$want" "$have")"
+    fi
+    want=$(cd "$tmp/src" && ls lua/module/*.lua | LC_ALL=C sort)
+    have=$(sed -n 's/^ *{"[^"]*", "@\([^"]*\)",.*/\1/p' \
+           "$rb/gen/module_lua.c" 2>/dev/null | LC_ALL=C sort)
+    if [ -n "$want" ] && [ "$want" = "$have" ]; then
+        ok "the rock embeds the module's Lua part"
+    else
+        bad "the rock embeds the module's Lua part" \
             "$(printf 'tree:\n%s\nrock:\n%s' "$want" "$have")"
     fi
 else

@@ -3,7 +3,8 @@
 /* Layout follows liolib/lstrlib: static clock_* and db_* functions in
  * lvv_clock.c, lvv_store.c, lvv_rw.c, lvv_sync.c, lvv_inspect.c,
  * lvv_state.c and lvv_handle.c, each with its method table; this file
- * makes the metatables and luaopen_vv comes last.  Every C resource a call holds
+ * makes the metatables and luaopen_vv comes last.  On LuaJIT, lvv_ffi.c
+ * then moves the hot calls onto ffi.  Every C resource a call holds
  * while it may raise (a read, a byte buffer, memory from vv) sits in a
  * small "vv.box" userdata first, so a Lua error or a memory error never
  * leaks it.  Version differences live in compat.h. */
@@ -196,6 +197,7 @@ int luaopen_vv(lua_State *L)
     lua_setfield(L, -2, "_VERSION");
     lua_pushliteral(L, "vv");
     lua_setfield(L, -2, "_NAME");
+    vvl_open_ffi(L, lua_gettop(L), sm, hm, base);  /* LuaJIT: ffi */
     vvl_open_tools(L);              /* vv.dot, vv.check_resolver, ... */
     vvl_resolver_host(L);           /* can sandboxes count their bytes? */
     return 1;

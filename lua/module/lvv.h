@@ -197,4 +197,10 @@ extern const luaL_Reg vvl_state_meth[], vvl_state_lib[]; /* lvv_state.c */
 extern const luaL_Reg vvl_handle_meth[], vvl_handle_metameth[],
                       vvl_handle_store[];  /* lvv_handle.c */
 
+/* ---- LuaJIT: the hot calls through ffi (lvv_ffi.c) --------------------- */
+/* On LuaJIT (unless VV_FFI=0): replace the hot methods of the store
+ * methods at sm, the handle methods at hm and the module at mod with
+ * Lua functions that call C through ffi.  Does nothing elsewhere. */
+void vvl_open_ffi(lua_State *L, int mod, int sm, int hm, int base);
+
 #endif /* VV_LVV_H */

@@ -1,0 +1,641 @@
+-- vvffi.lua - on LuaJIT: the hot calls of require "vv" through ffi.
+--
+-- luaopen_vv runs this chunk once on LuaJIT (lvv_ffi.c), with the module
+-- table, the store methods, the keyspace handle methods, the address of
+-- struct vvf_api (the C entry points) and X, the C API helpers and the
+-- metatables.  It replaces db:get, put, delete, update, export, merge,
+-- put_state, delete_state, get_state, the same calls of keyspace
+-- handles, vv.merge_states and vv.state_key with Lua functions that call
+-- C through ffi, so that a loop of them compiles.  Unless VV_FFI=0.
+--
+-- Each function gives what the C API function gives, with the same
+-- errors: whenever its arguments are not the plain case (a wrong type, a
+-- table value, a closed store, a value the keyspace's codec stores
+-- differently) it hands the call, with the very same arguments, to the C
+-- API function, which then raises as the store always did.  A tail call
+-- keeps the caller's frame, so even the argument numbers and the
+-- function's name in a message stay the same.  Results are built here: a
+-- read of one sibling whose value is a string, number, boolean or nil
+-- (decoded below), and the values written that are such (encoded below,
+-- in vv's canonical MessagePack: lua/common/lcodec.c, docs/lua-api.md).
+-- Tables, and reads of several siblings (resolvers), stay with C.
+--
+-- A read's context is a clock userdata, as on every host, so it works
+-- with everything that takes a clock; it is made by one small C API
+-- helper (X.newclock) and filled by an entry point.  Errors raised here
+-- use level 2 inside the replaced function itself, so the position they
+-- name is the caller's, as for an error raised by C.  Nothing here walks
+-- a table with next or pairs: some LuaJIT 2.1 builds miscompile next()
+-- in traces (see lua/crdt/crdt.lua).
+local vv, M, HM, apiud, X = ...
+if os and os.getenv and os.getenv("VV_FFI") == "0" then return end
+local has, ffi = pcall(require, "ffi")
+if not has or type(ffi) ~= "table" then return end
+local okbit, bit = pcall(require, "bit")
+if not okbit then return end
+
+local type, getmetatable, error, tonumber = type, getmetatable, error, tonumber
+local floor = math.floor
+local band, rshift = bit.band, bit.rshift
+local cast, fstring = ffi.cast, ffi.string
+
+if not pcall(ffi.typeof, "struct vv_ffi_api") then
+  ffi.cdef [[
+struct vv_ffi_res {
+  const uint8_t *p; size_t len;
+  const char *actor; size_t actor_len, node_len;
+  double counter, timestamp;
+  int count, codec, heap, pad;
+  const char *msg;
+  void *mem;
+};
+struct vv_ffi_api {
+  int version, res_size;
+  int (*open)(void *, const char *);
+  int (*get)(void *, const char *, size_t, const char *, size_t,
+             struct vv_ffi_res *);
+  int (*context)(void *, const char *, void *, struct vv_ffi_res *);
+  int (*write)(void *, const char *, size_t, const char *, size_t, int,
+               const uint8_t *, size_t, const char *, size_t, void *, void *,
+               struct vv_ffi_res *);
+  int (*export_)(void *, const char *, size_t, const char *, size_t,
+                 struct vv_ffi_res *);
+  int (*merge)(void *, const char *, size_t, const char *, size_t,
+               const char *, size_t, struct vv_ffi_res *);
+  int (*merge_states)(const char *, size_t, const char *, size_t,
+                      struct vv_ffi_res *);
+  int (*state_key)(const char *, size_t, struct vv_ffi_res *);
+  int (*state_put)(void *, const char *, size_t, const char *, size_t,
+                   const char *, size_t, int, const uint8_t *, size_t,
+                   const char *, size_t, void *, void *, struct vv_ffi_res *);
+  int (*state_get)(void *, const char *, size_t, const char *, size_t,
+                   struct vv_ffi_res *);
+  void (*release)(struct vv_ffi_res *);
+  void (*clear)(void *);
+};
+]]
+end
+
+local api = cast("const struct vv_ffi_api *", apiud)
+if api.version ~= 1 or api.res_size ~= ffi.sizeof("struct vv_ffi_res") then
+  return                                -- another vv's layout: keep C
+end
+
+local C_open, C_get, C_context, C_write = api.open, api.get, api.context,
+  api.write
+local C_export, C_merge, C_merge_states = api.export_, api.merge,
+  api.merge_states
+local C_state_key, C_state_put, C_state_get, C_release = api.state_key,
+  api.state_put, api.state_get, api.release
+local C_clear = api.clear
+local STORE, CLOCK0, CLOCK, HANDLE = X.STORE, X.CLOCK0, X.CLOCK, X.HANDLE
+local newclocks, settle, readrest, decsib, encval = X.newclocks, X.settle,
+  X.readrest, X.decsib, X.encval
+local pcall = pcall
+
+-- The results of the entry points; the bytes vv made are freed with it.
+local res = ffi.gc(ffi.new("struct vv_ffi_res"), C_release)
+local pre = ffi.new("uint8_t[16]")      -- an encoded scalar, or a header
+local u = ffi.new("union { double d; float f; int64_t i; uint8_t b[8]; }")
+local LE = ffi.abi("le")
+
+local NOTFOUND, CHECK, CODEC = -30901, -1, -2
+local STR, VAL, ENC, DEL = 0, 1, 2, 3   -- how a write gives its value
+local RAW = 1                           -- the raw codec (VVL_RAW)
+local OK, FALLBACK, RAISE, REST, THROW = 0, 1, 2, 3, 4  -- a core's answer
+local MAXINT = 9007199254740992         -- 2^53: whole numbers are ints
+
+-- ==== values: vv's canonical MessagePack for strings, numbers, booleans
+
+-- Big-endian bytes into pre at i: 16 and 32 bits of x, 64 bits of u.
+local function be16(i, x)
+  pre[i] = rshift(x, 8); pre[i + 1] = band(x, 255)
+end
+local function be32(i, x)
+  pre[i] = rshift(x, 24); pre[i + 1] = band(rshift(x, 16), 255)
+  pre[i + 2] = band(rshift(x, 8), 255); pre[i + 3] = band(x, 255)
+end
+local function be64(i)
+  if LE then
+    for k = 0, 7 do pre[i + k] = u.b[7 - k] end
+  else
+    for k = 0, 7 do pre[i + k] = u.b[k] end
+  end
+end
+
+-- Encode the number x into pre; returns the length.  Whole numbers
+-- within 2^53 are ints in their shortest form (as msgpack-c writes an
+-- int64), the rest doubles, every NaN as one NaN.
+local function encnum(x)
+  if x == x and x >= -MAXINT and x <= MAXINT and floor(x) == x then
+    if x >= 0 then
+      if x < 128 then pre[0] = x; return 1 end
+      if x < 256 then pre[0] = 0xcc; pre[1] = x; return 2 end
+      if x < 65536 then pre[0] = 0xcd; be16(1, x); return 3 end
+      if x < 4294967296 then pre[0] = 0xce; be32(1, x); return 5 end
+      pre[0] = 0xcf; u.i = x; be64(1); return 9
+    end
+    if x >= -32 then pre[0] = x + 256; return 1 end
+    if x >= -128 then pre[0] = 0xd0; pre[1] = x + 256; return 2 end
+    if x >= -32768 then pre[0] = 0xd1; be16(1, x + 65536); return 3 end
+    if x >= -2147483648 then pre[0] = 0xd2; be32(1, x + 4294967296)
+      return 5 end
+    pre[0] = 0xd3; u.i = x; be64(1); return 9
+  end
+  pre[0] = 0xcb
+  if x ~= x then
+    pre[1] = 0x7f; pre[2] = 0xf8
+    for k = 3, 8 do pre[k] = 0 end
+  else
+    u.d = x; be64(1)
+  end
+  return 9
+end
+
+-- How a write gives value v, and the length of what it put in pre: a
+-- string as header (pre) and bytes; a number or boolean in pre; nil for
+-- what only the C encoder does (tables, and what it refuses).
+local function enc(v)
+  local t = type(v)
+  if t == "string" then
+    local n = #v
+    if n < 32 then pre[0] = 0xa0 + n; return STR, 1 end
+    if n < 256 then pre[0] = 0xd9; pre[1] = n; return STR, 2 end
+    if n < 65536 then pre[0] = 0xda; be16(1, n); return STR, 3 end
+    if n < 4294967296 then pre[0] = 0xdb; be32(1, n); return STR, 5 end
+    return nil, 0
+  elseif t == "number" then
+    return VAL, encnum(v)
+  elseif t == "boolean" then
+    pre[0] = v and 0xc3 or 0xc2
+    return VAL, 1
+  end
+  return nil, 0
+end
+
+-- An unsigned big-endian 32-bit number at p[i].
+local function rd32(p, i)
+  return ((p[i] * 256 + p[i + 1]) * 256 + p[i + 2]) * 256 + p[i + 3]
+end
+
+-- A float (n 4) or double (n 8) at p[1].
+local function rdfloat(p, n)
+  if LE then
+    for k = 0, n - 1 do u.b[n - 1 - k] = p[1 + k] end
+  else
+    for k = 0, n - 1 do u.b[k] = p[1 + k] end
+  end
+  if n == 4 then return u.f end
+  return u.d
+end
+
+-- Decode exactly n bytes at p holding one scalar: value, true; or nil,
+-- false for anything else (tables, bytes the decoder refuses), which C
+-- then decodes or refuses with its message.
+local function dec(p, n)
+  local b = p[0]
+  if b < 0x80 then
+    if n == 1 then return b, true end
+  elseif b >= 0xe0 then
+    if n == 1 then return b - 256, true end
+  elseif b >= 0xa0 and b < 0xc0 then
+    if n == b - 0x9f then return fstring(p + 1, n - 1), true end
+  elseif b == 0xc2 or b == 0xc3 then
+    if n == 1 then return b == 0xc3, true end
+  elseif b == 0xc0 then
+    if n == 1 then return nil, true end
+  elseif b == 0xcc then
+    if n == 2 then return p[1], true end
+  elseif b == 0xcd then
+    if n == 3 then return p[1] * 256 + p[2], true end
+  elseif b == 0xce then
+    if n == 5 then return rd32(p, 1), true end
+  elseif b == 0xcf then
+    if n == 9 then return rd32(p, 1) * 4294967296 + rd32(p, 5), true end
+  elseif b == 0xd0 then
+    if n == 2 then local x = p[1]; return x < 128 and x or x - 256, true end
+  elseif b == 0xd1 then
+    if n == 3 then
+      local x = p[1] * 256 + p[2]
+      return x < 32768 and x or x - 65536, true
+    end
+  elseif b == 0xd2 then
+    if n == 5 then
+      local x = rd32(p, 1)
+      return x < 2147483648 and x or x - 4294967296, true
+    end
+  elseif b == 0xd3 then
+    if n == 9 then
+      local hi = rd32(p, 1)
+      if hi >= 2147483648 then hi = hi - 4294967296 end
+      return hi * 4294967296 + rd32(p, 5), true
+    end
+  elseif b == 0xca then
+    if n == 5 then return rdfloat(p, 4), true end
+  elseif b == 0xcb then
+    if n == 9 then return rdfloat(p, 8), true end
+  elseif b == 0xd9 or b == 0xc4 then
+    if n >= 2 and n == 2 + p[1] then return fstring(p + 2, n - 2), true end
+  elseif b == 0xda or b == 0xc5 then
+    if n >= 3 and n == 3 + p[1] * 256 + p[2] then
+      return fstring(p + 3, n - 3), true
+    end
+  elseif b == 0xdb or b == 0xc6 then
+    if n >= 5 and n == 5 + rd32(p, 1) then
+      return fstring(p + 5, n - 5), true
+    end
+  end
+  return nil, false
+end
+
+-- ==== clocks ==========================================================
+-- New empty clocks come from a pool that one C call fills 64 at a time
+-- (a call of a C function ends a trace; taking from a table does not).
+-- update's context clock never reaches the caller: it is emptied and
+-- goes back to the pool after the write.
+local pool, npool = {}, 0
+
+local function newclock()
+  if npool == 0 then npool = newclocks(pool, 64) end
+  local c = pool[npool]
+  pool[npool] = nil
+  npool = npool - 1
+  return c
+end
+
+local function recycle(c)
+  C_clear(c)
+  npool = npool + 1
+  pool[npool] = c
+end
+
+-- ==== the calls' cores ================================================
+-- obj is the store (ks its keyspace's name) or a keyspace handle (ks
+-- nil), passed to every entry point as it is: an argument keeps a
+-- userdata alive for the call, a pointer made from it would not.  Each
+-- returns OK and the results, FALLBACK (the C API function takes the
+-- call), RAISE and a message, REST (C builds the read), or THROW and
+-- what update's function raised.
+
+-- Is ctx nil or a clock?
+local function isclock(ctx)
+  if ctx == nil then return true end
+  local mt = getmetatable(ctx)
+  return mt == CLOCK0 or mt == CLOCK
+end
+
+-- The value of the read the entry point left in res: value, true; or
+-- nil, false when C must decode it.
+local function readvalue()
+  local n = tonumber(res.len)
+  if res.codec == RAW then return fstring(res.p, n), true end
+  return dec(res.p, n)
+end
+
+-- The read the entry point left in res, as get gives it.
+local function readres(obj, ks)
+  if res.count ~= 1 then return REST end
+  local v, ok = readvalue()
+  if not ok then return REST end
+  local node = fstring(res.actor, tonumber(res.node_len))
+  local actor = fstring(res.actor, tonumber(res.actor_len))
+  local counter, ts = res.counter, res.timestamp
+  local c = newclock()
+  local rc = C_context(obj, ks, c, res)
+  if res.heap ~= 0 then settle(c) end
+  if rc ~= 0 then return RAISE, "get: not enough memory" end
+  return OK, { siblings = { { value = v, node = node, actor = actor,
+                              counter = counter, timestamp = ts } },
+               values = { v }, context = c, value = v }
+end
+
+local function get_core(obj, ks, kslen, key)
+  local rc = C_get(obj, ks, kslen, key, #key, res)
+  if rc == 0 then return readres(obj, ks) end
+  if rc == NOTFOUND then return OK, nil end
+  if rc == CHECK then return FALLBACK end
+  return RAISE, "get: " .. fstring(res.msg)
+end
+
+-- put (tomb false) and delete (tomb true).
+local function write_core(obj, ks, kslen, key, v, ctx, tomb)
+  local how, n = DEL, 0
+  if not isclock(ctx) then return FALLBACK end
+  if not tomb then
+    how, n = enc(v)
+    if how == nil then return FALLBACK end
+  end
+  local c = newclock()
+  local rc = C_write(obj, ks, kslen, key, #key, how, pre, n,
+                     how == STR and v or nil, how == STR and #v or 0, ctx, c,
+                     res)
+  if res.heap ~= 0 then settle(c) end
+  if rc == 0 then return OK, c end
+  if rc == CHECK or rc == CODEC then return FALLBACK end
+  return RAISE, (tomb and "delete: " or "put: ") .. fstring(res.msg)
+end
+
+-- The write of update: result with the read's context ctx (nil: the key
+-- was not there).
+local function update_write(obj, ks, kslen, key, result, ctx)
+  if C_open(obj, ks) == 0 then
+    return RAISE, "update: the store was closed"
+  end
+  local how, n = enc(result)
+  local rc = CODEC
+  if how ~= nil then
+    rc = C_write(obj, ks, kslen, key, #key, how, pre, n,
+                 how == STR and result or nil, how == STR and #result or 0,
+                 ctx, nil, res)
+  end
+  if rc == CODEC then                   -- a table, or not for this codec
+    local msg = encval(obj, ks, result)
+    if msg then return RAISE, msg end
+    rc = C_write(obj, ks, kslen, key, #key, ENC, nil, 0, nil, 0, ctx, nil,
+                 res)
+  end
+  if rc ~= 0 then return RAISE, "update: " .. fstring(res.msg) end
+  return OK, result
+end
+
+local function update_core(obj, ks, kslen, key, fn)
+  local rc = C_get(obj, ks, kslen, key, #key, res)
+  if rc == NOTFOUND then
+    local ok, result = pcall(fn, nil)
+    if not ok then return THROW, result end
+    if result == nil then return OK, nil end
+    return update_write(obj, ks, kslen, key, result, nil)
+  end
+  if rc ~= 0 then
+    if rc == CHECK then return FALLBACK end
+    return RAISE, "update: " .. fstring(res.msg)
+  end
+  if res.count ~= 1 then return FALLBACK end  -- a resolver: C runs it
+  local v, ok = readvalue()
+  local ctx = newclock()
+  rc = C_context(obj, ks, ctx, res)
+  if res.heap ~= 0 then settle(ctx) end
+  if rc ~= 0 then return RAISE, "update: not enough memory" end
+  if not ok then
+    ok, v = decsib(obj, ks)
+    if not ok then return RAISE, v end
+  end
+  local result
+  ok, result = pcall(fn, v)
+  if not ok then return THROW, result end
+  if result == nil then
+    recycle(ctx)
+    return OK, nil
+  end
+  local st, r = update_write(obj, ks, kslen, key, result, ctx)
+  recycle(ctx)
+  return st, r
+end
+
+local function export_core(obj, ks, kslen, key)
+  local rc = C_export(obj, ks, kslen, key, #key, res)
+  if rc == 0 then
+    local st = fstring(res.p, tonumber(res.len))
+    C_release(res)
+    return OK, st
+  end
+  if rc == NOTFOUND then return OK, nil end
+  if rc == CHECK then return FALLBACK end
+  return RAISE, "export: " .. fstring(res.msg)
+end
+
+local function merge_core(obj, ks, kslen, key, state)
+  local rc = C_merge(obj, ks, kslen, key, #key, state, #state, res)
+  if rc == 0 then return OK, true end
+  if rc == CHECK then return FALLBACK end
+  return RAISE, "merge: " .. fstring(res.msg)
+end
+
+-- put_state (tomb false) and delete_state: the new state and its context.
+local function state_write(db, ks, key, state, v, ctx, tomb)
+  local how, n = DEL, 0
+  if not isclock(ctx) then return FALLBACK end
+  if not tomb then
+    how, n = enc(v)
+    if how == nil then return FALLBACK end
+  end
+  local c = newclock()
+  local rc = C_state_put(db, ks, #ks, key, #key, state,
+                         state and #state or 0, how, pre, n,
+                         how == STR and v or nil, how == STR and #v or 0, ctx,
+                         c, res)
+  if res.heap ~= 0 then settle(c) end
+  if rc == CHECK or rc == CODEC then return FALLBACK end
+  if rc ~= 0 then
+    return RAISE, (tomb and "delete_state: " or "put_state: ")
+      .. fstring(res.msg)
+  end
+  local new = fstring(res.p, tonumber(res.len))
+  C_release(res)
+  return OK, new, c
+end
+
+-- ==== the store's methods =============================================
+local c_get, c_put, c_delete, c_update = M.get, M.put, M.delete, M.update
+local c_export, c_merge = M.export, M.merge
+local c_put_state, c_delete_state, c_get_state = M.put_state,
+  M.delete_state, M.get_state
+
+-- Is db a store, ks a keyspace name and key a key?  (The entry points
+-- check that the store is open and that the name has no NUL byte.)
+local function plain(db, ks, key)
+  return getmetatable(db) == STORE and type(ks) == "string"
+    and type(key) == "string"
+end
+
+function M.get(db, ...)
+  local ks, key = ...
+  if plain(db, ks, key) then
+    local st, r = get_core(db, ks, #ks, key)
+    if st == OK then return r end
+    if st == REST then return readrest(db, ks, key) end
+    if st == RAISE then error(r, 2) end
+  end
+  return c_get(db, ...)
+end
+
+function M.put(db, ...)
+  local ks, key, v, ctx = ...
+  if plain(db, ks, key) and v ~= nil then
+    local st, r = write_core(db, ks, #ks, key, v, ctx, false)
+    if st == OK then return r end
+    if st == RAISE then error(r, 2) end
+  end
+  return c_put(db, ...)
+end
+
+function M.delete(db, ...)
+  local ks, key, ctx = ...
+  if plain(db, ks, key) then
+    local st, r = write_core(db, ks, #ks, key, nil, ctx, true)
+    if st == OK then return r end
+    if st == RAISE then error(r, 2) end
+  end
+  return c_delete(db, ...)
+end
+
+function M.update(db, ...)
+  local ks, key, fn = ...
+  if plain(db, ks, key) and type(fn) == "function" then
+    local st, r = update_core(db, ks, #ks, key, fn)
+    if st == OK then return r end
+    if st == THROW then error(r, 0) end
+    if st == RAISE then error(r, 2) end
+  end
+  return c_update(db, ...)
+end
+
+function M.export(db, ...)
+  local ks, key = ...
+  if plain(db, ks, key) then
+    local st, r = export_core(db, ks, #ks, key)
+    if st == OK then return r end
+    if st == RAISE then error(r, 2) end
+  end
+  return c_export(db, ...)
+end
+
+function M.merge(db, ...)
+  local ks, key, state = ...
+  if plain(db, ks, key) and type(state) == "string" then
+    local st, r = merge_core(db, ks, #ks, key, state)
+    if st == OK then return r end
+    if st == RAISE then error(r, 2) end
+  end
+  return c_merge(db, ...)
+end
+
+function M.put_state(db, ...)
+  local ks, key, state, v, ctx = ...
+  if plain(db, ks, key) and (state == nil or type(state) == "string")
+    and v ~= nil then
+    local st, a, b = state_write(db, ks, key, state, v, ctx, false)
+    if st == OK then return a, b end
+    if st == RAISE then error(a, 2) end
+  end
+  return c_put_state(db, ...)
+end
+
+function M.delete_state(db, ...)
+  local ks, key, state, ctx = ...
+  if plain(db, ks, key) and (state == nil or type(state) == "string") then
+    local st, a, b = state_write(db, ks, key, state, nil, ctx, true)
+    if st == OK then return a, b end
+    if st == RAISE then error(a, 2) end
+  end
+  return c_delete_state(db, ...)
+end
+
+function M.get_state(db, ...)
+  local ks, state = ...
+  if plain(db, ks, state) then
+    local rc = C_state_get(db, ks, #ks, state, #state, res)
+    if rc == NOTFOUND then return nil end
+    if rc == 0 then
+      local st, r = readres(db, ks)
+      if st == OK then return r end
+      if st == RAISE then error(r, 2) end
+    elseif rc ~= CHECK then
+      error("get_state: " .. fstring(res.msg), 2)
+    end
+  end
+  return c_get_state(db, ...)
+end
+
+-- ==== keyspace handles ================================================
+local h_get, h_put, h_delete, h_update = HM.get, HM.put, HM.delete,
+  HM.update
+local h_export, h_merge = HM.export, HM.merge
+
+function HM.get(h, ...)
+  local key = ...
+  if getmetatable(h) == HANDLE and type(key) == "string" then
+    local st, r = get_core(h, nil, 0, key)
+    if st == OK then return r end
+    if st == REST then return readrest(h, nil, key) end
+    if st == RAISE then error(r, 2) end
+  end
+  return h_get(h, ...)
+end
+
+function HM.put(h, ...)
+  local key, v, ctx = ...
+  if getmetatable(h) == HANDLE and type(key) == "string" and v ~= nil then
+    local st, r = write_core(h, nil, 0, key, v, ctx, false)
+    if st == OK then return r end
+    if st == RAISE then error(r, 2) end
+  end
+  return h_put(h, ...)
+end
+
+function HM.delete(h, ...)
+  local key, ctx = ...
+  if getmetatable(h) == HANDLE and type(key) == "string" then
+    local st, r = write_core(h, nil, 0, key, nil, ctx, true)
+    if st == OK then return r end
+    if st == RAISE then error(r, 2) end
+  end
+  return h_delete(h, ...)
+end
+
+function HM.update(h, ...)
+  local key, fn = ...
+  if getmetatable(h) == HANDLE and type(key) == "string"
+    and type(fn) == "function" then
+    local st, r = update_core(h, nil, 0, key, fn)
+    if st == OK then return r end
+    if st == THROW then error(r, 0) end
+    if st == RAISE then error(r, 2) end
+  end
+  return h_update(h, ...)
+end
+
+function HM.export(h, ...)
+  local key = ...
+  if getmetatable(h) == HANDLE and type(key) == "string" then
+    local st, r = export_core(h, nil, 0, key)
+    if st == OK then return r end
+    if st == RAISE then error(r, 2) end
+  end
+  return h_export(h, ...)
+end
+
+function HM.merge(h, ...)
+  local key, state = ...
+  if getmetatable(h) == HANDLE and type(key) == "string"
+    and type(state) == "string" then
+    local st, r = merge_core(h, nil, 0, key, state)
+    if st == OK then return r end
+    if st == RAISE then error(r, 2) end
+  end
+  return h_merge(h, ...)
+end
+
+-- ==== detached states without a store =================================
+local c_merge_states, c_state_key = vv.merge_states, vv.state_key
+
+function vv.merge_states(...)
+  local a, b = ...
+  if type(a) == "string" and type(b) == "string"
+    and C_merge_states(a, #a, b, #b, res) == 0 then
+    local m = fstring(res.p, tonumber(res.len))
+    C_release(res)
+    return m
+  end
+  return c_merge_states(...)           -- its message, or its result
+end
+
+function vv.state_key(...)
+  local st = ...
+  if type(st) == "string" and C_state_key(st, #st, res) == 0 then
+    return fstring(res.p, tonumber(res.len))
+  end
+  return c_state_key(...)
+end
+
+vv._ffi = true
