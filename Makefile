@@ -45,7 +45,7 @@ SANDBOX_SRC = lua/sandbox/resolver.c lua/sandbox/resolver_budget.c \
               lua/sandbox/pattern.c lua/sandbox/pattern_lib.c
 TOOLS_SRC   = lua/tools/ltools.c lua/tools/ltools_checker.c \
               lua/tools/ltools_state.c
-MOD_SRC     = lua/module/lvv.c lua/module/lvv_clock.c \
+MOD_SRC     = lua/module/lvv.c lua/module/lvv_bench.c lua/module/lvv_clock.c \
               lua/module/lvv_ffi.c lua/module/lvv_handle.c \
               lua/module/lvv_inspect.c lua/module/lvv_read.c \
               lua/module/lvv_rw.c lua/module/lvv_state.c \

@@ -193,6 +193,7 @@ int luaopen_vv(lua_State *L)
     vvl_setfuncs_uv(L, lua_gettop(L), vvl_store_lib, base);
     vvl_setfuncs_uv(L, lua_gettop(L), values_lib, base);
     vvl_setfuncs_uv(L, lua_gettop(L), vvl_state_lib, base);
+    vvl_setfuncs_uv(L, lua_gettop(L), vvl_bench_lib, base);
     lua_pushliteral(L, VV_VERSION);
     lua_setfield(L, -2, "_VERSION");
     lua_pushliteral(L, "vv");

@@ -202,5 +202,7 @@ extern const luaL_Reg vvl_handle_meth[], vvl_handle_metameth[],
  * methods at sm, the handle methods at hm and the module at mod with
  * Lua functions that call C through ffi.  Does nothing elsewhere. */
 void vvl_open_ffi(lua_State *L, int mod, int sm, int hm, int base);
+/* vv._bench (lvv_bench.c): C loops over the engine, for make bench. */
+extern const luaL_Reg vvl_bench_lib[];
 
 #endif /* VV_LVV_H */
