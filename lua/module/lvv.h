@@ -56,19 +56,42 @@ void vvl_setfuncs_uv(lua_State *L, int t, const luaL_Reg *l, int base);
 /* Release what a box holds; safe to call twice. */
 void vvl_box_release(box *x);
 
+typedef struct lstore lstore;       /* a store (lvv_store.c) */
+
 /* ---- clocks (lvv_clock.c) ----------------------------------------------- */
 typedef struct lclock {
-    vv_clock c;                     /* in place: its first entries too */
     int live;                       /* 0 once collected or closed */
     int gc;                         /* it has the metatable with __gc */
+    unsigned room;                  /* entries c keeps inside itself */
     size_t extra;                   /* bytes after it (vvl_clock_extra) */
+    vv_clock c;                     /* last: VV_CLOCK_SIZE(room) bytes */
 } lclock;
 
-/* Push a new empty clock userdata; fill ->c afterwards. */
+/* Push a new empty clock userdata with room for VV_CLOCK_INLINE entries
+ * inside it (a clock from vv_clock_init); fill ->c afterwards. */
 lclock *vvl_newclock(lua_State *L);
 /* The same with extra bytes after the clock for its maker's own use. */
 lclock *vvl_newclock_extra(lua_State *L, size_t extra);
-#define vvl_clock_extra(p) ((void *)((p) + 1))
+/* Push a new empty clock userdata with room for room entries inside it
+ * (vv_clock_take_room: not for vv_write's into), and extra bytes. */
+lclock *vvl_newclock_room(lua_State *L, size_t room, size_t extra);
+#define vvl_clock_extra(p) \
+    ((void *)((char *)&(p)->c + VV_CLOCK_SIZE((p)->room)))
+
+/* A result clock is made in the store's spare clock and then pushed in
+ * a userdata sized to it, so that a clock of one entry takes a third of
+ * the memory (the collector's work follows the bytes).  vvl_spare_out
+ * gives the spare, empty, or NULL while another call has it out (a
+ * finalizer run by an allocation during that call): that call then makes
+ * its clock the old way, in a userdata pushed first.  If pushing raises,
+ * the spare stays out, its entries owned by the store (freed by its next
+ * use or its close). */
+vv_clock *vvl_spare_out(lstore *s);
+/* Put the spare back without a result (a failed call). */
+void vvl_spare_in(lstore *s);
+/* Push a clock userdata holding the spare's entries, sized to them, with
+ * extra bytes after it; the spare is back in. */
+lclock *vvl_spare_push(lua_State *L, lstore *s, size_t extra);
 /* The clock at argument i, or a "clock expected" argument error. */
 vv_clock *vvl_checkclock(lua_State *L, int i);
 /* The clock at argument i, NULL when nil or absent. */
@@ -86,13 +109,15 @@ void vvl_clock_settle(lua_State *L, int i, lclock *p);
 int vvl_clock_gc(lua_State *L);
 
 /* ---- stores (lvv_store.c) ----------------------------------------------- */
-typedef struct lstore {
+struct lstore {
     vv_db *db;                      /* NULL once closed */
     int batch;                      /* db:batch nesting */
+    int spare_out;                  /* spare is in use (vvl_spare_out) */
     vv_read *rd;                    /* reused by db:get (NULL: none yet,
                                        or lent to a nested call) */
     vv_buf enc;                     /* reused to encode values */
-} lstore;
+    vv_clock spare;                 /* where result clocks are made */
+};
 
 /* The store at argument 1, open. */
 lstore *vvl_checkstore(lua_State *L);

@@ -41,7 +41,7 @@
 
 #if LUA_VERSION_NUM == 501             /* LuaJIT runs the 5.1 API */
 
-#define VVF_VERSION 1           /* of struct vvf_api and vvf_res */
+#define VVF_VERSION 2           /* of struct vvf_api and vvf_res */
 #define VVF_CHECK   (-1)
 #define VVF_CODEC   (-2)
 
@@ -61,7 +61,7 @@ typedef struct vvf_res {
     int count;                  /* a read's live siblings */
     int codec;                  /* the keyspace's codec (VVL_*) */
     int heap;                   /* a clock filled holds heap memory */
-    int pad;
+    int room;                   /* the spare's result: entries inside */
     const char *msg;            /* why a call failed */
     void *mem;                  /* vv's memory behind p (vv_free) */
 } vvf_res;
@@ -193,6 +193,47 @@ static int ffi_get(void *obj, const char *ks, size_t kslen, const char *key,
     return VV_OK;
 }
 
+/* A result made in the store's spare: how much room its clock needs. */
+static int res_spare(vvf_res *o, lstore *s)
+{
+    size_t room = vv_clock_room(&s->spare);
+    o->room = (int)room;
+    return VV_OK;
+}
+
+/* The context of the store's last read into the spare (then take). */
+static int ffi_readctx(void *obj, const char *ks, vvf_res *o)
+{
+    size_t kslen = 0;
+    lstore *s = target(obj, &ks, &kslen);
+    vv_clock *t;
+    if (s->rd == NULL || (t = vvl_spare_out(s)) == NULL) return VVF_CHECK;
+    if (vv_read_context_into(s->rd, t)) {
+        vvl_spare_in(s);
+        return VV_ENOMEM;
+    }
+    return res_spare(o, s);
+}
+
+/* Move the result the spare holds into clock, a new empty clock with the
+ * room res_spare asked for. */
+static int ffi_take(void *obj, const char *ks, void *clock, vvf_res *o)
+{
+    size_t kslen = 0;
+    lstore *s = target(obj, &ks, &kslen);
+    lclock *c = (lclock *)clock;
+    o->heap = 0;
+    if (!s->spare_out || !c->live || vv_clock_size(&c->c) != 0 ||
+        vv_clock_room(&s->spare) > c->room) {
+        vvl_spare_in(s);
+        return VVF_CHECK;
+    }
+    vv_clock_take_room(&c->c, c->room, &s->spare);
+    vvl_spare_in(s);
+    o->heap = vv_clock_heap(&c->c);
+    return VV_OK;
+}
+
 /* The context of the store's last read into c, a new empty clock. */
 static int ffi_context(void *obj, const char *ks, void *clock, vvf_res *o)
 {
@@ -214,27 +255,29 @@ static void ffi_clear(void *clock)
     if (c->live) vv_clock_clear(&c->c);
 }
 
-/* put and delete (how): the key's context afterwards into `into` (a new
- * empty clock, or NULL); ctx a live clock or NULL. */
+/* put and delete (how): with want, the key's context afterwards into
+ * the spare (then take); ctx a live clock or NULL. */
 static int ffi_write(void *obj, const char *ks, size_t kslen,
                      const char *key, size_t klen, int how,
                      const unsigned char *pre, size_t prelen,
-                     const char *body, size_t blen, void *ctx, void *into,
+                     const char *body, size_t blen, void *ctx, int want,
                      vvf_res *o)
 {
     lstore *s = target(obj, &ks, &kslen);
-    lclock *cc = (lclock *)ctx, *ic = (lclock *)into;
+    lclock *cc = (lclock *)ctx;
+    vv_clock *t = NULL;
     const void *v;
     size_t vlen;
     int rc;
-    o->heap = 0;
     if (!call_ok(s, ks, kslen) || (cc && !cc->live)) return VVF_CHECK;
     rc = write_value(s, ks, how, pre, prelen, body, blen, &v, &vlen);
     if (rc) return rc;
+    if (want && (t = vvl_spare_out(s)) == NULL) return VVF_CHECK;
     rc = vv_write(s->db, ks, key, klen, v, vlen, how == VVF_DEL,
-                  cc ? &cc->c : NULL, ic ? &ic->c : NULL);
-    o->heap = ic && vv_clock_heap(&ic->c);
-    return rc ? res_fail(o, s, rc) : VV_OK;
+                  cc ? &cc->c : NULL, t);
+    if (rc && t) vvl_spare_in(s);
+    if (rc) return res_fail(o, s, rc);
+    return t ? res_spare(o, s) : VV_OK;
 }
 
 /* export: the key's state into o. */
@@ -294,37 +337,36 @@ static int ffi_state_key(const char *st, size_t len, vvf_res *o)
 }
 
 /* put_state and delete_state: the new state into o, its context into
- * `into` (a new empty clock). */
+ * the spare (then take). */
 static int ffi_state_put(void *obj, const char *ks, size_t kslen,
                          const char *key, size_t klen, const char *st,
                          size_t slen, int how, const unsigned char *pre,
                          size_t prelen, const char *body, size_t blen,
-                         void *ctx, void *into, vvf_res *o)
+                         void *ctx, vvf_res *o)
 {
     lstore *s = target(obj, &ks, &kslen);
-    lclock *cc = (lclock *)ctx, *ic = (lclock *)into;
-    vv_clock *nc = NULL;
+    lclock *cc = (lclock *)ctx;
+    vv_clock *nc = NULL, *t;
     const void *v;
     size_t vlen, len = 0;
     int rc;
-    o->heap = 0;
-    if (!call_ok(s, ks, kslen) || (cc && !cc->live) || ic == NULL)
-        return VVF_CHECK;
+    if (!call_ok(s, ks, kslen) || (cc && !cc->live)) return VVF_CHECK;
     rc = write_value(s, ks, how, pre, prelen, body, blen, &v, &vlen);
     if (rc) return rc;
+    if ((t = vvl_spare_out(s)) == NULL) return VVF_CHECK;
     res_release(o);
     rc = vv_state_put(s->db, ks, key, klen, st, slen, v, vlen,
                       how == VVF_DEL, cc ? &cc->c : NULL, &o->mem, &len,
                       &nc);
     if (rc) {
         vv_clock_free(nc);
+        vvl_spare_in(s);
         return res_fail(o, s, rc);
     }
-    if (nc) vv_clock_move(&ic->c, nc);
-    o->heap = vv_clock_heap(&ic->c);
+    if (nc) vv_clock_move(t, nc);
     o->p = (const unsigned char *)o->mem;
     o->len = len;
-    return VV_OK;
+    return res_spare(o, s);
 }
 
 /* get_state: read the state into the store's read. */
@@ -348,9 +390,11 @@ struct vvf_api {
     int (*get)(void *, const char *, size_t, const char *, size_t,
                vvf_res *);
     int (*context)(void *, const char *, void *, vvf_res *);
+    int (*readctx)(void *, const char *, vvf_res *);
+    int (*take)(void *, const char *, void *, vvf_res *);
     int (*write)(void *, const char *, size_t, const char *, size_t, int,
                  const unsigned char *, size_t, const char *, size_t,
-                 void *, void *, vvf_res *);
+                 void *, int, vvf_res *);
     int (*export_)(void *, const char *, size_t, const char *, size_t,
                    vvf_res *);
     int (*merge)(void *, const char *, size_t, const char *, size_t,
@@ -360,7 +404,7 @@ struct vvf_api {
     int (*state_key)(const char *, size_t, vvf_res *);
     int (*state_put)(void *, const char *, size_t, const char *, size_t,
                      const char *, size_t, int, const unsigned char *, size_t,
-                     const char *, size_t, void *, void *, vvf_res *);
+                     const char *, size_t, void *, vvf_res *);
     int (*state_get)(void *, const char *, size_t, const char *, size_t,
                      vvf_res *);
     void (*release)(vvf_res *);
@@ -369,7 +413,8 @@ struct vvf_api {
 
 static const struct vvf_api api = {
     VVF_VERSION, (int)sizeof(vvf_res),
-    ffi_open, ffi_get, ffi_context, ffi_write, ffi_export, ffi_merge,
+    ffi_open, ffi_get, ffi_context, ffi_readctx, ffi_take, ffi_write,
+    ffi_export, ffi_merge,
     ffi_merge_states, ffi_state_key, ffi_state_put, ffi_state_get,
     res_release, ffi_clear
 };
@@ -389,16 +434,20 @@ static void helper_call(lua_State *L, vvl_call *c)
     }
 }
 
-/* newclocks(t, n) -> n: t[1..n] = n new empty clocks, for the entry
- * points to fill (one call makes a batch: a call of a C function stops a
- * trace, a table read does not). */
+/* newclocks(t, n, room) -> n: t[1..n] = n new empty clocks with room for
+ * room entries inside them (VV_CLOCK_INLINE: clocks as vv_clock_init
+ * makes them), for the entry points to fill (one call makes a batch: a
+ * call of a C function stops a trace, a table read does not). */
 static int h_newclocks(lua_State *L)
 {
     lua_Integer i, n = luaL_checkinteger(L, 2);
+    lua_Integer room = luaL_checkinteger(L, 3);
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_argcheck(L, n > 0 && n <= 1024, 2, "1 to 1024 clocks");
+    luaL_argcheck(L, room >= 0 && room <= VV_CLOCK_INLINE, 3, "a room");
     for (i = 1; i <= n; i++) {
-        vvl_newclock(L);
+        if (room == VV_CLOCK_INLINE) vvl_newclock(L);
+        else vvl_newclock_room(L, (size_t)room, 0);
         vvc_rawseti(L, 1, i);
     }
     lua_pushinteger(L, n);

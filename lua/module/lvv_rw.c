@@ -65,6 +65,27 @@ int vvl_call_store(lua_State *L, vvl_call *c)
 
 /* ---- the operations ---------------------------------------------------- */
 
+/* The write of put and delete (tomb): push the key's new context, in a
+ * clock sized to it (made in the store's spare clock). */
+static int write(lua_State *L, vvl_call *c, const char *fn, const char *key,
+                 size_t klen, const void *v, size_t vlen, int tomb,
+                 const vv_clock *ctx)
+{
+    vv_clock *t = vvl_spare_out(c->s);
+    lclock *nc = NULL;
+    int rc;
+    if (t == NULL) {                            /* the spare is in use */
+        nc = vvl_newclock(L);
+        t = &nc->c;
+    }
+    rc = vv_write(c->s->db, c->ks, key, klen, v, vlen, tomb, ctx, t);
+    if (nc) vvl_clock_settle(L, -1, nc);
+    else if (rc) vvl_spare_in(c->s);
+    if (rc) return vvl_db_fail(L, c->s, fn, rc);
+    if (!nc) vvl_spare_push(L, c->s, 0);
+    return 1;
+}
+
 /* put(key, value [, context]) -> the key's new context. */
 int vvl_put(lua_State *L, vvl_call *c)
 {
@@ -72,16 +93,10 @@ int vvl_put(lua_State *L, vvl_call *c)
     const char *key = vvl_checkstr(L, c->key, &klen);
     vv_clock *ctx;
     const vv_buf *b;
-    lclock *nc;
-    int rc;
     luaL_checkany(L, c->key + 1);
     ctx = vvl_optclock(L, c->key + 2);
     b = vvl_encode_arg(L, c->s, c->ks, c->key + 1, NULL);
-    nc = vvl_newclock(L);
-    rc = vv_write(c->s->db, c->ks, key, klen, b->p, b->len, 0, ctx, &nc->c);
-    vvl_clock_settle(L, -1, nc);
-    if (rc) return vvl_db_fail(L, c->s, "put", rc);
-    return 1;
+    return write(L, c, "put", key, klen, b->p, b->len, 0, ctx);
 }
 
 /* delete(key [, context]) -> the key's new context. */
@@ -90,11 +105,7 @@ int vvl_delete(lua_State *L, vvl_call *c)
     size_t klen;
     const char *key = vvl_checkstr(L, c->key, &klen);
     vv_clock *ctx = vvl_optclock(L, c->key + 1);
-    lclock *nc = vvl_newclock(L);
-    int rc = vv_write(c->s->db, c->ks, key, klen, "", 0, 1, ctx, &nc->c);
-    vvl_clock_settle(L, -1, nc);
-    if (rc) return vvl_db_fail(L, c->s, "delete", rc);
-    return 1;
+    return write(L, c, "delete", key, klen, "", 0, 1, ctx);
 }
 
 /* get(key) -> nil when absent or deleted, else {siblings=, values=,

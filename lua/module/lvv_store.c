@@ -190,8 +190,10 @@ static int db_open(lua_State *L)
     s = (lstore *)vvc_newuserdata(L, sizeof *s);
     s->db = NULL;
     s->batch = 0;
+    s->spare_out = 0;
     s->rd = NULL;
     vv_buf_init(&s->enc);
+    vv_clock_init(&s->spare);
     lua_pushvalue(L, VVL_UV(VVL_UV_STORE));
     lua_setmetatable(L, -2);
     lua_newtable(L);                    /* per-keyspace settings */
@@ -214,6 +216,7 @@ static int db_close(lua_State *L)
     vv_db_close(s->db);
     vv_read_free(s->rd);
     vv_buf_free(&s->enc);
+    vv_clock_clear(&s->spare);
     s->db = NULL;
     s->rd = NULL;
     return 0;

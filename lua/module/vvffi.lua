@@ -21,8 +21,8 @@
 -- Tables, and reads of several siblings (resolvers), stay with C.
 --
 -- A read's context is a clock userdata, as on every host, so it works
--- with everything that takes a clock; it is made by one small C API
--- helper (X.newclock) and filled by an entry point.  Errors raised here
+-- with everything that takes a clock; new clocks come in batches from
+-- one small C API helper (X.newclocks), and entry points fill them.  Errors raised here
 -- use level 2 inside the replaced function itself, so the position they
 -- name is the caller's, as for an error raised by C.  Nothing here walks
 -- a table with next or pairs: some LuaJIT 2.1 builds miscompile next()
@@ -45,7 +45,7 @@ struct vv_ffi_res {
   const uint8_t *p; size_t len;
   const char *actor; size_t actor_len, node_len;
   double counter, timestamp;
-  int count, codec, heap, pad;
+  int count, codec, heap, room;
   const char *msg;
   void *mem;
 };
@@ -55,8 +55,10 @@ struct vv_ffi_api {
   int (*get)(void *, const char *, size_t, const char *, size_t,
              struct vv_ffi_res *);
   int (*context)(void *, const char *, void *, struct vv_ffi_res *);
+  int (*readctx)(void *, const char *, struct vv_ffi_res *);
+  int (*take)(void *, const char *, void *, struct vv_ffi_res *);
   int (*write)(void *, const char *, size_t, const char *, size_t, int,
-               const uint8_t *, size_t, const char *, size_t, void *, void *,
+               const uint8_t *, size_t, const char *, size_t, void *, int,
                struct vv_ffi_res *);
   int (*export_)(void *, const char *, size_t, const char *, size_t,
                  struct vv_ffi_res *);
@@ -67,7 +69,7 @@ struct vv_ffi_api {
   int (*state_key)(const char *, size_t, struct vv_ffi_res *);
   int (*state_put)(void *, const char *, size_t, const char *, size_t,
                    const char *, size_t, int, const uint8_t *, size_t,
-                   const char *, size_t, void *, void *, struct vv_ffi_res *);
+                   const char *, size_t, void *, struct vv_ffi_res *);
   int (*state_get)(void *, const char *, size_t, const char *, size_t,
                    struct vv_ffi_res *);
   void (*release)(struct vv_ffi_res *);
@@ -77,12 +79,13 @@ struct vv_ffi_api {
 end
 
 local api = cast("const struct vv_ffi_api *", apiud)
-if api.version ~= 1 or api.res_size ~= ffi.sizeof("struct vv_ffi_res") then
+if api.version ~= 2 or api.res_size ~= ffi.sizeof("struct vv_ffi_res") then
   return                                -- another vv's layout: keep C
 end
 
 local C_open, C_get, C_context, C_write = api.open, api.get, api.context,
   api.write
+local C_readctx, C_take = api.readctx, api.take
 local C_export, C_merge, C_merge_states = api.export_, api.merge,
   api.merge_states
 local C_state_key, C_state_put, C_state_get, C_release = api.state_key,
@@ -249,24 +252,51 @@ local function dec(p, n)
 end
 
 -- ==== clocks ==========================================================
--- New empty clocks come from a pool that one C call fills 64 at a time
--- (a call of a C function ends a trace; taking from a table does not).
--- update's context clock never reaches the caller: it is emptied and
--- goes back to the pool after the write.
-local pool, npool = {}, 0
+-- A clock an entry point makes (a read's context, a write's new one) is
+-- made in the store's spare clock and then moved (C_take) into a new
+-- clock userdata with room for just its entries: pools[r] holds new
+-- empty clocks of room r, which one C call fills 32 at a time (a call of
+-- a C function ends a trace; taking from a table does not).  ready()
+-- fills every pool before such an entry point runs, so nothing allocates
+-- between it and C_take.  update's context clock (room 4, the most)
+-- never reaches the caller: it is emptied and goes back to its pool.
+local ROOMS = 4                         -- VV_CLOCK_INLINE
+local pools, npools = {}, {}
+for r = 1, ROOMS do pools[r], npools[r] = {}, 0 end
 
-local function newclock()
-  if npool == 0 then npool = newclocks(pool, 64) end
-  local c = pool[npool]
-  pool[npool] = nil
-  npool = npool - 1
+local function ready()                  -- unrolled: a loop here would
+  if npools[1] == 0 then npools[1] = newclocks(pools[1], 32, 1) end
+  if npools[2] == 0 then npools[2] = newclocks(pools[2], 32, 2) end
+  if npools[3] == 0 then npools[3] = newclocks(pools[3], 32, 3) end
+  if npools[4] == 0 then npools[4] = newclocks(pools[4], 32, 4) end
+end                                     -- be a trace of its own
+
+-- A new empty clock with room for r entries (r 0: the entries are on the
+-- heap and any room does).
+local function newclock(r)
+  if r < 1 then r = 1 end
+  local n = npools[r]
+  if n == 0 then n = newclocks(pools[r], 32, r) end
+  local c = pools[r][n]
+  pools[r][n] = nil
+  npools[r] = n - 1
+  return c
+end
+
+-- The clock the spare holds, after an entry point that made one: its
+-- userdata, or nil when out of memory.
+local function spareclock(obj, ks)
+  local c = newclock(res.room)
+  if C_take(obj, ks, c, res) ~= 0 then return nil end
+  if res.heap ~= 0 then settle(c) end
   return c
 end
 
 local function recycle(c)
   C_clear(c)
-  npool = npool + 1
-  pool[npool] = c
+  local n = npools[ROOMS] + 1
+  pools[ROOMS][n] = c
+  npools[ROOMS] = n
 end
 
 -- ==== the calls' cores ================================================
@@ -300,10 +330,11 @@ local function readres(obj, ks)
   local node = fstring(res.actor, tonumber(res.node_len))
   local actor = fstring(res.actor, tonumber(res.actor_len))
   local counter, ts = res.counter, res.timestamp
-  local c = newclock()
-  local rc = C_context(obj, ks, c, res)
-  if res.heap ~= 0 then settle(c) end
-  if rc ~= 0 then return RAISE, "get: not enough memory" end
+  ready()
+  local rc = C_readctx(obj, ks, res)
+  if rc == CHECK then return REST end
+  local c = rc == 0 and spareclock(obj, ks)
+  if not c then return RAISE, "get: not enough memory" end
   return OK, { siblings = { { value = v, node = node, actor = actor,
                               counter = counter, timestamp = ts } },
                values = { v }, context = c, value = v }
@@ -325,12 +356,15 @@ local function write_core(obj, ks, kslen, key, v, ctx, tomb)
     how, n = enc(v)
     if how == nil then return FALLBACK end
   end
-  local c = newclock()
+  ready()
   local rc = C_write(obj, ks, kslen, key, #key, how, pre, n,
-                     how == STR and v or nil, how == STR and #v or 0, ctx, c,
+                     how == STR and v or nil, how == STR and #v or 0, ctx, 1,
                      res)
-  if res.heap ~= 0 then settle(c) end
-  if rc == 0 then return OK, c end
+  if rc == 0 then
+    local c = spareclock(obj, ks)
+    if c then return OK, c end
+    return RAISE, (tomb and "delete: " or "put: ") .. "not enough memory"
+  end
   if rc == CHECK or rc == CODEC then return FALLBACK end
   return RAISE, (tomb and "delete: " or "put: ") .. fstring(res.msg)
 end
@@ -346,12 +380,12 @@ local function update_write(obj, ks, kslen, key, result, ctx)
   if how ~= nil then
     rc = C_write(obj, ks, kslen, key, #key, how, pre, n,
                  how == STR and result or nil, how == STR and #result or 0,
-                 ctx, nil, res)
+                 ctx, 0, res)
   end
   if rc == CODEC then                   -- a table, or not for this codec
     local msg = encval(obj, ks, result)
     if msg then return RAISE, msg end
-    rc = C_write(obj, ks, kslen, key, #key, ENC, nil, 0, nil, 0, ctx, nil,
+    rc = C_write(obj, ks, kslen, key, #key, ENC, nil, 0, nil, 0, ctx, 0,
                  res)
   end
   if rc ~= 0 then return RAISE, "update: " .. fstring(res.msg) end
@@ -372,7 +406,7 @@ local function update_core(obj, ks, kslen, key, fn)
   end
   if res.count ~= 1 then return FALLBACK end  -- a resolver: C runs it
   local v, ok = readvalue()
-  local ctx = newclock()
+  local ctx = newclock(ROOMS)
   rc = C_context(obj, ks, ctx, res)
   if res.heap ~= 0 then settle(ctx) end
   if rc ~= 0 then return RAISE, "update: not enough memory" end
@@ -419,17 +453,16 @@ local function state_write(db, ks, key, state, v, ctx, tomb)
     how, n = enc(v)
     if how == nil then return FALLBACK end
   end
-  local c = newclock()
+  ready()
   local rc = C_state_put(db, ks, #ks, key, #key, state,
                          state and #state or 0, how, pre, n,
                          how == STR and v or nil, how == STR and #v or 0, ctx,
-                         c, res)
-  if res.heap ~= 0 then settle(c) end
+                         res)
   if rc == CHECK or rc == CODEC then return FALLBACK end
-  if rc ~= 0 then
-    return RAISE, (tomb and "delete_state: " or "put_state: ")
-      .. fstring(res.msg)
-  end
+  local fn = tomb and "delete_state: " or "put_state: "
+  if rc ~= 0 then return RAISE, fn .. fstring(res.msg) end
+  local c = spareclock(db, ks)
+  if not c then return RAISE, fn .. "not enough memory" end
   local new = fstring(res.p, tonumber(res.len))
   C_release(res)
   return OK, new, c
