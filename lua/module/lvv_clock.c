@@ -40,24 +40,27 @@ lclock *vvl_newclock_room(lua_State *L, size_t room, size_t extra)
     return p;
 }
 
+/* The spare is empty whenever it is in: vvl_spare_push leaves it so,
+ * vvl_spare_in empties it.  Out and not back (pushing raised), it keeps
+ * its entries until the store closes. */
 vv_clock *vvl_spare_out(lstore *s)
 {
     if (s->spare_out) return NULL;
     s->spare_out = 1;
-    vv_clock_clear(&s->spare);
     return &s->spare;
 }
 
 void vvl_spare_in(lstore *s)
 {
+    vv_clock_clear(&s->spare);
     s->spare_out = 0;
 }
 
 lclock *vvl_spare_push(lua_State *L, lstore *s, size_t extra)
 {
     size_t room = vv_clock_room(&s->spare);
-    lclock *p = vvl_newclock_room(L, room, extra);
-    vv_clock_take_room(&p->c, room, &s->spare);
+    lclock *p = newclock(L, room, extra);
+    vv_clock_take_room(&p->c, room, &s->spare);  /* the spare: empty */
     s->spare_out = 0;
     vvl_clock_settle(L, -1, p);
     return p;
