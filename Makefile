@@ -30,6 +30,10 @@ else
 MODFLAGS = -shared
 endif
 
+# The Lua side's objects are built -fPIC like the core's; their functions
+# are never interposed, so the compiler may inline one into another.
+LUACF    = -fno-semantic-interposition
+
 # The core's variables and rules (W, CFLAGS, SAN, CORE_OBJ, CORE_TESTS...).
 CORE_DIR  = core
 TESTS_DIR = tests
@@ -106,7 +110,7 @@ $(GEN)/vvrepl_lua.c: $(B)/lua2c $(REPL_LUA)
 # ---- the C library (the core's rules are in core/Makefile) ------------
 $(B)/obj/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LUA_CF) -Icore -Ilua -c -o $@ $<
+	$(CC) $(CFLAGS) $(LUACF) $(LUA_CF) -Icore -Ilua -c -o $@ $<
 $(B)/obj/gen/%.o: $(GEN)/%.c lua/common/luasrc.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LUA_CF) -Ilua -c -o $@ $<
@@ -157,7 +161,7 @@ HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,$(MOD_SRC) $(LLIB_SRC)) \
 host: $(B)/$(H)/vv.so
 $(B)/$(H)/%.o: %.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(call PC,$(H)) -Icore -Ilua -c -o $@ $<
+	$(CC) $(CFLAGS) $(LUACF) $(call PC,$(H)) -Icore -Ilua -c -o $@ $<
 $(B)/$(H)/gen/%.o: $(GEN)/%.c lua/common/luasrc.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(call PC,$(H)) -Ilua -c -o $@ $<

@@ -6,9 +6,16 @@
 #include <string.h>
 #include "lvv.h"
 
-/* Encode the value at i for keyspace ks into the store's buffer.  On a
- * failure, push its message: "not enough memory", or with what "<what>:
- * <why>", else the reason alone. */
+/* Push the message of a failed encoding: "not enough memory", or with
+ * what "<what>: <why>", else the reason alone. */
+static void push_encode_error(lua_State *L, int rc, const char *what,
+                              const char *err)
+{
+    if (rc == VV_ENOMEM) lua_pushliteral(L, "not enough memory");
+    else if (what) lua_pushfstring(L, "%s: %s", what, err);
+    else lua_pushstring(L, err);
+}
+
 int vvl_encode_store(lua_State *L, lstore *s, const char *ks, int i,
                      const char *what)
 {
@@ -17,9 +24,7 @@ int vvl_encode_store(lua_State *L, lstore *s, const char *ks, int i,
     s->enc.len = 0;
     s->enc.oom = 0;
     rc = vvl_encode(L, i, vvl_ks_codec(s, ks), &s->enc, err, sizeof err);
-    if (rc == VV_ENOMEM) lua_pushliteral(L, "not enough memory");
-    else if (rc && what) lua_pushfstring(L, "%s: %s", what, err);
-    else if (rc) lua_pushstring(L, err);
+    if (rc) push_encode_error(L, rc, what, err);
     return rc;
 }
 
@@ -30,10 +35,14 @@ int vvl_encode_store(lua_State *L, lstore *s, const char *ks, int i,
 const vv_buf *vvl_encode_arg(lua_State *L, lstore *s, const char *ks,
                              int i, const char *what)
 {
-    int rc = vvl_encode_store(L, s, ks, i, what);
+    char err[200];
+    int rc;
+    s->enc.len = 0;
+    s->enc.oom = 0;
+    rc = vvl_encode(L, i, vvl_ks_codec(s, ks), &s->enc, err, sizeof err);
     if (rc == VV_OK) return &s->enc;
-    if (rc != VV_ENOMEM && what == NULL)
-        luaL_argerror(L, i, lua_tostring(L, -1));
+    if (rc != VV_ENOMEM && what == NULL) luaL_argerror(L, i, err);
+    push_encode_error(L, rc, what, err);
     luaL_where(L, 1);
     lua_insert(L, -2);
     lua_concat(L, 2);
@@ -145,7 +154,8 @@ int vvl_get_result(lua_State *L, vvl_call *c)
     return 1;
 }
 
-int vvl_update_value(lua_State *L, vvl_call *c, int codec)
+/* The body of vvl_update_value, inlined on update's own path. */
+static inline int update_value(lua_State *L, vvl_call *c, int codec)
 {
     const vv_sibling *sb = vv_read_sibling(c->s->rd, 0);
     char err[200];
@@ -156,13 +166,18 @@ int vvl_update_value(lua_State *L, vvl_call *c, int codec)
     return -1;
 }
 
+int vvl_update_value(lua_State *L, vvl_call *c, int codec)
+{
+    return update_value(L, c, codec);
+}
+
 /* Push the value get would show as r.value for the store's read (nil
  * when there is none): lvv_read.c builds a whole read for the rare reads
  * of several siblings (a resolver may run). */
 static void push_read_value(lua_State *L, vvl_call *c, int codec, int store)
 {
     if (vv_read_count(c->s->rd) == 1) {
-        if (vvl_update_value(L, c, codec)) {
+        if (update_value(L, c, codec)) {
             luaL_where(L, 1);
             lua_insert(L, -2);
             lua_concat(L, 2);
