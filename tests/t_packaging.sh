@@ -70,26 +70,24 @@ if command -v luarocks >/dev/null 2>&1; then
         bad "the rock compiles every library source" \
             "$(printf 'tree:\n%s\nrock:\n%s' "$want" "$have")"
     fi
-    want=$(cd "$tmp/src" && ls lua/tools/*.lua lua/crdt/*.lua \
-           scripts/counter.lua scripts/set.lua scripts/lww_register.lua \
-           scripts/mv_register.lua scripts/map.lua | LC_ALL=C sort)
-    have=$(sed -n 's/^ *{"[^"]*", "@\([^"]*\)",.*/\1/p' \
-           "$rb/gen/tools_lua.c" 2>/dev/null | LC_ALL=C sort)
-    if [ -n "$want" ] && [ "$want" = "$have" ]; then
-        ok "the rock embeds every tools part"
-    else
-        bad "the rock embeds every tools part" \
-            "$(printf 'tree:\n%s\nrock:\n%s' "$want" "$have")"
-    fi
-    want=$(cd "$tmp/src" && ls lua/module/*.lua | LC_ALL=C sort)
-    have=$(sed -n 's/^ *{"[^"]*", "@\([^"]*\)",.*/\1/p' \
-           "$rb/gen/module_lua.c" 2>/dev/null | LC_ALL=C sort)
-    if [ -n "$want" ] && [ "$want" = "$have" ]; then
-        ok "the rock embeds the module's Lua part"
-    else
-        bad "the rock embeds the module's Lua part" \
-            "$(printf 'tree:\n%s\nrock:\n%s' "$want" "$have")"
-    fi
+    # embeds NAME GEN 'PATTERN...': build/gen/GEN.c holds exactly the
+    # files the patterns name in the copy of the tree
+    embeds() {
+        what=$1; gen=$2; shift 2
+        want=$(cd "$tmp/src" && ls $* | LC_ALL=C sort)
+        have=$(sed -n 's/^ *{"[^"]*", "@\([^"]*\)",.*/\1/p' \
+               "$rb/gen/$gen.c" 2>/dev/null | LC_ALL=C sort)
+        if [ -n "$want" ] && [ "$want" = "$have" ]; then
+            ok "the rock embeds $what"
+        else
+            bad "the rock embeds $what" \
+                "$(printf 'tree:\n%s\nrock:\n%s' "$want" "$have")"
+        fi
+    }
+    embeds "every tools part" tools_lua 'lua/tools/*.lua lua/crdt/*.lua
+        scripts/counter.lua scripts/set.lua scripts/lww_register.lua
+        scripts/mv_register.lua scripts/map.lua'
+    embeds "the module's Lua part" module_lua 'lua/module/*.lua'
 else
     echo "== luarocks not installed: rock build skipped"
 fi

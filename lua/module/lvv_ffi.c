@@ -179,18 +179,22 @@ static int ffi_open(void *obj, const char *ks)
     return target(obj, &ks, &kslen)->db != NULL;
 }
 
+/* The end of a read into the store's read: what it found, into o. */
+static int read_done(vvf_res *o, lstore *s, const char *ks, int rc)
+{
+    if (rc == VV_ENOTFOUND) return rc;
+    if (rc) return res_fail(o, s, rc);
+    res_read(o, s, ks);
+    return VV_OK;
+}
+
 /* get: read key into the store's read. */
 static int ffi_get(void *obj, const char *ks, size_t kslen, const char *key,
                    size_t klen, vvf_res *o)
 {
     lstore *s = target(obj, &ks, &kslen);
-    int rc;
     if (!call_ok(s, ks, kslen)) return VVF_CHECK;
-    rc = vv_get_reuse(s->db, ks, key, klen, &s->rd);
-    if (rc == VV_ENOTFOUND) return rc;
-    if (rc) return res_fail(o, s, rc);
-    res_read(o, s, ks);
-    return VV_OK;
+    return read_done(o, s, ks, vv_get_reuse(s->db, ks, key, klen, &s->rd));
 }
 
 /* A result made in the store's spare: how much room its clock needs. */
@@ -374,13 +378,8 @@ static int ffi_state_get(void *obj, const char *ks, size_t kslen,
                          const char *st, size_t slen, vvf_res *o)
 {
     lstore *s = target(obj, &ks, &kslen);
-    int rc;
     if (!call_ok(s, ks, kslen)) return VVF_CHECK;
-    rc = vv_state_get(s->db, ks, st, slen, &s->rd);
-    if (rc == VV_ENOTFOUND) return rc;
-    if (rc) return res_fail(o, s, rc);
-    res_read(o, s, ks);
-    return VV_OK;
+    return read_done(o, s, ks, vv_state_get(s->db, ks, st, slen, &s->rd));
 }
 
 /* The entry points, with what vvffi.lua checks before it uses them. */

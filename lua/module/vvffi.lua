@@ -34,7 +34,8 @@ if not has or type(ffi) ~= "table" then return end
 local okbit, bit = pcall(require, "bit")
 if not okbit then return end
 
-local type, getmetatable, error, tonumber = type, getmetatable, error, tonumber
+local type, getmetatable, error, tonumber, ipairs = type, getmetatable,
+  error, tonumber, ipairs
 local floor = math.floor
 local band, rshift = bit.band, bit.rshift
 local cast, fstring = ffi.cast, ffi.string
@@ -348,14 +349,18 @@ local function get_core(obj, ks, kslen, key)
   return RAISE, "get: " .. fstring(res.msg)
 end
 
+-- How a write gives value v (tomb: a delete) and the bytes in pre, or
+-- nil when ctx is not a clock or v is not for these functions.
+local function writing(v, ctx, tomb)
+  if not isclock(ctx) then return nil, 0 end
+  if tomb then return DEL, 0 end
+  return enc(v)
+end
+
 -- put (tomb false) and delete (tomb true).
 local function write_core(obj, ks, kslen, key, v, ctx, tomb)
-  local how, n = DEL, 0
-  if not isclock(ctx) then return FALLBACK end
-  if not tomb then
-    how, n = enc(v)
-    if how == nil then return FALLBACK end
-  end
+  local how, n = writing(v, ctx, tomb)
+  if how == nil then return FALLBACK end
   ready()
   local rc = C_write(obj, ks, kslen, key, #key, how, pre, n,
                      how == STR and v or nil, how == STR and #v or 0, ctx, 1,
@@ -447,12 +452,8 @@ end
 
 -- put_state (tomb false) and delete_state: the new state and its context.
 local function state_write(db, ks, key, state, v, ctx, tomb)
-  local how, n = DEL, 0
-  if not isclock(ctx) then return FALLBACK end
-  if not tomb then
-    how, n = enc(v)
-    if how == nil then return FALLBACK end
-  end
+  local how, n = writing(v, ctx, tomb)
+  if how == nil then return FALLBACK end
   ready()
   local rc = C_state_put(db, ks, #ks, key, #key, state,
                          state and #state or 0, how, pre, n,
@@ -468,9 +469,52 @@ local function state_write(db, ks, key, state, v, ctx, tomb)
   return OK, new, c
 end
 
--- ==== the store's methods =============================================
-local c_get, c_put, c_delete, c_update = M.get, M.put, M.delete, M.update
-local c_export, c_merge = M.export, M.merge
+-- ==== the methods =====================================================
+-- method(c_fn, core, ok, handle) is a store's method db:op(ks, key, a, b)
+-- or, with handle, a keyspace handle's h:op(key, a, b): when its
+-- arguments are the plain case (ok(a, b) says so for the arguments after
+-- the key) it runs core(obj, ks, kslen, key, a, b), else, and when the
+-- core says FALLBACK, it hands the very same arguments to c_fn, the C API
+-- function, with a tail call.
+local function method(c_fn, core, ok, handle)
+  local mt = handle and HANDLE or STORE
+  return function(obj, ...)
+    local ks, key, a, b
+    if handle then key, a, b = ... else ks, key, a, b = ... end
+    if getmetatable(obj) == mt and (handle or type(ks) == "string")
+      and type(key) == "string" and ok(a, b) then
+      local st, r = core(obj, ks, handle and 0 or #ks, key, a, b)
+      if st == OK then return r end
+      if st == REST then return readrest(obj, ks, key) end
+      if st == THROW then error(r, 0) end
+      if st == RAISE then error(r, 2) end
+    end
+    return c_fn(obj, ...)
+  end
+end
+
+local function any() return true end
+local function has_value(v) return v ~= nil end
+local function is_fn(fn) return type(fn) == "function" end
+local function is_state(st) return type(st) == "string" end
+local function put_core(obj, ks, kslen, key, v, ctx)
+  return write_core(obj, ks, kslen, key, v, ctx, false)
+end
+local function delete_core(obj, ks, kslen, key, ctx)
+  return write_core(obj, ks, kslen, key, nil, ctx, true)
+end
+
+for _, m in ipairs {
+  { "get", get_core, any }, { "put", put_core, has_value },
+  { "delete", delete_core, any }, { "update", update_core, is_fn },
+  { "export", export_core, any }, { "merge", merge_core, is_state },
+} do
+  local name, core, ok = m[1], m[2], m[3]
+  M[name] = method(M[name], core, ok, false)
+  HM[name] = method(HM[name], core, ok, true)
+end
+
+-- The detached-state methods of the store.
 local c_put_state, c_delete_state, c_get_state = M.put_state,
   M.delete_state, M.get_state
 
@@ -479,68 +523,6 @@ local c_put_state, c_delete_state, c_get_state = M.put_state,
 local function plain(db, ks, key)
   return getmetatable(db) == STORE and type(ks) == "string"
     and type(key) == "string"
-end
-
-function M.get(db, ...)
-  local ks, key = ...
-  if plain(db, ks, key) then
-    local st, r = get_core(db, ks, #ks, key)
-    if st == OK then return r end
-    if st == REST then return readrest(db, ks, key) end
-    if st == RAISE then error(r, 2) end
-  end
-  return c_get(db, ...)
-end
-
-function M.put(db, ...)
-  local ks, key, v, ctx = ...
-  if plain(db, ks, key) and v ~= nil then
-    local st, r = write_core(db, ks, #ks, key, v, ctx, false)
-    if st == OK then return r end
-    if st == RAISE then error(r, 2) end
-  end
-  return c_put(db, ...)
-end
-
-function M.delete(db, ...)
-  local ks, key, ctx = ...
-  if plain(db, ks, key) then
-    local st, r = write_core(db, ks, #ks, key, nil, ctx, true)
-    if st == OK then return r end
-    if st == RAISE then error(r, 2) end
-  end
-  return c_delete(db, ...)
-end
-
-function M.update(db, ...)
-  local ks, key, fn = ...
-  if plain(db, ks, key) and type(fn) == "function" then
-    local st, r = update_core(db, ks, #ks, key, fn)
-    if st == OK then return r end
-    if st == THROW then error(r, 0) end
-    if st == RAISE then error(r, 2) end
-  end
-  return c_update(db, ...)
-end
-
-function M.export(db, ...)
-  local ks, key = ...
-  if plain(db, ks, key) then
-    local st, r = export_core(db, ks, #ks, key)
-    if st == OK then return r end
-    if st == RAISE then error(r, 2) end
-  end
-  return c_export(db, ...)
-end
-
-function M.merge(db, ...)
-  local ks, key, state = ...
-  if plain(db, ks, key) and type(state) == "string" then
-    local st, r = merge_core(db, ks, #ks, key, state)
-    if st == OK then return r end
-    if st == RAISE then error(r, 2) end
-  end
-  return c_merge(db, ...)
 end
 
 function M.put_state(db, ...)
@@ -578,75 +560,6 @@ function M.get_state(db, ...)
     end
   end
   return c_get_state(db, ...)
-end
-
--- ==== keyspace handles ================================================
-local h_get, h_put, h_delete, h_update = HM.get, HM.put, HM.delete,
-  HM.update
-local h_export, h_merge = HM.export, HM.merge
-
-function HM.get(h, ...)
-  local key = ...
-  if getmetatable(h) == HANDLE and type(key) == "string" then
-    local st, r = get_core(h, nil, 0, key)
-    if st == OK then return r end
-    if st == REST then return readrest(h, nil, key) end
-    if st == RAISE then error(r, 2) end
-  end
-  return h_get(h, ...)
-end
-
-function HM.put(h, ...)
-  local key, v, ctx = ...
-  if getmetatable(h) == HANDLE and type(key) == "string" and v ~= nil then
-    local st, r = write_core(h, nil, 0, key, v, ctx, false)
-    if st == OK then return r end
-    if st == RAISE then error(r, 2) end
-  end
-  return h_put(h, ...)
-end
-
-function HM.delete(h, ...)
-  local key, ctx = ...
-  if getmetatable(h) == HANDLE and type(key) == "string" then
-    local st, r = write_core(h, nil, 0, key, nil, ctx, true)
-    if st == OK then return r end
-    if st == RAISE then error(r, 2) end
-  end
-  return h_delete(h, ...)
-end
-
-function HM.update(h, ...)
-  local key, fn = ...
-  if getmetatable(h) == HANDLE and type(key) == "string"
-    and type(fn) == "function" then
-    local st, r = update_core(h, nil, 0, key, fn)
-    if st == OK then return r end
-    if st == THROW then error(r, 0) end
-    if st == RAISE then error(r, 2) end
-  end
-  return h_update(h, ...)
-end
-
-function HM.export(h, ...)
-  local key = ...
-  if getmetatable(h) == HANDLE and type(key) == "string" then
-    local st, r = export_core(h, nil, 0, key)
-    if st == OK then return r end
-    if st == RAISE then error(r, 2) end
-  end
-  return h_export(h, ...)
-end
-
-function HM.merge(h, ...)
-  local key, state = ...
-  if getmetatable(h) == HANDLE and type(key) == "string"
-    and type(state) == "string" then
-    local st, r = merge_core(h, nil, 0, key, state)
-    if st == OK then return r end
-    if st == RAISE then error(r, 2) end
-  end
-  return h_merge(h, ...)
 end
 
 -- ==== detached states without a store =================================
