@@ -171,7 +171,9 @@ local function figure(name, full, a, b, unit, ratio, goal, higher, why)
     unit, ratio, verdict))
   if summary and goal then
     local f = assert(io.open(summary, "a"))
-    f:write(table.concat({ full, string.format("%.1fx", ratio), gtext,
+    local now = unit == "ns" and string.format("%.0f ns (%.1fx C)", a, ratio)
+      or string.format("%.1fx", ratio)
+    f:write(table.concat({ full, now, gtext,
       met and "met" or "missed", met and "" or why }, "\t"), "\n")
     f:close()
   end
