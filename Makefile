@@ -31,6 +31,10 @@ else
 MODFLAGS = -shared
 endif
 
+# The Lua side's objects are built -fPIC like the core's; their functions
+# are never interposed, so the compiler may inline one into another.
+LUACF    = -fno-semantic-interposition
+
 # The core's variables and rules (W, CFLAGS, SAN, CORE_OBJ, CORE_TESTS...).
 CORE_DIR  = core
 TESTS_DIR = tests
@@ -46,8 +50,10 @@ SANDBOX_SRC = lua/sandbox/resolver.c lua/sandbox/resolver_budget.c \
               lua/sandbox/pattern.c lua/sandbox/pattern_lib.c
 TOOLS_SRC   = lua/tools/ltools.c lua/tools/ltools_checker.c \
               lua/tools/ltools_state.c
-MOD_SRC     = lua/module/lvv.c lua/module/lvv_clock.c lua/module/lvv_inspect.c \
-              lua/module/lvv_read.c lua/module/lvv_rw.c lua/module/lvv_state.c \
+MOD_SRC     = lua/module/lvv.c lua/module/lvv_bench.c lua/module/lvv_clock.c \
+              lua/module/lvv_ffi.c lua/module/lvv_handle.c \
+              lua/module/lvv_inspect.c lua/module/lvv_read.c \
+              lua/module/lvv_rw.c lua/module/lvv_state.c \
               lua/module/lvv_store.c lua/module/lvv_sync.c
 REPL_SRC    = lua/repl/vvrepl.c lua/repl/vvrepl_complete.c \
               lua/repl/vvrepl_console.c lua/repl/vvrepl_interrupt.c
@@ -64,10 +70,12 @@ TOOLS_LUA = lua/tools/check_cases.lua lua/tools/check_report.lua \
 CRDT_LUA = lua/crdt/crdt.lua lua/crdt/crdt_gen.lua scripts/counter.lua \
            scripts/set.lua scripts/lww_register.lua scripts/mv_register.lua \
            scripts/map.lua
+# The module's part in Lua: on LuaJIT, the hot calls through ffi.
+MOD_LUA  = lua/module/vvffi.lua
 REPL_LUA = lua/repl/vvrepl_pp.lua lua/repl/vvrepl_prompt.lua \
            lua/repl/vvrepl_start.lua
 LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/tools_lua.o
-MOD_OBJ  = $(MOD_SRC:%.c=$(B)/obj/%.o)
+MOD_OBJ  = $(MOD_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/module_lua.o
 REPL_OBJ = $(REPL_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/vvrepl_lua.o
 SAN_OBJ  = $(CORE_SAN) $(LLIB_SRC:%.c=$(B)/san/%.o) $(B)/san/gen/tools_lua.o
 ALL_TESTS = $(patsubst tests/%.c,$(B)/san/%,$(sort $(wildcard tests/test_*.c)))
@@ -94,6 +102,9 @@ $(B)/lua2c: mk/lua2c.c
 $(GEN)/tools_lua.c: $(B)/lua2c $(TOOLS_LUA) $(CRDT_LUA)
 	@mkdir -p $(@D)
 	$(B)/lua2c vvl_tools_lua $(TOOLS_LUA) $(CRDT_LUA) > $@.tmp && mv $@.tmp $@
+$(GEN)/module_lua.c: $(B)/lua2c $(MOD_LUA)
+	@mkdir -p $(@D)
+	$(B)/lua2c vvl_module_lua $(MOD_LUA) > $@.tmp && mv $@.tmp $@
 $(GEN)/vvrepl_lua.c: $(B)/lua2c $(REPL_LUA)
 	@mkdir -p $(@D)
 	$(B)/lua2c vvl_repl_lua $(REPL_LUA) > $@.tmp && mv $@.tmp $@
@@ -101,7 +112,7 @@ $(GEN)/vvrepl_lua.c: $(B)/lua2c $(REPL_LUA)
 # ---- the C library (the core's rules are in core/Makefile) ------------
 $(B)/obj/lua/%.o: lua/%.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LUA_CF) -Icore -Ilua -c -o $@ $<
+	$(CC) $(CFLAGS) $(LUACF) $(LUA_CF) -Icore -Ilua -c -o $@ $<
 $(B)/obj/gen/%.o: $(GEN)/%.c lua/common/luasrc.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LUA_CF) -Ilua -c -o $@ $<
@@ -150,11 +161,11 @@ $(B)/luajit/vv/%.lua: lua/tarantool/vv/%.lua
 	cp $< $@
 H ?= lua5.4
 HOBJ = $(patsubst %.c,$(B)/$(H)/%.o,$(MOD_SRC) $(LLIB_SRC)) \
-       $(B)/$(H)/gen/tools_lua.o
+       $(B)/$(H)/gen/tools_lua.o $(B)/$(H)/gen/module_lua.o
 host: $(B)/$(H)/vv.so
 $(B)/$(H)/%.o: %.c $(CORE_HDR) $(LUA_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(call PC,$(H)) -Icore -Ilua -c -o $@ $<
+	$(CC) $(CFLAGS) $(LUACF) $(call PC,$(H)) -Icore -Ilua -c -o $@ $<
 $(B)/$(H)/gen/%.o: $(GEN)/%.c lua/common/luasrc.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(call PC,$(H)) -Ilua -c -o $@ $<

@@ -93,18 +93,31 @@ int vv_clock_heap(const vv_clock *c)
     return 0;
 }
 
-void vv_clock_take(vv_clock *dst, vv_clock *src)
+size_t vv_clock_room(const vv_clock *src)
+{
+    return src->e == src->ie ? src->n : 0;
+}
+
+/* A clock with room for cap entries inside itself works like any other:
+ * every change goes through clock_reserve, which moves the entries onto
+ * the heap past cap. */
+void vv_clock_take_room(vv_clock *dst, size_t room, vv_clock *src)
 {
     if (src->e == src->ie) {
         memcpy(dst->ie, src->ie, src->n * sizeof *src->e);
         dst->e = dst->ie;
-        dst->cap = VV_CLOCK_INLINE;
+        dst->cap = room;
     } else {
         dst->e = src->e;                 /* the heap array moves along */
         dst->cap = src->cap;
     }
     dst->n = src->n;
     vv_clock_init(src);
+}
+
+void vv_clock_take(vv_clock *dst, vv_clock *src)
+{
+    vv_clock_take_room(dst, VV_CLOCK_INLINE, src);
 }
 
 void vv_clock_move(vv_clock *dst, vv_clock *src)

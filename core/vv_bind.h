@@ -13,7 +13,8 @@
  *   errors      vv_db_fail: set a store's message from a callback
  *   buffers     vv_buf: a growable byte buffer (encoders write into one)
  *   clocks      struct vv_clock's layout and vv_clock_init/clear/heap/
- *               take/move, to keep a clock in the binding's own memory
+ *               take/move/room/take_room, to keep a clock in the
+ *               binding's own memory, sized to its entries
  *   hot paths   vv_write, vv_read_context_into: a write and a read's
  *               context without a new clock each time
  *   lookups     vv_keyspace_seen, vv_state_key: without a transaction or
@@ -144,6 +145,27 @@ int vv_clock_heap(const vv_clock *c);
  *  without copying heap memory: src is left empty (an empty clock of the
  *  caller's memory, as vv_clock_init makes). */
 void vv_clock_take(vv_clock *dst, vv_clock *src);
+
+/** Bytes of a clock that keeps room entries inside itself (0 <= room <=
+ *  VV_CLOCK_INLINE): a binding that sizes its objects to the clock they
+ *  hold reserves this many (see vv_clock_take_room). */
+#define VV_CLOCK_SIZE(room) \
+    (offsetof(vv_clock, ie) + (size_t)(room) * sizeof(vv_centry))
+
+/** @brief The entries a clock must keep inside itself to take src's as
+ *  they are: their number while src keeps them inside itself, 0 once they
+ *  are on the heap (the array then moves along).
+ *  @return 0..VV_CLOCK_INLINE. */
+size_t vv_clock_room(const vv_clock *src);
+/** @brief vv_clock_take into dst, memory of the caller's of
+ *  VV_CLOCK_SIZE(room) bytes, room >= vv_clock_room(src) (any room takes
+ *  an empty src: a new empty clock of that size).  dst then works with
+ *  every clock call that reads or changes a clock (it moves its entries
+ *  onto the heap when they outgrow room), but it is not a clock from
+ *  vv_clock_init: never pass it as vv_clock_take's or vv_clock_take_room's
+ *  dst, vv_write's into or vv_read_context_into's clock, and vv_clock_clear
+ *  it only to drop it.  src is left empty. */
+void vv_clock_take_room(vv_clock *dst, size_t room, vv_clock *src);
 /** @brief vv_clock_take, then release src itself: for a src from
  *  vv_clock_new (or another call that returns a new clock), which is gone
  *  afterwards. */

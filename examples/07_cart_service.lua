@@ -32,16 +32,19 @@ local function union(siblings)
   return items
 end
 
-local replicas, names = {}, { "east", "west" }
+-- Each replica is a store; the service works on one keyspace of it, so
+-- it keeps a keyspace handle: carts:get(user) is db:get(KS, user).
+local stores, replicas, names = {}, {}, { "east", "west" }
 for _, name in ipairs(names) do
-  replicas[name] = vv.open { node = name }
-  replicas[name]:keyspace(KS, { resolver = union })
+  local db = vv.open { node = name }
+  db:keyspace(KS, { resolver = union })
+  stores[name], replicas[name] = db, db:keyspace_handle(KS)
 end
 local users = {}          -- every cart key seen, for sync
 
--- The cart of user at db: items (a list), the read (or nil).
-local function cart(db, user)
-  local r = db:get(KS, user)
+-- The cart of user at a replica: items (a list), the read (or nil).
+local function cart(carts, user)
+  local r = carts:get(user)
   if not r then return {}, nil end
   if r.error then error("cannot merge the cart: " .. r.error, 0) end
   return r.value, r
@@ -49,32 +52,32 @@ end
 
 local commands = {}
 
-function commands.add(db, user, item)
-  local items, r = cart(db, user)
+function commands.add(carts, user, item)
+  local items, r = cart(carts, user)
   for _, it in ipairs(items) do
     if it == item then return "already in the cart" end
   end
   local new = { item }
   for _, it in ipairs(items) do new[#new + 1] = it end
   table.sort(new)
-  db:put(KS, user, new, r and r.context)
+  carts:put(user, new, r and r.context)
   users[user] = true
   return "added " .. item
 end
 
-function commands.remove(db, user, item)
-  local items, r = cart(db, user)
+function commands.remove(carts, user, item)
+  local items, r = cart(carts, user)
   local new, found = {}, false
   for _, it in ipairs(items) do
     if it == item then found = true else new[#new + 1] = it end
   end
   if not found then return item .. " is not in the cart" end
-  db:put(KS, user, new, r.context)
+  carts:put(user, new, r.context)
   return "removed " .. item
 end
 
-function commands.show(db, user)
-  local items, r = cart(db, user)
+function commands.show(carts, user)
+  local items, r = cart(carts, user)
   local text = #items > 0 and table.concat(items, ", ") or "(empty)"
   if r and #r.siblings > 1 then
     text = text .. "   (merged from " .. #r.siblings .. " concurrent versions)"
@@ -94,8 +97,8 @@ local function sync()
   for user in pairs(users) do
     for _, from in ipairs(names) do
       for _, to in ipairs(names) do
-        local state = from ~= to and replicas[from]:export(KS, user)
-        if state then replicas[to]:merge(KS, user, state) end
+        local state = from ~= to and replicas[from]:export(user)
+        if state then replicas[to]:merge(user, state) end
       end
     end
     n = n + 1
@@ -120,11 +123,11 @@ local function run(line)
     return "error: unknown command '" .. cmd .. "' (try help)"
   end
   if #words - 1 ~= nargs[cmd] then return "usage: " .. usage[cmd] end
-  local db = replicas[words[2]]
-  if not db then
+  local carts = replicas[words[2]]
+  if not carts then
     return "error: no replica '" .. words[2] .. "' (east, west)"
   end
-  local ok, answer = pcall(commands[cmd], db, words[3], words[4])
+  local ok, answer = pcall(commands[cmd], carts, words[3], words[4])
   if not ok then return "error: " .. tostring(answer) end
   return words[2] .. ": " .. answer
 end
@@ -138,4 +141,4 @@ for line in io.lines() do
     print(answer)
   end
 end
-for _, name in ipairs(names) do replicas[name]:close() end
+for _, name in ipairs(names) do stores[name]:close() end

@@ -1,7 +1,10 @@
 #!/bin/sh
 # check.sh - run every test and end with one line "N passed, N failed".
 #   C tests (cmocka, ASan/UBSan)  : the binaries given as arguments
-#   Lua specs                      : tests/spec/*_spec.lua on each built host
+#   Lua specs                      : tests/spec/*_spec.lua on each built host,
+#                                    LuaJIT twice: through ffi (spec-luajit)
+#                                    and with VV_FFI=0 through the C API only
+#                                    (spec-luajit-capi)
 #   shell tests                    : tests/t_*.sh
 # With VV_CHECK=c only the binaries run (make -C core check).
 # Each prints cmocka-style "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)"
@@ -35,6 +38,9 @@ for h in lua5.4 lua5.3 lua5.1 luajit; do
     [ -f "$mod" ] || { echo "== $h: $mod not built, skipped"; continue; }
     run "spec-$h" env LUA_CPATH="$(dirname "$mod")/?.so" VV_HOST=$h \
         $h tests/run.lua tests/spec/*_spec.lua
+    [ "$h" = luajit ] &&
+        run "spec-$h-capi" env LUA_CPATH="$(dirname "$mod")/?.so" \
+            VV_HOST=$h VV_FFI=0 $h tests/run.lua tests/spec/*_spec.lua
 done
 
 for t in tests/t_*.sh; do

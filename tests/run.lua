@@ -70,9 +70,16 @@ function rmdir(p)
 end
 
 HOST = os.getenv("VV_HOST") or _VERSION
+-- LuaJIT runs the specs twice: through ffi, and with VV_FFI=0 through the
+-- C API alone; the header of each file says which.
+local shown = HOST
+if rawget(_G, "jit") then
+  shown = HOST .. (os.getenv("VV_FFI") == "0" and ", VV_FFI=0: C API"
+                   or ", ffi")
+end
 for i = 1, #arg do
   local f = arg[i]
-  print("[==========] " .. f .. " (" .. HOST .. ")")
+  print("[==========] " .. f .. " (" .. shown .. ")")
   local chunk, err = loadfile(f)
   if not chunk then
     failed = failed + 1; failures[#failures + 1] = f

@@ -55,11 +55,12 @@ if command -v luarocks >/dev/null 2>&1; then
     done
 
     # 2. the rock compiled every library source (core/*.c, lua/*/*.c but
-    #    the REPL's) and embedded every lua/tools/*.lua and lua/crdt/*.lua
-    #    with the type scripts vv.crdt runs, and nothing else
+    #    the REPL's, and the Lua parts compiled in) and embedded every
+    #    lua/tools/*.lua and lua/crdt/*.lua with the type scripts vv.crdt
+    #    runs, and nothing else; and the module's own Lua part
     rb=$tmp/src/build/luarocks
     want=$(cd "$tmp/src" && ls core/*.c lua/*/*.c | grep -v '^lua/repl/' |
-           sed 's/\.c$//'; echo gen/tools_lua)
+           sed 's/\.c$//'; echo gen/tools_lua; echo gen/module_lua)
     have=$(cd "$rb/obj" 2>/dev/null && find . -name '*.o' |
            sed 's|^\./||; s/\.o$//')
     if [ "$(printf '%s\n' "$want" | LC_ALL=C sort)" = \
@@ -69,17 +70,24 @@ if command -v luarocks >/dev/null 2>&1; then
         bad "the rock compiles every library source" \
             "$(printf 'tree:\n%s\nrock:\n%s' "$want" "$have")"
     fi
-    want=$(cd "$tmp/src" && ls lua/tools/*.lua lua/crdt/*.lua \
-           scripts/counter.lua scripts/set.lua scripts/lww_register.lua \
-           scripts/mv_register.lua scripts/map.lua | LC_ALL=C sort)
-    have=$(sed -n 's/^ *{"[^"]*", "@\([^"]*\)",.*/\1/p' \
-           "$rb/gen/tools_lua.c" 2>/dev/null | LC_ALL=C sort)
-    if [ -n "$want" ] && [ "$want" = "$have" ]; then
-        ok "the rock embeds every tools part"
-    else
-        bad "the rock embeds every tools part" \
-            "$(printf 'tree:\n%s\nrock:\n%s' "$want" "$have")"
-    fi
+    # embeds NAME GEN 'PATTERN...': build/gen/GEN.c holds exactly the
+    # files the patterns name in the copy of the tree
+    embeds() {
+        what=$1; gen=$2; shift 2
+        want=$(cd "$tmp/src" && ls $* | LC_ALL=C sort)
+        have=$(sed -n 's/^ *{"[^"]*", "@\([^"]*\)",.*/\1/p' \
+               "$rb/gen/$gen.c" 2>/dev/null | LC_ALL=C sort)
+        if [ -n "$want" ] && [ "$want" = "$have" ]; then
+            ok "the rock embeds $what"
+        else
+            bad "the rock embeds $what" \
+                "$(printf 'tree:\n%s\nrock:\n%s' "$want" "$have")"
+        fi
+    }
+    embeds "every tools part" tools_lua 'lua/tools/*.lua lua/crdt/*.lua
+        scripts/counter.lua scripts/set.lua scripts/lww_register.lua
+        scripts/mv_register.lua scripts/map.lua'
+    embeds "the module's Lua part" module_lua 'lua/module/*.lua'
 else
     echo "== luarocks not installed: rock build skipped"
 fi

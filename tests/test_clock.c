@@ -486,6 +486,94 @@ static void test_alloc_failures(void **st)
     }
 }
 
+/* A clock in memory of exactly VV_CLOCK_SIZE(room) bytes (ASan sees a
+ * write past it), with what the full clock src holds. */
+static vv_clock *small_clock(size_t room, vv_clock *src)
+{
+    vv_clock *c = malloc(VV_CLOCK_SIZE(room));
+    assert_non_null(c);
+    assert_true(vv_clock_room(src) <= room);
+    vv_clock_take_room(c, room, src);
+    assert_int_equal(vv_clock_size(src), 0);
+    return c;
+}
+
+/* Clocks sized to their entries (vv_clock_take_room) work like any other
+ * under every change, as they grow out of their room onto the heap. */
+static void test_clock_room(void **st)
+{
+    unsigned seed = 7;
+    size_t room;
+    (void)st;
+    for (room = 0; room <= VV_CLOCK_INLINE; room++) {
+        int round;
+        for (round = 0; round < 200; round++) {
+            vv_clock full, *ref, *c, *o;
+            mname m;
+            size_t i, n = (size_t)(rand_r(&seed) % (room + 1));
+            int step;
+            char *a, *b;
+            vv_clock_init(&full);
+            assert_int_equal(vv_clock_new(&ref), VV_OK);
+            for (i = 0; i < n; i++) {
+                rand_name(&seed, &m);
+                assert_int_equal(vv_clock_set(&full, m.s, m.len, i + 1), VV_OK);
+                assert_int_equal(vv_clock_set(ref, m.s, m.len, i + 1), VV_OK);
+            }
+            assert_int_equal(vv_clock_room(&full), vv_clock_size(&full));
+            c = small_clock(room, &full);
+            for (step = 0; step < 12; step++) {
+                rand_name(&seed, &m);
+                switch (rand_r(&seed) % 3) {
+                case 0:
+                    assert_int_equal(vv_clock_tick(c, m.s, m.len), VV_OK);
+                    assert_int_equal(vv_clock_tick(ref, m.s, m.len), VV_OK);
+                    break;
+                case 1: {
+                    uint64_t k = (uint64_t)(rand_r(&seed) % 3);
+                    assert_int_equal(vv_clock_set(c, m.s, m.len, k), VV_OK);
+                    assert_int_equal(vv_clock_set(ref, m.s, m.len, k), VV_OK);
+                    break;
+                }
+                default:
+                    vv_clock_new(&o);
+                    vv_clock_set(o, m.s, m.len, 5);
+                    rand_name(&seed, &m);
+                    vv_clock_set(o, m.s, m.len, 1);
+                    assert_int_equal(vv_clock_merge(c, o), VV_OK);
+                    assert_int_equal(vv_clock_merge(ref, o), VV_OK);
+                    vv_clock_free(o);
+                }
+                a = fmt(c);
+                b = fmt(ref);
+                assert_string_equal(a, b);
+                vv_free(a);
+                vv_free(b);
+                assert_int_equal(vv_clock_compare(c, ref), VV_EQUAL);
+            }
+            vv_clock_clear(c);                  /* then it is dropped */
+            free(c);
+            vv_clock_free(ref);
+        }
+    }
+    {                                           /* a heap array moves */
+        vv_clock full, *c;
+        char name[16];
+        int i;
+        vv_clock_init(&full);
+        for (i = 0; i < 9; i++) {
+            snprintf(name, sizeof name, "n%d", i);
+            vv_clock_tick(&full, name, strlen(name));
+        }
+        assert_int_equal(vv_clock_room(&full), 0);
+        c = small_clock(0, &full);
+        assert_int_equal(vv_clock_size(c), 9);
+        assert_true(vv_clock_heap(c));
+        vv_clock_clear(c);
+        free(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_binary_order_tails),
         cmocka_unit_test(test_merge_failure_undo),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_clock_room),
     };
     return cmocka_run_group_tests_name("clock", tests, NULL, NULL);
 }

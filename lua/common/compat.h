@@ -67,6 +67,17 @@ static inline void vvc_setmetatable(lua_State *L, const char *tname)
     lua_setmetatable(L, -2);
 }
 
+/* A full userdata without a user value (5.4 makes room for one unless
+ * told not to). */
+static inline void *vvc_newudata(lua_State *L, size_t size)
+{
+#if LUA_VERSION_NUM >= 504
+    return lua_newuserdatauv(L, size, 0);
+#else
+    return lua_newuserdata(L, size);
+#endif
+}
+
 /* A full userdata with room for one user value (a table). */
 static inline void *vvc_newuserdata(lua_State *L, size_t size)
 {

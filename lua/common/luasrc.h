@@ -15,6 +15,9 @@ typedef struct vvl_luasrc {
 /** The .lua files in lua/tools: the tools' parts (build/gen/tools_lua.c). */
 extern const vvl_luasrc vvl_tools_lua[];
 
+/** The module's Lua part on LuaJIT, lua/module/vvffi.lua (build/gen/module_lua.c). */
+extern const vvl_luasrc vvl_module_lua[];
+
 /** The files lua/repl/vvrepl_*.lua: the REPL's parts (build/gen/vvrepl_lua.c). */
 extern const vvl_luasrc vvl_repl_lua[];
 

@@ -1,9 +1,10 @@
 /* lvv.c - the Lua module "vv": registration, boxes, vv.encode/decode. */
 
 /* Layout follows liolib/lstrlib: static clock_* and db_* functions in
- * lvv_clock.c, lvv_store.c, lvv_rw.c, lvv_sync.c, lvv_inspect.c and
- * lvv_state.c, each with its method table; this file makes the
- * metatables and luaopen_vv comes last.  Every C resource a call holds
+ * lvv_clock.c, lvv_store.c, lvv_rw.c, lvv_sync.c, lvv_inspect.c,
+ * lvv_state.c and lvv_handle.c, each with its method table; this file
+ * makes the metatables and luaopen_vv comes last.  On LuaJIT, lvv_ffi.c
+ * then moves the hot calls onto ffi.  Every C resource a call holds
  * while it may raise (a read, a byte buffer, memory from vv) sits in a
  * small "vv.box" userdata first, so a Lua error or a memory error never
  * leaks it.  Version differences live in compat.h. */
@@ -123,9 +124,7 @@ static const luaL_Reg values_lib[] = {
     {NULL, NULL}
 };
 
-/* Give the table at t the functions of l, each with the module's shared
- * upvalues (the VVL_NUP values from index base on). */
-static void setfuncs_uv(lua_State *L, int t, const luaL_Reg *l, int base)
+void vvl_setfuncs_uv(lua_State *L, int t, const luaL_Reg *l, int base)
 {
     int i;
     lua_pushvalue(L, t);
@@ -141,7 +140,7 @@ static void fillmeta(lua_State *L, int mt, const char *name,
 {
     lua_pushstring(L, name);
     lua_setfield(L, mt, "__name");      /* 5.1 and LuaJIT do not set it */
-    setfuncs_uv(L, mt, mm, base);
+    vvl_setfuncs_uv(L, mt, mm, base);
     if (methods) {
         lua_pushvalue(L, methods);
         lua_setfield(L, mt, "__index");
@@ -155,14 +154,14 @@ int luaopen_vv(lua_State *L)
 {
     static const luaL_Reg *const store_meths[] = {
         vvl_store_meth, vvl_rw_meth, vvl_sync_meth, vvl_inspect_meth,
-        vvl_state_meth, NULL
+        vvl_state_meth, vvl_handle_store, NULL
     };
     static const luaL_Reg clock_gc[] = {
         {"__gc", vvl_clock_gc},
         {NULL, NULL}
     };
     const luaL_Reg *const *m;
-    int base, cm, sm;
+    int base, cm, sm, hm;
     luaL_newmetatable(L, STORE);        /* the upvalues, in VVL_UV_ order */
     base = lua_gettop(L);
     luaL_newmetatable(L, CLOCK);
@@ -170,12 +169,18 @@ int luaopen_vv(lua_State *L)
     luaL_newmetatable(L, READ);
     lua_pushliteral(L, "value");
     lua_pushliteral(L, "context");
+    luaL_newmetatable(L, HANDLE);
     lua_createtable(L, 0, 12);          /* clock methods */
     cm = lua_gettop(L);
-    setfuncs_uv(L, cm, vvl_clock_meth, base);
+    vvl_setfuncs_uv(L, cm, vvl_clock_meth, base);
     lua_createtable(L, 0, 24);          /* store methods */
     sm = lua_gettop(L);
-    for (m = store_meths; *m; m++) setfuncs_uv(L, sm, *m, base);
+    for (m = store_meths; *m; m++) vvl_setfuncs_uv(L, sm, *m, base);
+    lua_createtable(L, 0, 8);           /* keyspace handle methods */
+    hm = lua_gettop(L);
+    vvl_setfuncs_uv(L, hm, vvl_handle_meth, base);
+    fillmeta(L, base + VVL_UV_HANDLE - 1, HANDLE, vvl_handle_metameth, hm,
+             base);
     fillmeta(L, base + VVL_UV_STORE - 1, STORE, vvl_store_metameth, sm, base);
     fillmeta(L, base + VVL_UV_CLOCK0 - 1, CLOCK, vvl_clock_metameth, cm,
              base);
@@ -187,7 +192,7 @@ int luaopen_vv(lua_State *L)
         lua_insert(L, -2);
         lua_rawset(L, base + VVL_UV_CLOCK - 1);
     }
-    setfuncs_uv(L, base + VVL_UV_CLOCK - 1, clock_gc, base);
+    vvl_setfuncs_uv(L, base + VVL_UV_CLOCK - 1, clock_gc, base);
     fillmeta(L, base + VVL_UV_READ - 1, READ, vvl_read_metameth, 0, base);
     luaL_newmetatable(L, BOX);
     lua_pushstring(L, BOX);
@@ -196,14 +201,16 @@ int luaopen_vv(lua_State *L)
     lua_pop(L, 1);
 
     lua_createtable(L, 0, 12);          /* the module */
-    setfuncs_uv(L, lua_gettop(L), vvl_clock_lib, base);
-    setfuncs_uv(L, lua_gettop(L), vvl_store_lib, base);
-    setfuncs_uv(L, lua_gettop(L), values_lib, base);
-    setfuncs_uv(L, lua_gettop(L), vvl_state_lib, base);
+    vvl_setfuncs_uv(L, lua_gettop(L), vvl_clock_lib, base);
+    vvl_setfuncs_uv(L, lua_gettop(L), vvl_store_lib, base);
+    vvl_setfuncs_uv(L, lua_gettop(L), values_lib, base);
+    vvl_setfuncs_uv(L, lua_gettop(L), vvl_state_lib, base);
+    vvl_setfuncs_uv(L, lua_gettop(L), vvl_bench_lib, base);
     lua_pushliteral(L, VV_VERSION);
     lua_setfield(L, -2, "_VERSION");
     lua_pushliteral(L, "vv");
     lua_setfield(L, -2, "_NAME");
+    vvl_open_ffi(L, lua_gettop(L), sm, hm, base);  /* LuaJIT: ffi */
     vvl_open_tools(L);              /* vv.dot, vv.check_resolver, ... */
     vvl_resolver_host(L);           /* can sandboxes count their bytes? */
     return 1;

@@ -1,5 +1,6 @@
 /* lvv_clock.c - vv.clock: vector clocks in Lua. */
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,17 +8,61 @@
 
 /* ==== clocks ========================================================= */
 
-/* Push a new empty clock userdata.  The clock lives inside it (with its
- * first entries), so making one allocates nothing but the userdata. */
-lclock *vvl_newclock_extra(lua_State *L, size_t extra)
+/* Push a new empty clock userdata with room for room entries inside it
+ * (its last member), and extra bytes after that.  The clock lives inside
+ * it, so making one allocates nothing but the userdata. */
+static lclock *newclock(lua_State *L, size_t room, size_t extra)
 {
-    lclock *p = (lclock *)lua_newuserdata(L, sizeof *p + extra);
-    vv_clock_init(&p->c);
+    lclock *p = (lclock *)vvc_newudata(L, offsetof(lclock, c) +
+                                          VV_CLOCK_SIZE(room) + extra);
     p->live = 1;
     p->gc = 0;
+    p->room = (unsigned)room;
     p->extra = extra;
     lua_pushvalue(L, VVL_UV(VVL_UV_CLOCK0));   /* no heap yet: no __gc */
     lua_setmetatable(L, -2);
+    return p;
+}
+
+lclock *vvl_newclock_extra(lua_State *L, size_t extra)
+{
+    lclock *p = newclock(L, VV_CLOCK_INLINE, extra);
+    vv_clock_init(&p->c);
+    return p;
+}
+
+lclock *vvl_newclock_room(lua_State *L, size_t room, size_t extra)
+{
+    lclock *p = newclock(L, room, extra);
+    vv_clock none;
+    vv_clock_init(&none);
+    vv_clock_take_room(&p->c, room, &none);     /* empty, of that room */
+    return p;
+}
+
+/* The spare is empty whenever it is in: vvl_spare_push leaves it so,
+ * vvl_spare_in empties it.  Out and not back (pushing raised), it keeps
+ * its entries until the store closes. */
+vv_clock *vvl_spare_out(lstore *s)
+{
+    if (s->spare_out) return NULL;
+    s->spare_out = 1;
+    return &s->spare;
+}
+
+void vvl_spare_in(lstore *s)
+{
+    vv_clock_clear(&s->spare);
+    s->spare_out = 0;
+}
+
+lclock *vvl_spare_push(lua_State *L, lstore *s, size_t extra)
+{
+    size_t room = vv_clock_room(&s->spare);
+    lclock *p = newclock(L, room, extra);
+    vv_clock_take_room(&p->c, room, &s->spare);  /* the spare: empty */
+    s->spare_out = 0;
+    vvl_clock_settle(L, -1, p);
     return p;
 }
 

@@ -31,8 +31,8 @@ typedef struct lsib {
 
 /* Push a stored value decoded with codec; a value the codec cannot read
  * raises (it was written by other means with another codec). */
-static void push_value(lua_State *L, const char *ks, const void *p, size_t n,
-                       int codec)
+void vvl_push_value(lua_State *L, const char *ks, const void *p, size_t n,
+                    int codec)
 {
     char err[200];
     if (vvl_decode(L, p, n, codec, err, sizeof err))
@@ -69,7 +69,7 @@ static void push_siblings(lua_State *L, const vv_read *r, const char *ks,
     lua_createtable(L, n > 1024 ? 1024 : (int)n, 0);
     for (i = 0; i < n; i++) {
         const vv_sibling *sb = vv_read_sibling(r, i);
-        push_value(L, ks, sb->value, sb->len, codec);
+        vvl_push_value(L, ks, sb->value, sb->len, codec);
         if (values) {
             lua_pushvalue(L, -1);
             vvc_rawseti(L, values, (lua_Integer)(i + 1));
@@ -81,14 +81,26 @@ static void push_siblings(lua_State *L, const vv_read *r, const char *ks,
     }
 }
 
-/* Push a clock userdata holding the read's context. */
-static lclock *push_context(lua_State *L, const vv_read *r, size_t extra)
+/* Push a clock userdata holding the read's context, sized to it (made in
+ * the store's spare clock), with extra bytes after it. */
+static lclock *push_context(lua_State *L, lstore *s, const vv_read *r,
+                            size_t extra)
 {
-    lclock *c = vvl_newclock_extra(L, extra);
-    int rc = vv_read_context_into(r, &c->c);
-    vvl_clock_settle(L, -1, c);
-    if (rc) luaL_error(L, "get: not enough memory");
-    return c;
+    vv_clock *t = vvl_spare_out(s);
+    lclock *c;
+    int rc;
+    if (t == NULL) {                            /* the spare is in use */
+        c = vvl_newclock_extra(L, extra);
+        rc = vv_read_context_into(r, &c->c);
+        vvl_clock_settle(L, -1, c);
+        if (rc) luaL_error(L, "get: not enough memory");
+        return c;
+    }
+    if (vv_read_context_into(r, t)) {
+        vvl_spare_in(s);
+        luaL_error(L, "get: not enough memory");
+    }
+    return vvl_spare_push(L, s, extra);
 }
 
 /* Run a host function resolver for the result table at res: set
@@ -155,7 +167,7 @@ static void push_eager(lua_State *L, lstore *s, const vv_read *r,
     push_siblings(L, r, ks, codec, res + 1);
     lua_setfield(L, res, "siblings");
     lua_setfield(L, res, "values");
-    push_context(L, r, 0);
+    push_context(L, s, r, 0);
     lua_setfield(L, res, "context");
     if (n == 1) {
         lua_getfield(L, res, "values");
@@ -169,7 +181,7 @@ static void push_eager(lua_State *L, lstore *s, const vv_read *r,
         size_t vlen;
         rc = vv_read_value(r, &v, &vlen);
         if (rc == VV_OK) {
-            push_value(L, ks, v, vlen, codec);
+            vvl_push_value(L, ks, v, vlen, codec);
             lua_setfield(L, res, "value");
         } else if (rc == VV_ERESOLVER) {
             const char *m = vv_read_error(r);
@@ -184,18 +196,18 @@ static void push_eager(lua_State *L, lstore *s, const vv_read *r,
 static const char readkey = 0;          /* its address: the private key */
 
 /* A one-sibling read: value and context now, the rest when touched. */
-static void push_lazy(lua_State *L, const vv_read *r, const char *ks,
-                      int codec)
+static void push_lazy(lua_State *L, lstore *s, const vv_read *r,
+                      const char *ks, int codec)
 {
     const vv_sibling *sb = vv_read_sibling(r, 0);
     lclock *c;
     lsib *b;
     lua_createtable(L, 0, 4);
     lua_pushvalue(L, VVL_UV(VVL_UV_KVALUE));
-    push_value(L, ks, sb->value, sb->len, codec);
+    vvl_push_value(L, ks, sb->value, sb->len, codec);
     lua_rawset(L, -3);
     lua_pushvalue(L, VVL_UV(VVL_UV_KCONTEXT));
-    c = push_context(L, r, sizeof *b + sb->actor_len);
+    c = push_context(L, s, r, sizeof *b + sb->actor_len);
     b = (lsib *)vvl_clock_extra(c);
     b->counter = sb->counter;
     b->timestamp = sb->timestamp;
@@ -288,15 +300,15 @@ static int read_materialize(lua_State *L)
 #endif
 
 void vvl_push_read(lua_State *L, lstore *s, const vv_read *r, const char *ks,
-                   int codec, int key, int wb)
+                   int codec, int store, int key, int wb)
 {
 #if LAZY_READS
     if (vv_read_count(r) == 1) {
-        push_lazy(L, r, ks, codec);
+        push_lazy(L, s, r, ks, codec);
         return;
     }
 #endif
-    vvl_ks_local(L, 1, ks);                                 /* settings */
+    vvl_ks_local(L, store, ks);                             /* settings */
     push_eager(L, s, r, ks, codec, lua_gettop(L), key, wb);
     lua_remove(L, -2);
 }

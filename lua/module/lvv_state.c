@@ -119,23 +119,26 @@ static int st_write(lua_State *L, const char *fn, int vi, int ci)
     const char *key = vvl_checkstr(L, 3, &klen);
     const char *st = lua_isnoneornil(L, 4) ? NULL : vvl_checkstr(L, 4, &slen);
     const vv_buf *b = NULL;
-    vv_clock *ctx, *nc = NULL;
-    lclock *c;
+    vv_clock *ctx, *nc = NULL, *t;
+    lclock *c = NULL;
     box *x;
     int rc;
     if (vi) luaL_checkany(L, vi);
     ctx = vvl_optclock(L, ci);
     if (vi) b = vvl_encode_arg(L, s, ks, vi, NULL);
     x = vvl_newbox(L, BOX_MEM);
-    c = vvl_newclock(L);
+    if ((t = vvl_spare_out(s)) == NULL) {       /* the spare is in use */
+        c = vvl_newclock(L);
+        t = &c->c;
+    }
     rc = vv_state_put(s->db, ks, key, klen, st, slen,
                       b ? (const void *)b->p : "",
                       b ? b->len : 0, vi == 0, ctx, &x->p, &len, &nc);
+    if (rc && !c) vvl_spare_in(s);
     if (rc) return vvl_db_fail(L, s, fn, rc);
-    if (nc) {
-        vv_clock_move(&c->c, nc);
-        vvl_clock_settle(L, -1, c);
-    }
+    if (nc) vv_clock_move(t, nc);
+    if (c) vvl_clock_settle(L, -1, c);
+    else vvl_spare_push(L, s, 0);
     vvl_push_mem(L, x, len);
     lua_insert(L, -2);                          /* state, context */
     return 2;
@@ -178,8 +181,8 @@ static int db_get_state(lua_State *L)
     vv_state_key(st, slen, &key, &klen);        /* checked: just its key */
     lua_pushlstring(L, (const char *)key, klen); /* 5: the key */
     /* no write-back: no key of the store holds this state */
-    vvl_push_read(L, s, (const vv_read *)x->p, ks, vvl_ks_codec(s, ks), 5,
-                  0);
+    vvl_push_read(L, s, (const vv_read *)x->p, ks, vvl_ks_codec(s, ks), 1,
+                  5, 0);
     vvl_box_release(x);
     return 1;
 }

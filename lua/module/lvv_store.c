@@ -19,12 +19,18 @@ lstore *vvl_checkstore(lua_State *L)
     return s;
 }
 
-/* Raise for a failed store call, with the store's message. */
-int vvl_db_fail(lua_State *L, lstore *s, const char *fn, int rc)
+/* The message of a failed store call: the store's, or the code's name. */
+const char *vvl_db_message(lstore *s, int rc)
 {
     const char *m = s->db ? vv_errmsg(s->db) : "";
     if (m == NULL || m[0] == '\0') m = vv_strerror(rc);
-    return luaL_error(L, "%s: %s", fn, m);
+    return m;
+}
+
+/* Raise for a failed store call, with the store's message. */
+int vvl_db_fail(lua_State *L, lstore *s, const char *fn, int rc)
+{
+    return luaL_error(L, "%s: %s", fn, vvl_db_message(s, rc));
 }
 
 /* A keyspace name argument: a string without NUL bytes. */
@@ -184,8 +190,10 @@ static int db_open(lua_State *L)
     s = (lstore *)vvc_newuserdata(L, sizeof *s);
     s->db = NULL;
     s->batch = 0;
+    s->spare_out = 0;
     s->rd = NULL;
     vv_buf_init(&s->enc);
+    vv_clock_init(&s->spare);
     lua_pushvalue(L, VVL_UV(VVL_UV_STORE));
     lua_setmetatable(L, -2);
     lua_newtable(L);                    /* per-keyspace settings */
@@ -208,6 +216,7 @@ static int db_close(lua_State *L)
     vv_db_close(s->db);
     vv_read_free(s->rd);
     vv_buf_free(&s->enc);
+    vv_clock_clear(&s->spare);
     s->db = NULL;
     s->rd = NULL;
     return 0;
