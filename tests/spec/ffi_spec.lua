@@ -361,6 +361,9 @@ describe("a loop of the hot calls on LuaJIT", function()
       if what ~= "abort" then return end
       local info = jutil.funcinfo(func, pc)
       local src = tostring(info.source)
+      -- a trace that runs on into this loop and unrolls it is about this
+      -- loop's shape, not about vv (the JIT tries again elsewhere)
+      if vmdef.traceerr[otr] == "loop unroll limit reached" then return end
       if src:find("vvffi", 1, true) then
         local why = vmdef.traceerr[otr] or tostring(otr)
         if type(oex) == "number" and why:find("%%d") then
