@@ -192,7 +192,7 @@ elseif L54 then rt_goal, up_goal = 4, 8 end
 local prefix = jit and "LuaJIT " or (_VERSION:gsub("^Lua ", "Lua ") .. " ")
 
 figure("get+put round trips vs pure-Lua store",
-  prefix .. "get+put round trips vs the pure-Lua store, same semantics",
+  prefix .. "get+put vs pure-Lua store",
   N / t_vv, N / t_pure, "/s", t_pure / t_vv, rt_goal, true,
   engine_rt .. (jit and shape or ""))
 if t_handle then
@@ -204,7 +204,7 @@ figure("db:update vs pure-Lua update",
   prefix .. "db:update vs pure-Lua update",
   N / t_upd, N / t_pupd, "/s", t_pupd / t_upd, up_goal, true, engine_up)
 figure("db:get (1 sibling) vs C vv_get, same keys",
-  prefix .. "db:get of one sibling vs C vv_get (ns)",
+  prefix .. "db:get of one sibling vs C vv_get",
   ns(t_get), ns(t_cget), "ns", t_get / t_cget, get_goal, false,
   string.format("vv_get %.0f ns, the rest binding and collector%s",
     ns(t_cget), jit and shape or ""))
