@@ -150,13 +150,13 @@ static BENCH_NOINLINE void loop_map_get_reuse(pg_case *c)
 
 /* What bounds the put and get figures when they miss (the callgrind
  * counts of docs/performance.md, "The engine's paths"). */
-#define WHY_PUT "vv's own work: a put is ~3,200 instructions to the map's " \
-    "~700 (callgrind): the context's names to actor numbers, the stored " \
-    "state patched, the change log moved, a new context clock; the " \
-    "loop's other costs and memory waits hide most of it"
-#define WHY_GET "vv's own work: a get is ~1,600 instructions to the map's " \
-    "~330 (callgrind): the state's varints read and checked, the read's " \
-    "block of siblings, context names and value built"
+#define WHY_PUT "vv's own work: a put is ~2,950 instructions to the map's " \
+    "~700 (callgrind): the stored state patched (~860), the change log " \
+    "moved (~270), the context mapped and a new context clock (~440); " \
+    "the loop's other costs and memory waits hide most of it"
+#define WHY_GET "vv's own work: a get is ~1,450 instructions to the map's " \
+    "~330 (callgrind): the state's varints read and checked (~420), the " \
+    "read's block of siblings, context names and value built (~330)"
 
 /* A row of the put/get table with its goal (ratio at most max), also
  * added to make bench's summary as figure. */

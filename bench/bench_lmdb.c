@@ -226,7 +226,7 @@ static BENCH_NOINLINE double raw_gets(raw *r, long nkeys, long from, long n,
  * callgrind counts of docs/performance.md. */
 #define WHY_GETS "vv's records take %.0f bytes a key in data.mdb to raw's " \
     "%.0f (the state's dots, timestamp and context; the change log), so " \
-    "LMDB's own lookup touches more memory; vv's own work is ~1,100 " \
+    "LMDB's own lookup touches more memory; vv's own work is ~1,050 " \
     "instructions a get beside LMDB's ~2,150 (callgrind)"
 
 /* ---- the table ------------------------------------------------------------- */

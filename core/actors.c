@@ -94,6 +94,7 @@ int vvi_actor_intern(vvi_actors *t, const char *name, size_t len,
     t->al[t->na] = (uint8_t)len;
     t->nl[t->na] = (uint8_t)vvi_node_len(name, len);
     vvi_cent_key(&t->ce[t->na], name, len);
+    t->ce[t->na].hint = t->na;      /* copied into clocks (vvi_ctx_map) */
     t->ce[t->na].heap = copy;
     t->ce[t->na].n = 0;
     {

@@ -50,6 +50,7 @@ void vvi_cent_key(vv_centry *e, const char *name, size_t len)
     memset(e->inl, 0, VV_CLOCK_KEY);
     memcpy(e->inl, name, len < VV_CLOCK_KEY ? len : VV_CLOCK_KEY);
     e->len = (uint32_t)len;
+    e->hint = 0;
 }
 
 /* Give entry e a copy of name.  @return VV_OK or VV_ENOMEM. */
@@ -152,6 +153,11 @@ static int clock_reserve(vv_clock *c, size_t n)
     return VV_OK;
 }
 
+int vvi_clock_reserve(vv_clock *c, size_t n)
+{
+    return clock_reserve(c, n);
+}
+
 /* Binary search: index of node, or -(insertion point) - 1. */
 static long clock_find(const vv_clock *c, const char *node, size_t len)
 {
@@ -183,6 +189,7 @@ int vvi_clock_push_ent(vv_clock *c, const vv_centry *k, uint64_t n)
     e = &c->e[c->n];
     memcpy(e->inl, k->inl, VV_CLOCK_KEY);
     e->len = k->len;
+    e->hint = k->hint;
     e->n = n;
     e->heap = NULL;
     if (k->len > VV_CLOCK_INL) {

@@ -154,40 +154,53 @@ void vvi_dvv_encode(const vvi_dvv *s, vv_buf *b)
 #define DVV_NOINLINE
 #endif
 
-/* get_varint past its first byte's test: two bytes or more (or none). */
+/* get_varint past its first byte's test: two bytes or more (or none).
+ * Two and three bytes (counters and seqs below 2^21; a state's seq is
+ * its last varint, so it often has fewer than 8 bytes after it) are
+ * read directly, 4 to 8 (timestamps take 6) as one word when 8 bytes are
+ * at hand, the rest a byte at a time. */
 static DVV_NOINLINE const unsigned char *get_varint_long(
     const unsigned char *p, const unsigned char *end, uint64_t *out)
 {
     uint64_t v = 0;
+    size_t left = (size_t)(end - p);
     unsigned shift = 0, c, i;
-    if (end - p >= 10) {                     /* all 10 at hand: no bounds */
-        if (p[1] < 0x80) {                   /* counters below 2^14 */
+    if (left >= 2) {                         /* p[0] has its high bit */
+        if (p[1] < 0x80) {
             if (p[1] == 0) return NULL;
             *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
             return p + 2;
         }
+        if (left >= 3 && p[2] < 0x80) {
+            if (p[2] == 0) return NULL;
+            *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7 |
+                   (uint64_t)p[2] << 14;
+            return p + 3;
+        }
+    }
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        {   /* 3 to 8 bytes (timestamps: 6) as one word */
-            uint64_t w, stop;
-            memcpy(&w, p, 8);
-            stop = ~w & 0x8080808080808080ull;   /* the bytes that end it */
-            if (stop) {
-                i = (unsigned)__builtin_ctzll(stop) / 8;  /* its last byte */
-                if ((w >> (8 * i) & 0xff) == 0) return NULL;
-                if (i < 7) w &= (1ull << (8 * (i + 1))) - 1;
-                w &= 0x7f7f7f7f7f7f7f7full;       /* the 7-bit groups, packed */
-                w = (w & 0x007f007f007f007full) |
-                    (w & 0x7f007f007f007f00ull) >> 1;
-                w = (w & 0x00003fff00003fffull) |
-                    (w & 0x3fff00003fff0000ull) >> 2;
-                w = (w & 0x000000000fffffffull) |
-                    (w & 0x0fffffff00000000ull) >> 4;
-                *out = w;
-                return p + i + 1;
-            }
+    if (left >= 8) {                         /* 4 to 8 bytes as one word */
+        uint64_t w, stop;
+        memcpy(&w, p, 8);
+        stop = ~w & 0x8080808080808080ull;   /* the bytes that end it */
+        if (stop) {
+            i = (unsigned)__builtin_ctzll(stop) / 8;  /* its last byte */
+            if ((w >> (8 * i) & 0xff) == 0) return NULL;
+            if (i < 7) w &= (1ull << (8 * (i + 1))) - 1;
+            w &= 0x7f7f7f7f7f7f7f7full;       /* the 7-bit groups, packed */
+            w = (w & 0x007f007f007f007full) |
+                (w & 0x7f007f007f007f00ull) >> 1;
+            w = (w & 0x00003fff00003fffull) |
+                (w & 0x3fff00003fff0000ull) >> 2;
+            w = (w & 0x000000000fffffffull) |
+                (w & 0x0fffffff00000000ull) >> 4;
+            *out = w;
+            return p + i + 1;
         }
+    }
 #endif
+    if (left >= 10) {                        /* all 10 at hand: no bounds */
         for (i = 0; i < 10; i++) {
             c = p[i];
             v |= (uint64_t)(c & 0x7f) << (7 * i);
@@ -211,7 +224,8 @@ static DVV_NOINLINE const unsigned char *get_varint_long(
 
 /* A LEB128 varint at p (before end) as vvi_rd_varint reads it: canonical,
  * at most 10 bytes.  Returns the byte after it, or NULL.  One byte (most
- * counts and numbers) inline, the rest in a call. */
+ * counts and numbers) and two (counters below 2^14) inline, the rest
+ * in a call. */
 static inline const unsigned char *get_varint(const unsigned char *p,
                                               const unsigned char *end,
                                               uint64_t *out)
@@ -219,6 +233,10 @@ static inline const unsigned char *get_varint(const unsigned char *p,
     if (p < end && *p < 0x80) {
         *out = *p;
         return p + 1;
+    }
+    if (end - p >= 2 && (unsigned)p[1] - 1u < 0x7fu) {   /* 1..127 */
+        *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+        return p + 2;
     }
     return get_varint_long(p, end, out);
 }

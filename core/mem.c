@@ -132,7 +132,7 @@ static int mem_begin(void *h, int write)
     size_t i;
     if (m->txn) return VV_EBUSY;
     m->txn = write ? 2 : 1;
-    for (i = 0; i < m->nlogs; i++) {
+    for (i = 0; write && i < m->nlogs; i++) {   /* a read changes nothing */
         m->logs[i].n0 = m->logs[i].n;
         m->logs[i].ndel = 0;
     }
@@ -204,11 +204,13 @@ static void undo_clear(mem *m, int restore)
     logs_end(m, restore);
 }
 
+/* The end of a read transaction has nothing to undo or settle: puts,
+ * deletes and meta records need a write transaction. */
 static int mem_commit(void *h)
 {
     mem *m = h;
     if (!m->txn) return VV_EBUSY;
-    undo_clear(m, 0);
+    if (m->txn == 2) undo_clear(m, 0);
     m->txn = 0;
     return VV_OK;
 }
@@ -216,7 +218,7 @@ static int mem_commit(void *h)
 static void mem_abort(void *h)
 {
     mem *m = h;
-    undo_clear(m, 1);
+    if (m->txn == 2) undo_clear(m, 1);
     m->txn = 0;
 }
 

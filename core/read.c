@@ -8,6 +8,7 @@ typedef struct rctx {
     uint64_t n;
     size_t len;
     const char *name;            /* in the read's block */
+    uint32_t a;                  /* its actor's number: the clock's hint */
 } rctx;
 
 struct vv_read {
@@ -36,16 +37,14 @@ const vv_clock *vv_read_context(const vv_read *r)
 {
     vv_read *m = (vv_read *)r;   /* reads are never const objects: the
                                   * clock is built on first use */
-    size_t i;
     if (!r) return NULL;
     if (!m->ctx) {
         vv_clock *c;
         if (vv_clock_new(&c)) return NULL;
-        for (i = 0; i < r->nrc; i++)
-            if (vvi_clock_push(c, r->rc[i].name, r->rc[i].len, r->rc[i].n)) {
-                vv_clock_free(c);
-                return NULL;
-            }
+        if (vv_read_context_into(r, c)) {
+            vv_clock_free(c);
+            return NULL;
+        }
         m->ctx = c;
     }
     return m->ctx;
@@ -95,9 +94,11 @@ void vv_read_free(vv_read *r)
 int vv_read_context_into(const vv_read *r, vv_clock *c)
 {
     size_t i;
-    for (i = 0; i < r->nrc; i++)
+    for (i = 0; i < r->nrc; i++) {
         if (vvi_clock_push(c, r->rc[i].name, r->rc[i].len, r->rc[i].n))
             return VV_ENOMEM;
+        c->e[c->n - 1].hint = r->rc[i].a;
+    }
     return VV_OK;
 }
 
@@ -191,6 +192,7 @@ static int read_fill(const vvi_actors *act, const vvi_ent *ctx, size_t nctx,
         r->rc[i].name = (const char *)p;
         r->rc[i].len = act->al[a];
         r->rc[i].n = ctx[ord[i]].n;
+        r->rc[i].a = a;
         p = name_copy(p, act, a);
     }
     for (i = 0; i < n; i++) {

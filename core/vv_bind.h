@@ -121,6 +121,8 @@ typedef struct vv_centry {
     char inl[VV_CLOCK_KEY];
     uint64_t n;
     uint32_t len;
+    uint32_t hint;           /* a store's actor number for the name, a
+                                guess it checks before use (0: none) */
     char *heap;              /* owned name when len > VV_CLOCK_INL */
 } vv_centry;
 

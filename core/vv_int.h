@@ -161,6 +161,8 @@ static inline int vvi_cent_eq(const vv_centry *a, const vv_centry *b)
 
 /* Compare two node names bytewise (shorter prefix first). */
 int vvi_node_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/* Room for n entries in c (VV_OK or VV_ENOMEM; c unchanged then). */
+int vvi_clock_reserve(vv_clock *c, size_t n);
 /* Append entries without the sort check (decoder use); takes a copy. */
 int vvi_clock_push(vv_clock *c, const char *node, size_t len, uint64_t n);
 /* The same for the name of entry k (its key, and heap when long), with

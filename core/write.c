@@ -29,7 +29,9 @@ int vvi_limits(vv_db *db, vvi_ks *k, const void *key, size_t klen,
     return VV_OK;
 }
 
-/* Map a caller's context onto actor numbers (db_int.h). */
+/* Map a caller's context onto actor numbers (db_int.h).  A context this
+ * store handed out carries each entry's actor number as its hint: one
+ * compare of the keys confirms it. */
 int vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
                 vvi_ent **out, size_t *n)
 {
@@ -41,7 +43,11 @@ int vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
     e = c->n <= nstack ? stack : vv_malloc(c->n * sizeof *e);
     if (!e) return VV_ENOMEM;
     for (i = 0; i < c->n; i++) {
-        int rc = vvi_actor_intern_ent(&db->act, &c->e[i], &e[i].a);
+        const vv_centry *ce = &c->e[i];
+        uint32_t h = ce->hint;
+        int rc = VV_OK;
+        if (h < db->act.na && vvi_cent_eq(&db->act.ce[h], ce)) e[i].a = h;
+        else rc = vvi_actor_intern_ent(&db->act, ce, &e[i].a);
         if (rc) { if (e != stack) vv_free(e); return rc; }
         e[i].n = c->e[i].n;
         if (e[i].a == db->self && e[i].n > db->counter) {
@@ -63,7 +69,10 @@ int vvi_ctx_map(vv_db *db, const vv_clock *c, vvi_ent *stack, size_t nstack,
 }
 
 /* Fill the empty clock c with the key's context (actor names, sorted):
- * each entry copied from the actor's key, then sorted by key words. */
+ * each entry copied from the actor's key, in the order of the names'
+ * key words (a short context is ordered first, by actor numbers, and
+ * each entry copied once), the actor's number going along as the
+ * entry's hint. */
 int vvi_ctx_fill(vv_db *db, const vvi_dvv *s, vv_clock *c)
 {
     return vvi_ctx_fill_ents(&db->act, s->ctx, s->nctx, c);
@@ -74,6 +83,30 @@ int vvi_ctx_fill_ents(const vvi_actors *act, const vvi_ent *ctx, size_t n,
 {
     size_t i, k;
     int rc;
+    if (n <= 16) {
+        uint32_t ord[16];
+        for (i = 0; i < n; i++) {                /* few: insertion */
+            uint32_t a = ctx[i].a;
+            for (k = i; k > 0 && vvi_actor_cmp(act, ctx[ord[k - 1]].a, a) > 0;
+                 k--)
+                ord[k] = ord[k - 1];
+            ord[k] = (uint32_t)i;
+        }
+        if ((rc = vvi_clock_reserve(c, c->n + n))) return rc;
+        for (i = 0; i < n; i++) {                /* the actor's entry */
+            const vvi_ent *e = &ctx[ord[i]];
+            vv_centry *d = &c->e[c->n];
+            *d = act->ce[e->a];                  /* key, length, hint */
+            d->n = e->n;
+            d->heap = NULL;
+            if (d->len > VV_CLOCK_INL) {
+                if (!(d->heap = vv_malloc(d->len))) return VV_ENOMEM;
+                memcpy(d->heap, act->an[e->a], d->len);
+            }
+            c->n++;
+        }
+        return VV_OK;
+    }
     for (i = 0; i < n; i++)
         if ((rc = vvi_clock_push_ent(c, &act->ce[ctx[i].a], ctx[i].n)))
             return rc;

@@ -487,6 +487,65 @@ static void test_decode_roundtrip_and_mutations(void **st)
     assert_true(accepted > 0 && refused > 0);
 }
 
+/* Raw varint bytes for the edge cases: x canonical, or (form 1) with a
+ * redundant zero byte, or (form 2) cut before its last byte.  Returns
+ * the length. */
+static size_t raw_varint(unsigned char *q, uint64_t x, int form)
+{
+    size_t n = 0;
+    while (x >= 0x80) { q[n++] = (unsigned char)(x | 0x80); x >>= 7; }
+    q[n++] = (unsigned char)x;
+    if (form == 1) { q[n - 1] |= 0x80; q[n++] = 0; }
+    if (form == 2) n--;
+    return n;
+}
+
+/* Every varint length, canonical, redundant or cut, as a version's
+ * counter, its timestamp and the state's last varint (the seq, with few
+ * bytes after it): the decoder gives what the bounded reader gives. */
+static void test_decode_varint_edges(void **st)
+{
+    unsigned seed = 77;
+    int round, bits, form, where;
+    (void)st;
+    for (round = 0; round < 40; round++)
+        for (bits = 1; bits <= 64; bits++)
+            for (form = 0; form < 3; form++)
+                for (where = 0; where < 3; where++) {
+                    unsigned char buf[64];
+                    uint64_t x = ((uint64_t)rand_r(&seed) << 42) ^
+                                 ((uint64_t)rand_r(&seed) << 21) ^
+                                 (uint64_t)rand_r(&seed);
+                    size_t n = 0;
+                    vvi_dvv d, r;
+                    int rd, rr;
+                    x = bits == 64 ? x | 1ull << 63
+                                   : (x & ((1ull << bits) - 1)) |
+                                     1ull << (bits - 1);
+                    buf[n++] = 1;                /* format, no context */
+                    buf[n++] = 0;
+                    buf[n++] = 1;                /* one version */
+                    buf[n++] = 0;                /* its actor */
+                    n += raw_varint(buf + n, where == 0 ? x : 7,
+                                    where == 0 ? form : 0);
+                    n += raw_varint(buf + n, where == 1 ? x : 9,
+                                    where == 1 ? form : 0);
+                    buf[n++] = 0;                /* no value */
+                    if (where == 2) n += raw_varint(buf + n, x, form);
+                    rd = vvi_dvv_decode(&d, buf, n);
+                    rr = ref_decode(&r, buf, n);
+                    assert_int_equal(rd, rr);
+                    /* a cut field may join the next; a cut 1-byte seq
+                     * is no seq */
+                    if (form != 2 || (where == 2 && bits > 7))
+                        assert_int_equal(rd, form == 0 ? VV_OK
+                                                       : VV_ECORRUPT);
+                    if (rd == VV_OK) assert_same_state(&d, &r);
+                    vvi_dvv_free(&d);
+                    vvi_dvv_free(&r);
+                }
+}
+
 /* Counts that claim more entries than the bytes could hold are refused
  * without asking for memory; so are empty input, an unknown format and
  * varints in more bytes than needed. */
@@ -543,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_actor_node_part),
         cmocka_unit_test(test_decode_roundtrip_and_mutations),
         cmocka_unit_test(test_decode_bad_counts),
+        cmocka_unit_test(test_decode_varint_edges),
     };
     return cmocka_run_group_tests_name("dvv", tests, NULL, NULL);
 }

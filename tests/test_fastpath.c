@@ -136,30 +136,48 @@ static vv_read *fp_check_key(vv_db *a, vv_db *b, const char *ks,
     return ra;
 }
 
+/* A copy of ctx whose entries' actor hints are wrong (salt: which way:
+ * none, out of range, or another actor's number). */
+static vv_clock *fp_bad_hints(const vv_clock *ctx, unsigned salt)
+{
+    vv_clock *c;
+    size_t i;
+    if (!ctx) return NULL;
+    assert_int_equal(vv_clock_copy(ctx, &c), VV_OK);
+    for (i = 0; i < c->n; i++)
+        c->e[i].hint = salt % 3 == 0 ? 0 : salt % 3 == 1 ? UINT32_MAX
+                     : c->e[i].hint + 1 + (uint32_t)i;
+    return c;
+}
+
 /* A put or delete with context ctx at both twins (a on the paths on
  * stored bytes, b on the full path), each way of asking for the new
  * context in turn (way 0: none, 1: a new clock, 2: vv_write into a
- * clock); the codes, messages and new contexts must agree. */
+ * clock); the codes, messages and new contexts must agree.  b gets ctx
+ * with wrong actor hints (vvi_ctx_map must not trust them). */
 static int fp_write(vv_db *a, vv_db *b, const char *ks, const char *key,
                     const char *val, int tomb, const vv_clock *ctx, int way)
 {
-    vv_clock *na = NULL, *nb = NULL, ia, ib;
+    static unsigned salt;
+    vv_clock *na = NULL, *nb = NULL, ia, ib, *bad = fp_bad_hints(ctx, salt++);
     int ca, cb, i;
     size_t vl = val ? strlen(val) : 0;
     vv_clock_init(&ia);
     vv_clock_init(&ib);
     for (i = 0; i < 2; i++) {
         vv_db *db = i ? b : a;
+        const vv_clock *ctx_i = i ? bad : ctx;
         vv_clock **nc = i ? &nb : &na;
         int *rc = i ? &cb : &ca;
         vvi_full_path = i;
         if (way == 2)
-            *rc = vv_write(db, ks, key, strlen(key), val, vl, tomb, ctx,
+            *rc = vv_write(db, ks, key, strlen(key), val, vl, tomb, ctx_i,
                            i ? &ib : &ia);
         else if (tomb)
-            *rc = vv_delete(db, ks, key, strlen(key), ctx, way ? nc : NULL);
+            *rc = vv_delete(db, ks, key, strlen(key), ctx_i,
+                            way ? nc : NULL);
         else
-            *rc = vv_put(db, ks, key, strlen(key), val, vl, ctx,
+            *rc = vv_put(db, ks, key, strlen(key), val, vl, ctx_i,
                          way ? nc : NULL);
     }
     vvi_full_path = 0;
@@ -169,6 +187,7 @@ static int fp_write(vv_db *a, vv_db *b, const char *ks, const char *key,
     if (way == 2) fp_same_clock(&ia, &ib);
     vv_clock_free(na);
     vv_clock_free(nb);
+    vv_clock_free(bad);
     vv_clock_clear(&ia);
     vv_clock_clear(&ib);
     fp_same_stored(a, b, ks, key);
