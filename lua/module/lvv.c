@@ -199,6 +199,12 @@ int luaopen_vv(lua_State *L)
     lua_setfield(L, -2, "__name");
     vvc_setfuncs(L, box_metameth, 0);
     lua_pop(L, 1);
+    luaL_newmetatable(L, WORK);
+    lua_pushstring(L, WORK);
+    lua_setfield(L, -2, "__name");
+    lua_pushcfunction(L, vvl_work_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
 
     lua_createtable(L, 0, 12);          /* the module */
     vvl_setfuncs_uv(L, lua_gettop(L), vvl_clock_lib, base);

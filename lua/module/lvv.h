@@ -14,6 +14,7 @@
 #define BOX    "vv.box"
 #define READ   "vv.read"
 #define HANDLE "vv.keyspace_handle"
+#define WORK   "vv.work"
 
 /* ---- the upvalues every function of the module has (lvv.c) -------------- */
 #define VVL_UV_STORE   1            /* the store metatable */
@@ -57,6 +58,7 @@ void vvl_setfuncs_uv(lua_State *L, int t, const luaL_Reg *l, int base);
 void vvl_box_release(box *x);
 
 typedef struct lstore lstore;       /* a store (lvv_store.c) */
+typedef struct lwork lwork;         /* what a call borrows from it */
 
 /* ---- clocks (lvv_clock.c) ----------------------------------------------- */
 typedef struct lclock {
@@ -78,20 +80,16 @@ lclock *vvl_newclock_room(lua_State *L, size_t room, size_t extra);
 #define vvl_clock_extra(p) \
     ((void *)((char *)&(p)->c + VV_CLOCK_SIZE((p)->room)))
 
-/* A result clock is made in the store's spare clock and then pushed in
- * a userdata sized to it, so that a clock of one entry takes a third of
- * the memory (the collector's work follows the bytes).  vvl_spare_out
- * gives the spare, empty, or NULL while another call has it out (a
- * finalizer run by an allocation during that call): that call then makes
- * its clock the old way, in a userdata pushed first.  If pushing raises,
- * the spare stays out, its entries owned by the store (freed by its next
- * use or its close). */
-vv_clock *vvl_spare_out(lstore *s);
-/* Put the spare back without a result (a failed call). */
-void vvl_spare_in(lstore *s);
-/* Push a clock userdata holding the spare's entries, sized to them, with
- * extra bytes after it; the spare is back in. */
-lclock *vvl_spare_push(lua_State *L, lstore *s, size_t extra);
+/* Push a clock userdata holding the entries of t (a clock from
+ * vv_clock_init that an engine call filled), sized to them (a clock of
+ * one entry takes a third of the memory: the collector's work follows
+ * the bytes), with extra bytes after it; t is left empty.  A t holding
+ * heap memory is first moved into park, an empty clock from
+ * vv_clock_init that the collector owns (a work area's spare), so that
+ * a raise while the userdata is made loses nothing; park NULL says that
+ * t holds no heap memory (the caller has looked: vv_clock_heap). */
+lclock *vvl_clock_push(lua_State *L, vv_clock *t, size_t extra,
+                       vv_clock *park);
 /* The clock at argument i, or a "clock expected" argument error. */
 vv_clock *vvl_checkclock(lua_State *L, int i);
 /* The clock at argument i, NULL when nil or absent. */
@@ -109,19 +107,106 @@ void vvl_clock_settle(lua_State *L, int i, lclock *p);
 int vvl_clock_gc(lua_State *L);
 
 /* ---- stores (lvv_store.c) ----------------------------------------------- */
+/*
+ * Re-entrant calls.  Any allocation a call makes may run the collector,
+ * which may run a finalizer, which may call the same store: read, write,
+ * close it.  Lua code the store calls (a host function resolver, update's
+ * function, a batch's function) may do the same.  So what a call borrows
+ * from its store while it allocates is lent, never shared:
+ *
+ *   - the work area (a read and a spare clock, reused call after call):
+ *     a call that reads takes it (vvl_work_take) and gives it back
+ *     (vvl_work_give); meanwhile the store has none, and a nested call
+ *     gets a new one of its own.  The call keeps the work area on its Lua
+ *     stack, so when an error ends the call before it gives it back (out
+ *     of memory, a finalizer's error), the collector frees it, and the
+ *     next call, finding none, makes one that the store keeps from then
+ *     on: a lost work area costs one allocation, never a wrong result.
+ *   - a write's new context is made in a clock on the C stack; only one
+ *     that outgrew it onto the heap is parked in a work area's spare
+ *     while its userdata is made (vvl_clock_push).
+ *   - the encode buffer (enc) is only used between an encoding and the
+ *     engine call that takes the bytes, with nothing allocated between
+ *     (the encoder allocates nothing in Lua).
+ *   - the vv_db: db:close closes it at once, even inside a call.  Reads
+ *     are copies, so a call that already read goes on and gives its
+ *     result; every use of s->db after an allocation checks it (or fails
+ *     through vvl_db_fail, which then says the store was closed), and no
+ *     string the vv_db owns (a message, a name, a config) is pushed while
+ *     it might close: a push may run the collector before it copies (Lua
+ *     5.1, LuaJIT).
+ *   - on LuaJIT the ffi path (lvv_ffi.c) reads into results of its own,
+ *     one per call in progress, and never into the store's work area.
+ */
+struct lwork {
+    vv_read *rd;                    /* reads go here (vv_get_reuse) */
+    vv_clock spare;                 /* parks a heap clock (vvl_clock_push) */
+};
+
 struct lstore {
     vv_db *db;                      /* NULL once closed */
     int batch;                      /* db:batch nesting */
-    int spare_out;                  /* spare is in use (vvl_spare_out) */
-    vv_read *rd;                    /* reused by db:get (NULL: none yet,
-                                       or lent to a nested call) */
+    lwork *home;                    /* the work area the store keeps (its
+                                       user value's [1]) */
+    lwork *work;                    /* home while no call has it, else NULL */
     vv_buf enc;                     /* reused to encode values */
-    vv_clock spare;                 /* where result clocks are made */
 };
+
+/* The store's work area is kept as its second user value on Lua 5.4,
+ * else as [1] of its user value (a table). */
+static inline void vvl_push_home(lua_State *L, int store)
+{
+#if LUA_VERSION_NUM >= 504
+    lua_getiuservalue(L, store, 2);
+#else
+    vvc_getuservalue(L, store);
+    vvc_rawgeti(L, -1, 1);
+#endif
+}
+
+/* Push a new work area, its stack index in *at (vvl_work_take). */
+lwork *vvl_work_new(lua_State *L, int *at);
+/* The rest of vvl_work_give: keep w, a work area the store did not keep. */
+void vvl_work_adopt(lua_State *L, lstore *s, lwork *w, int at, int store);
+
+/* Take the store's work area for a call: push it (the call's stack keeps
+ * it alive: a nested call may make the store keep another) and return it;
+ * a new one, its stack index in *at, when a call already has the store's.
+ * store is the store userdata's stack index. */
+static inline lwork *vvl_work_take(lua_State *L, lstore *s, int store,
+                                   int *at)
+{
+    lwork *w = s->work;
+    if (w == NULL) return vvl_work_new(L, at);  /* a call has it */
+    s->work = NULL;
+    vvl_push_home(L, store);
+    *at = 0;                                    /* not needed: the home */
+    return w;
+}
+
+/* Give back the work area w (at stack index at) when the call no longer
+ * uses what it holds: the store keeps it unless it has one already (or
+ * is closed). */
+static inline void vvl_work_give(lua_State *L, lstore *s, lwork *w, int at,
+                                 int store)
+{
+    if (w == s->home && s->work == NULL && s->db != NULL) {
+        s->work = w;                            /* the common case */
+        return;
+    }
+    vvl_work_adopt(L, s, w, at, store);
+}
+
+/* Raise unless the store is still open (after an allocation, which may
+ * have run a finalizer that closed it). */
+void vvl_still_open(lua_State *L, lstore *s);
+/* __gc of work areas (WORK). */
+int vvl_work_gc(lua_State *L);
 
 /* The store at argument 1, open. */
 lstore *vvl_checkstore(lua_State *L);
-/* Raise for a failed store call, with the store's message. */
+/* Raise for a failed store call, with the store's message ("the store
+ * was closed" when it was). */
 int vvl_db_fail(lua_State *L, lstore *s, const char *fn, int rc);
 /* That message: the store's, or the code's name. */
 const char *vvl_db_message(lstore *s, int rc);
@@ -173,13 +258,16 @@ int vvl_get(lua_State *L, vvl_call *c);
 int vvl_update(lua_State *L, vvl_call *c);
 int vvl_export(lua_State *L, vvl_call *c);
 int vvl_merge(lua_State *L, vvl_call *c);
-/* Push what get gives for the store's read (s->rd, from vv_get_reuse,
- * with at least one sibling). */
-int vvl_get_result(lua_State *L, vvl_call *c);
-/* Push sibling 0 of the store's read decoded with codec: 0; or -1 with
- * the message update raises for a value the codec cannot read pushed
+/* Push what get gives for the read rd (with at least one sibling), which
+ * the call holds: its work area's, or on the ffi path its own; park is a
+ * clock the call holds too (vvl_clock_push). */
+int vvl_get_result(lua_State *L, vvl_call *c, const vv_read *rd,
+                   vv_clock *park);
+/* Push sibling 0 of the read rd decoded with codec: 0; or -1 with the
+ * message update raises for a value the codec cannot read pushed
  * instead. */
-int vvl_update_value(lua_State *L, vvl_call *c, int codec);
+int vvl_update_value(lua_State *L, vvl_call *c, const vv_read *rd,
+                     int codec);
 
 /* What update says of a result that cannot be stored. */
 #define VVL_UNSTORABLE "update: the function's result cannot be stored"
@@ -199,9 +287,10 @@ const vv_buf *vvl_encode_arg(lua_State *L, lstore *s, const char *ks,
 /* Push what db:get gives for read r of keyspace ks (the key is at index
  * key, the store userdata at index store).  With wb, a host function
  * resolver's result is written back when the keyspace asks for it (not
- * for a state that no key of the store holds). */
+ * for a state that no key of the store holds).  r and park (where
+ * vvl_clock_push parks a heap context) are the call's own. */
 void vvl_push_read(lua_State *L, lstore *s, const vv_read *r, const char *ks,
-                   int codec, int store, int key, int wb);
+                   int codec, int store, int key, int wb, vv_clock *park);
 
 /* Push a stored value decoded with codec; a value the codec cannot read
  * raises as get says it. */

@@ -21,13 +21,14 @@ static int lib_bench(lua_State *L)
     const char *op = luaL_checkstring(L, 4);
     int put = strcmp(op, "getput") == 0, rc = VV_OK;
     size_t n, i;
-    box *x;
+    box *x, *rd;
     struct bkey { const char *p; size_t len; } *k;
     vv_clock c, nc;
     clock_t t0;
     luaL_checktype(L, 3, LUA_TTABLE);
     luaL_argcheck(L, put || strcmp(op, "get") == 0, 4, "get or getput");
     n = vvc_rawlen(L, 3);
+    rd = vvl_newbox(L, BOX_READ);               /* the loop's own read */
     x = vvl_newbox(L, BOX_MEM);
     if (n == 0 || (x->p = vv_malloc(n * sizeof *k)) == NULL)
         return luaL_error(L, "_bench: no keys, or not enough memory");
@@ -42,11 +43,11 @@ static int lib_bench(lua_State *L)
     t0 = clock();
     for (i = 0; i < n && rc == VV_OK; i++) {
         const vv_sibling *sb;
-        rc = vv_get_reuse(s->db, ks, k[i].p, k[i].len, &s->rd);
+        rc = vv_get_reuse(s->db, ks, k[i].p, k[i].len, (vv_read **)&rd->p);
         if (rc || !put) continue;
-        sb = vv_read_sibling(s->rd, 0);
+        sb = vv_read_sibling((vv_read *)rd->p, 0);
         vv_clock_clear(&c);
-        rc = vv_read_context_into(s->rd, &c);
+        rc = vv_read_context_into((vv_read *)rd->p, &c);
         if (rc == VV_OK)
             rc = vv_write(s->db, ks, k[i].p, k[i].len, sb->value, sb->len,
                           0, &c, &nc);
@@ -55,6 +56,7 @@ static int lib_bench(lua_State *L)
     vv_clock_clear(&c);
     vv_clock_clear(&nc);
     vvl_box_release(x);
+    vvl_box_release(rd);
     if (rc) return vvl_db_fail(L, s, "_bench", rc);
     return 1;
 }

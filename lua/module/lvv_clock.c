@@ -40,29 +40,23 @@ lclock *vvl_newclock_room(lua_State *L, size_t room, size_t extra)
     return p;
 }
 
-/* The spare is empty whenever it is in: vvl_spare_push leaves it so,
- * vvl_spare_in empties it.  Out and not back (pushing raised), it keeps
- * its entries until the store closes. */
-vv_clock *vvl_spare_out(lstore *s)
+/* The entries move, they are not copied: the heap array of a clock that
+ * outgrew its room goes along as it is (lvv.h). */
+lclock *vvl_clock_push(lua_State *L, vv_clock *t, size_t extra,
+                       vv_clock *park)
 {
-    if (s->spare_out) return NULL;
-    s->spare_out = 1;
-    return &s->spare;
-}
-
-void vvl_spare_in(lstore *s)
-{
-    vv_clock_clear(&s->spare);
-    s->spare_out = 0;
-}
-
-lclock *vvl_spare_push(lua_State *L, lstore *s, size_t extra)
-{
-    size_t room = vv_clock_room(&s->spare);
-    lclock *p = newclock(L, room, extra);
-    vv_clock_take_room(&p->c, room, &s->spare);  /* the spare: empty */
-    s->spare_out = 0;
-    vvl_clock_settle(L, -1, p);
+    lclock *p;
+    size_t room;
+    int heap = park != NULL && vv_clock_heap(t);
+    if (heap) {                                 /* a raise loses nothing */
+        vv_clock_clear(park);                   /* a lost call's leftover */
+        vv_clock_take(park, t);
+        t = park;
+    }
+    room = vv_clock_room(t);
+    p = newclock(L, room, extra);
+    vv_clock_take_room(&p->c, room, t);         /* t: empty */
+    if (heap) vvl_clock_settle(L, -1, p);
     return p;
 }
 

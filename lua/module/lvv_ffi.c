@@ -24,24 +24,32 @@
  *   VVF_CODEC   the value needs the C encoder (the keyspace's codec
  *               differs from what vvffi.lua encoded for)
  *
- * Both are returned before anything changed.  Results go into a vvf_res
- * that vvffi.lua keeps (one per Lua state): a read's one sibling points
- * into the store's reused read; bytes that vv made (an export, a state)
- * stay there until vvffi.lua has copied them into a Lua string and
- * releases them (or the next call that makes some, or the collector,
- * does).  The store and clock userdata are passed as themselves (void *),
- * never as pointers kept in Lua: an argument keeps its userdata alive
- * for the call.
+ * Both are returned before anything changed.  Results go into a vvf_res,
+ * the head of a vvf_slot, a userdata that vvffi.lua takes for the call
+ * (busy) and gives back at its end (X.newres makes one when the one it
+ * keeps is busy; readrest gives back the slot it is passed): a
+ * read's one sibling points into the slot's own reused read, a clock made
+ * waits in the slot's spare until vvffi.lua takes it, and bytes that vv
+ * made (an export, a state) stay there until vvffi.lua has copied them
+ * into a Lua string and releases them (or the next call that makes some,
+ * or the collector, does).  Copying them allocates, which may run a
+ * finalizer that calls the store again (lvv.h, "Re-entrant calls"): that
+ * call takes another slot, so what Lua still reads stays as it was.  A
+ * slot an error takes away is collected; the next call makes another.
+ * The store and clock userdata are passed as themselves (void *), never
+ * as pointers kept in Lua: an argument keeps its userdata alive for the
+ * call.
  */
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include "lvv.h"
 #include "common/luasrc.h"
 
 #if LUA_VERSION_NUM == 501             /* LuaJIT runs the 5.1 API */
 
-#define VVF_VERSION 2           /* of struct vvf_api and vvf_res */
+#define VVF_VERSION 3           /* of struct vvf_api and vvf_res */
 #define VVF_CHECK   (-1)
 #define VVF_CODEC   (-2)
 
@@ -62,9 +70,21 @@ typedef struct vvf_res {
     int codec;                  /* the keyspace's codec (VVL_*) */
     int heap;                   /* a clock filled holds heap memory */
     int room;                   /* the spare's result: entries inside */
+    int busy;                   /* a call holds the slot (vvffi.lua) */
     const char *msg;            /* why a call failed */
     void *mem;                  /* vv's memory behind p (vv_free) */
 } vvf_res;
+
+/* What a call holds: its results, and what they point into. */
+typedef struct vvf_slot {
+    vvf_res r;                  /* first: vvffi.lua sees only this */
+    vv_read *rd;                /* reads go here (vv_get_reuse) */
+    vv_clock spare;             /* a clock made, until take */
+    char msg[512];              /* msg points here */
+} vvf_slot;
+
+#define SLOT "vv.ffi_slot"
+#define slot_of(o) ((vvf_slot *)(void *)(o))
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -83,10 +103,13 @@ static lstore *target(void *obj, const char **ks, size_t *kslen)
     return (lstore *)obj;
 }
 
-/* Record the store's message for a failure rc and return rc. */
+/* Record the store's message for a failure rc and return rc: copied,
+ * since the store may close before Lua has read it. */
 static int res_fail(vvf_res *o, lstore *s, int rc)
 {
-    o->msg = vvl_db_message(s, rc);
+    vvf_slot *t = slot_of(o);
+    snprintf(t->msg, sizeof t->msg, "%s", vvl_db_message(s, rc));
+    o->msg = t->msg;
     return rc;
 }
 
@@ -106,14 +129,16 @@ static int call_ok(const lstore *s, const char *ks, size_t kslen)
     return s->db != NULL && strlen(ks) == kslen;
 }
 
-/* The read's sibling count, and its one sibling when there is one. */
+/* The slot's read: its sibling count, and its one sibling when there is
+ * one. */
 static void res_read(vvf_res *o, lstore *s, const char *ks)
 {
-    size_t n = vv_read_count(s->rd);
+    const vv_read *rd = slot_of(o)->rd;
+    size_t n = vv_read_count(rd);
     o->codec = vvl_ks_codec(s, ks);
     o->count = n > INT_MAX ? INT_MAX : (int)n;
     if (n == 1) {
-        const vv_sibling *sb = vv_read_sibling(s->rd, 0);
+        const vv_sibling *sb = vv_read_sibling(rd, 0);
         o->p = (const unsigned char *)sb->value;
         o->len = sb->len;
         o->actor = sb->actor;
@@ -179,7 +204,7 @@ static int ffi_open(void *obj, const char *ks)
     return target(obj, &ks, &kslen)->db != NULL;
 }
 
-/* The end of a read into the store's read: what it found, into o. */
+/* The end of a read into the slot's read: what it found, into o. */
 static int read_done(vvf_res *o, lstore *s, const char *ks, int rc)
 {
     if (rc == VV_ENOTFOUND) return rc;
@@ -188,66 +213,69 @@ static int read_done(vvf_res *o, lstore *s, const char *ks, int rc)
     return VV_OK;
 }
 
-/* get: read key into the store's read. */
+/* get: read key into the slot's read. */
 static int ffi_get(void *obj, const char *ks, size_t kslen, const char *key,
                    size_t klen, vvf_res *o)
 {
     lstore *s = target(obj, &ks, &kslen);
     if (!call_ok(s, ks, kslen)) return VVF_CHECK;
-    return read_done(o, s, ks, vv_get_reuse(s->db, ks, key, klen, &s->rd));
+    return read_done(o, s, ks,
+                     vv_get_reuse(s->db, ks, key, klen, &slot_of(o)->rd));
 }
 
-/* A result made in the store's spare: how much room its clock needs. */
-static int res_spare(vvf_res *o, lstore *s)
+/* A clock made in the slot's spare: how much room its clock needs. */
+static int res_spare(vvf_res *o)
 {
-    size_t room = vv_clock_room(&s->spare);
-    o->room = (int)room;
+    o->room = (int)vv_clock_room(&slot_of(o)->spare);
     return VV_OK;
 }
 
-/* The context of the store's last read into the spare (then take). */
-static int ffi_readctx(void *obj, const char *ks, vvf_res *o)
+/* The slot's spare, emptied (of what a call that raised left there). */
+static vv_clock *spare(vvf_res *o)
 {
-    size_t kslen = 0;
-    lstore *s = target(obj, &ks, &kslen);
-    vv_clock *t;
-    if (s->rd == NULL || (t = vvl_spare_out(s)) == NULL) return VVF_CHECK;
-    if (vv_read_context_into(s->rd, t)) {
-        vvl_spare_in(s);
-        return VV_ENOMEM;
-    }
-    return res_spare(o, s);
+    vv_clock *t = &slot_of(o)->spare;
+    vv_clock_clear(t);
+    return t;
 }
 
-/* Move the result the spare holds into clock, a new empty clock with the
- * room res_spare asked for. */
-static int ffi_take(void *obj, const char *ks, void *clock, vvf_res *o)
+/* The context of the slot's read into its spare (then take). */
+static int ffi_readctx(vvf_res *o)
 {
-    size_t kslen = 0;
-    lstore *s = target(obj, &ks, &kslen);
+    vvf_slot *t = slot_of(o);
+    if (t->rd == NULL) return VVF_CHECK;
+    if (vv_read_context_into(t->rd, spare(o))) {
+        vv_clock_clear(&t->spare);
+        return VV_ENOMEM;
+    }
+    return res_spare(o);
+}
+
+/* Move the clock the slot's spare holds into clock, a new empty clock
+ * with the room res_spare asked for. */
+static int ffi_take(void *clock, vvf_res *o)
+{
+    vvf_slot *t = slot_of(o);
     lclock *c = (lclock *)clock;
     o->heap = 0;
-    if (!s->spare_out || !c->live || vv_clock_size(&c->c) != 0 ||
-        vv_clock_room(&s->spare) > c->room) {
-        vvl_spare_in(s);
+    if (!c->live || vv_clock_size(&c->c) != 0 ||
+        vv_clock_room(&t->spare) > c->room) {
+        vv_clock_clear(&t->spare);
         return VVF_CHECK;
     }
-    vv_clock_take_room(&c->c, c->room, &s->spare);
-    vvl_spare_in(s);
+    vv_clock_take_room(&c->c, c->room, &t->spare);
     o->heap = vv_clock_heap(&c->c);
     return VV_OK;
 }
 
-/* The context of the store's last read into c, a new empty clock. */
-static int ffi_context(void *obj, const char *ks, void *clock, vvf_res *o)
+/* The context of the slot's read into c, a new empty clock. */
+static int ffi_context(void *clock, vvf_res *o)
 {
-    size_t kslen = 0;
-    lstore *s = target(obj, &ks, &kslen);
+    const vv_read *rd = slot_of(o)->rd;
     lclock *c = (lclock *)clock;
     int rc;
     o->heap = 0;
-    if (s->rd == NULL || !c->live) return VVF_CHECK;
-    rc = vv_read_context_into(s->rd, &c->c);
+    if (rd == NULL || !c->live) return VVF_CHECK;
+    rc = vv_read_context_into(rd, &c->c);
     o->heap = vv_clock_heap(&c->c);
     return rc;
 }
@@ -260,7 +288,7 @@ static void ffi_clear(void *clock)
 }
 
 /* put and delete (how): with want, the key's context afterwards into
- * the spare (then take); ctx a live clock or NULL. */
+ * the slot's spare (then take); ctx a live clock or NULL. */
 static int ffi_write(void *obj, const char *ks, size_t kslen,
                      const char *key, size_t klen, int how,
                      const unsigned char *pre, size_t prelen,
@@ -276,12 +304,14 @@ static int ffi_write(void *obj, const char *ks, size_t kslen,
     if (!call_ok(s, ks, kslen) || (cc && !cc->live)) return VVF_CHECK;
     rc = write_value(s, ks, how, pre, prelen, body, blen, &v, &vlen);
     if (rc) return rc;
-    if (want && (t = vvl_spare_out(s)) == NULL) return VVF_CHECK;
+    if (want) t = spare(o);
     rc = vv_write(s->db, ks, key, klen, v, vlen, how == VVF_DEL,
                   cc ? &cc->c : NULL, t);
-    if (rc && t) vvl_spare_in(s);
-    if (rc) return res_fail(o, s, rc);
-    return t ? res_spare(o, s) : VV_OK;
+    if (rc) {
+        if (t) vv_clock_clear(t);
+        return res_fail(o, s, rc);
+    }
+    return t ? res_spare(o) : VV_OK;
 }
 
 /* export: the key's state into o. */
@@ -341,7 +371,7 @@ static int ffi_state_key(const char *st, size_t len, vvf_res *o)
 }
 
 /* put_state and delete_state: the new state into o, its context into
- * the spare (then take). */
+ * the slot's spare (then take). */
 static int ffi_state_put(void *obj, const char *ks, size_t kslen,
                          const char *key, size_t klen, const char *st,
                          size_t slen, int how, const unsigned char *pre,
@@ -357,29 +387,29 @@ static int ffi_state_put(void *obj, const char *ks, size_t kslen,
     if (!call_ok(s, ks, kslen) || (cc && !cc->live)) return VVF_CHECK;
     rc = write_value(s, ks, how, pre, prelen, body, blen, &v, &vlen);
     if (rc) return rc;
-    if ((t = vvl_spare_out(s)) == NULL) return VVF_CHECK;
+    t = spare(o);
     res_release(o);
     rc = vv_state_put(s->db, ks, key, klen, st, slen, v, vlen,
                       how == VVF_DEL, cc ? &cc->c : NULL, &o->mem, &len,
                       &nc);
     if (rc) {
         vv_clock_free(nc);
-        vvl_spare_in(s);
         return res_fail(o, s, rc);
     }
     if (nc) vv_clock_move(t, nc);
     o->p = (const unsigned char *)o->mem;
     o->len = len;
-    return res_spare(o, s);
+    return res_spare(o);
 }
 
-/* get_state: read the state into the store's read. */
+/* get_state: read the state into the slot's read. */
 static int ffi_state_get(void *obj, const char *ks, size_t kslen,
                          const char *st, size_t slen, vvf_res *o)
 {
     lstore *s = target(obj, &ks, &kslen);
     if (!call_ok(s, ks, kslen)) return VVF_CHECK;
-    return read_done(o, s, ks, vv_state_get(s->db, ks, st, slen, &s->rd));
+    return read_done(o, s, ks,
+                     vv_state_get(s->db, ks, st, slen, &slot_of(o)->rd));
 }
 
 /* The entry points, with what vvffi.lua checks before it uses them. */
@@ -388,9 +418,9 @@ struct vvf_api {
     int (*open)(void *, const char *);
     int (*get)(void *, const char *, size_t, const char *, size_t,
                vvf_res *);
-    int (*context)(void *, const char *, void *, vvf_res *);
-    int (*readctx)(void *, const char *, vvf_res *);
-    int (*take)(void *, const char *, void *, vvf_res *);
+    int (*context)(void *, vvf_res *);
+    int (*readctx)(vvf_res *);
+    int (*take)(void *, vvf_res *);
     int (*write)(void *, const char *, size_t, const char *, size_t, int,
                  const unsigned char *, size_t, const char *, size_t,
                  void *, int, vvf_res *);
@@ -461,39 +491,70 @@ static int h_settle(lua_State *L)
     return 0;
 }
 
-/* The store's read must hold what the entry point just read. */
-static void need_read(lua_State *L, const vvl_call *c)
+/* The slot at index i (X.newres), whose read must hold what the entry
+ * point just read. */
+static vvf_slot *need_read(lua_State *L, int i)
 {
-    if (c->s->rd == NULL || vv_read_count(c->s->rd) == 0)
+    vvf_slot *t = (vvf_slot *)luaL_checkudata(L, i, SLOT);
+    if (t->rd == NULL || vv_read_count(t->rd) == 0)
         luaL_error(L, "vv: no read to show");
+    return t;
 }
 
-/* readrest(obj, ks, key) -> what get gives for the store's read (several
- * siblings: resolvers run here). */
+/* readrest(obj, ks, key, slot) -> what get gives for the slot's read
+ * (several siblings, or a value for C to decode: resolvers run here); the
+ * slot is given back (vvffi.lua calls this in a tail call, so that an
+ * error names the caller's line). */
 static int h_readrest(lua_State *L)
 {
     vvl_call c;
+    vvf_slot *t;
     helper_call(L, &c);
     vvl_checkstr(L, 3, NULL);
-    need_read(L, &c);
-    lua_settop(L, 3);
-    return vvl_get_result(L, &c);
+    t = need_read(L, 4);
+    lua_settop(L, 4);
+    vvl_get_result(L, &c, t->rd, &t->spare);
+    t->r.busy = 0;                              /* given back */
+    return 1;
 }
 
-/* decsib(obj, ks) -> true and the read's one value decoded in C (a
- * table), or false and the message update raises for bytes the codec
- * refuses (vvffi.lua raises it, so that it names the caller's line). */
+/* decsib(obj, ks, slot) -> true and the slot's read's one value decoded
+ * in C (a table), or false and the message update raises for bytes the
+ * codec refuses (vvffi.lua raises it, so that it names the caller's
+ * line). */
 static int h_decsib(lua_State *L)
 {
     vvl_call c;
+    vvf_slot *t;
     helper_call(L, &c);
-    need_read(L, &c);
+    t = need_read(L, 3);
     lua_pushboolean(L, 1);
-    if (vvl_update_value(L, &c, vvl_ks_codec(c.s, c.ks))) {
+    if (vvl_update_value(L, &c, t->rd, vvl_ks_codec(c.s, c.ks))) {
         lua_pushboolean(L, 0);
         lua_replace(L, -3);
     }
     return 2;
+}
+
+/* __gc of a slot. */
+static int slot_gc(lua_State *L)
+{
+    vvf_slot *t = (vvf_slot *)luaL_checkudata(L, 1, SLOT);
+    res_release(&t->r);
+    vv_read_free(t->rd);
+    t->rd = NULL;
+    vv_clock_clear(&t->spare);
+    return 0;
+}
+
+/* newres() -> a new slot, for a call when none is free. */
+static int h_newres(lua_State *L)
+{
+    vvf_slot *t = (vvf_slot *)vvc_newudata(L, sizeof *t);
+    memset(t, 0, sizeof *t);
+    vv_clock_init(&t->spare);
+    vvc_setmetatable(L, SLOT);
+    return 1;
 }
 
 /* encval(obj, ks, v) -> nothing when update's result v is now in the
@@ -511,6 +572,7 @@ static const luaL_Reg helpers[] = {
     {"newclocks", h_newclocks},
     {"settle", h_settle},
     {"readrest", h_readrest},
+    {"newres", h_newres},
     {"decsib", h_decsib},
     {"encval", h_encval},
     {NULL, NULL}
@@ -523,6 +585,10 @@ void vvl_open_ffi(lua_State *L, int mod, int sm, int hm, int base)
         lua_pop(L, 1);
         return;
     }
+    lua_pop(L, 1);
+    luaL_newmetatable(L, SLOT);
+    lua_pushcfunction(L, slot_gc);
+    lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     vvl_luasrc_load(L, vvl_luasrc_find(vvl_module_lua, "vvffi"));
     lua_pushvalue(L, mod);

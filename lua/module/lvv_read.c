@@ -81,26 +81,18 @@ static void push_siblings(lua_State *L, const vv_read *r, const char *ks,
     }
 }
 
-/* Push a clock userdata holding the read's context, sized to it (made in
- * the store's spare clock), with extra bytes after it. */
-static lclock *push_context(lua_State *L, lstore *s, const vv_read *r,
-                            size_t extra)
+/* Push a clock userdata holding the read's context, sized to it, with
+ * extra bytes after it (park: vvl_clock_push). */
+static lclock *push_context(lua_State *L, const vv_read *r, size_t extra,
+                            vv_clock *park)
 {
-    vv_clock *t = vvl_spare_out(s);
-    lclock *c;
-    int rc;
-    if (t == NULL) {                            /* the spare is in use */
-        c = vvl_newclock_extra(L, extra);
-        rc = vv_read_context_into(r, &c->c);
-        vvl_clock_settle(L, -1, c);
-        if (rc) luaL_error(L, "get: not enough memory");
-        return c;
-    }
-    if (vv_read_context_into(r, t)) {
-        vvl_spare_in(s);
+    vv_clock t;
+    vv_clock_init(&t);
+    if (vv_read_context_into(r, &t)) {
+        vv_clock_clear(&t);
         luaL_error(L, "get: not enough memory");
     }
-    return vvl_spare_push(L, s, extra);
+    return vvl_clock_push(L, &t, extra, park);
 }
 
 /* Run a host function resolver for the result table at res: set
@@ -137,11 +129,12 @@ static void run_fnresolver(lua_State *L, lstore *s, int res, int settings,
     lua_pushvalue(L, -2);
     lua_setfield(L, res, "value");
     lua_getfield(L, settings, "wb");
-    if (wb && lua_toboolean(L, -1) && s->db != NULL) {
+    if (wb && lua_toboolean(L, -1)) {
         size_t klen;
         const char *k = lua_tolstring(L, key, &klen);
-        lclock *nc = vvl_newclock(L);
-        rc = vv_write(s->db, ks, k, klen, x->b.p, x->b.len, 0,
+        lclock *nc = vvl_newclock(L);           /* may close the store */
+        rc = s->db == NULL ? VV_EINVAL :
+             vv_write(s->db, ks, k, klen, x->b.p, x->b.len, 0,
                       vv_read_context(r), &nc->c);
         vvl_clock_settle(L, -1, nc);
         if (rc == VV_OK)
@@ -157,7 +150,7 @@ static void run_fnresolver(lua_State *L, lstore *s, int res, int settings,
  * function resolver, or a Lua without __pairs. */
 static void push_eager(lua_State *L, lstore *s, const vv_read *r,
                        const char *ks, int codec, int settings, int key,
-                       int wb)
+                       int wb, vv_clock *park)
 {
     size_t n = vv_read_count(r);
     int res, rc;
@@ -167,7 +160,7 @@ static void push_eager(lua_State *L, lstore *s, const vv_read *r,
     push_siblings(L, r, ks, codec, res + 1);
     lua_setfield(L, res, "siblings");
     lua_setfield(L, res, "values");
-    push_context(L, s, r, 0);
+    push_context(L, r, 0, park);
     lua_setfield(L, res, "context");
     if (n == 1) {
         lua_getfield(L, res, "values");
@@ -196,8 +189,8 @@ static void push_eager(lua_State *L, lstore *s, const vv_read *r,
 static const char readkey = 0;          /* its address: the private key */
 
 /* A one-sibling read: value and context now, the rest when touched. */
-static void push_lazy(lua_State *L, lstore *s, const vv_read *r,
-                      const char *ks, int codec)
+static void push_lazy(lua_State *L, const vv_read *r, const char *ks,
+                      int codec, vv_clock *park)
 {
     const vv_sibling *sb = vv_read_sibling(r, 0);
     lclock *c;
@@ -207,7 +200,7 @@ static void push_lazy(lua_State *L, lstore *s, const vv_read *r,
     vvl_push_value(L, ks, sb->value, sb->len, codec);
     lua_rawset(L, -3);
     lua_pushvalue(L, VVL_UV(VVL_UV_KCONTEXT));
-    c = push_context(L, s, r, sizeof *b + sb->actor_len);
+    c = push_context(L, r, sizeof *b + sb->actor_len, park);
     b = (lsib *)vvl_clock_extra(c);
     b->counter = sb->counter;
     b->timestamp = sb->timestamp;
@@ -300,16 +293,16 @@ static int read_materialize(lua_State *L)
 #endif
 
 void vvl_push_read(lua_State *L, lstore *s, const vv_read *r, const char *ks,
-                   int codec, int store, int key, int wb)
+                   int codec, int store, int key, int wb, vv_clock *park)
 {
 #if LAZY_READS
     if (vv_read_count(r) == 1) {
-        push_lazy(L, s, r, ks, codec);
+        push_lazy(L, r, ks, codec, park);
         return;
     }
 #endif
     vvl_ks_local(L, store, ks);                             /* settings */
-    push_eager(L, s, r, ks, codec, lua_gettop(L), key, wb);
+    push_eager(L, s, r, ks, codec, lua_gettop(L), key, wb, park);
     lua_remove(L, -2);
 }
 

@@ -74,90 +74,98 @@ int vvl_call_store(lua_State *L, vvl_call *c)
 
 /* ---- the operations ---------------------------------------------------- */
 
-/* The write of put and delete (tomb): push the key's new context, in a
- * clock sized to it (made in the store's spare clock). */
-static int write(lua_State *L, vvl_call *c, const char *fn, const char *key,
-                 size_t klen, const void *v, size_t vlen, int tomb,
-                 const vv_clock *ctx)
+/* The write of put (the value at vi) and delete (vi 0): push the key's
+ * new context, in a clock sized to it.  The engine makes it in a clock on
+ * the C stack; one that outgrew it onto the heap is parked in a work area
+ * while its userdata is made (lvv.h).  A work area is taken only then, or
+ * first when a call has the store's: taking a new one allocates, and
+ * nothing may allocate between the encoding and the write. */
+static int write(lua_State *L, vvl_call *c, const char *fn, int vi)
 {
-    vv_clock *t = vvl_spare_out(c->s);
-    lclock *nc = NULL;
-    int rc;
-    if (t == NULL) {                            /* the spare is in use */
-        nc = vvl_newclock(L);
-        t = &nc->c;
+    lstore *s = c->s;
+    size_t klen;
+    const char *key = vvl_checkstr(L, c->key, &klen);
+    const vv_clock *ctx;
+    const void *v = "";
+    size_t vlen = 0;
+    lwork *w = NULL;
+    vv_clock t;
+    int rc, at = 0;
+    if (vi) luaL_checkany(L, vi);
+    ctx = vvl_optclock(L, vi ? vi + 1 : c->key + 1);
+    if (s->work == NULL)                        /* a call has it */
+        w = vvl_work_take(L, s, vvl_call_store(L, c), &at);
+    if (vi) {
+        const vv_buf *b = vvl_encode_arg(L, s, c->ks, vi, NULL);
+        v = b->p;
+        vlen = b->len;
     }
-    rc = vv_write(c->s->db, c->ks, key, klen, v, vlen, tomb, ctx, t);
-    if (nc) vvl_clock_settle(L, -1, nc);
-    else if (rc) vvl_spare_in(c->s);
-    if (rc) return vvl_db_fail(L, c->s, fn, rc);
-    if (!nc) vvl_spare_push(L, c->s, 0);
+    vv_clock_init(&t);
+    rc = vv_write(s->db, c->ks, key, klen, v, vlen, vi == 0, ctx, &t);
+    if (rc) {
+        vv_clock_clear(&t);
+        return vvl_db_fail(L, s, fn, rc);
+    }
+    if (!vv_clock_heap(&t)) {                   /* the common case */
+        vvl_clock_push(L, &t, 0, NULL);         /* NULL: no heap */
+        return 1;
+    }
+    if (w == NULL)                              /* the store's: no alloc */
+        w = vvl_work_take(L, s, vvl_call_store(L, c), &at);
+    vvl_clock_push(L, &t, 0, &w->spare);
+    vvl_work_give(L, s, w, at, c->store);
     return 1;
 }
 
 /* put(key, value [, context]) -> the key's new context. */
 int vvl_put(lua_State *L, vvl_call *c)
 {
-    size_t klen;
-    const char *key = vvl_checkstr(L, c->key, &klen);
-    vv_clock *ctx;
-    const vv_buf *b;
-    luaL_checkany(L, c->key + 1);
-    ctx = vvl_optclock(L, c->key + 2);
-    b = vvl_encode_arg(L, c->s, c->ks, c->key + 1, NULL);
-    return write(L, c, "put", key, klen, b->p, b->len, 0, ctx);
+    return write(L, c, "put", c->key + 1);
 }
 
 /* delete(key [, context]) -> the key's new context. */
 int vvl_delete(lua_State *L, vvl_call *c)
 {
-    size_t klen;
-    const char *key = vvl_checkstr(L, c->key, &klen);
-    vv_clock *ctx = vvl_optclock(L, c->key + 1);
-    return write(L, c, "delete", key, klen, "", 0, 1, ctx);
+    return write(L, c, "delete", 0);
 }
 
 /* get(key) -> nil when absent or deleted, else {siblings=, values=,
- * context=, value=, error=} (lvv_read.c). */
+ * context=, value=, error=} (lvv_read.c).  The read goes into the work
+ * area the call takes, which no nested call touches. */
 int vvl_get(lua_State *L, vvl_call *c)
 {
     size_t klen;
     const char *key = vvl_checkstr(L, c->key, &klen);
-    int rc = vv_get_reuse(c->s->db, c->ks, key, klen, &c->s->rd);
+    lstore *s = c->s;
+    int at, store = vvl_call_store(L, c), rc;
+    lwork *w = vvl_work_take(L, s, store, &at);
+    rc = vv_get_reuse(s->db, c->ks, key, klen, &w->rd);
     if (rc == VV_ENOTFOUND) {
+        vvl_work_give(L, s, w, at, store);
         lua_pushnil(L);
         return 1;
     }
-    if (rc) return vvl_db_fail(L, c->s, "get", rc);
-    return vvl_get_result(L, c);
+    if (rc) return vvl_db_fail(L, s, "get", rc);
+    vvl_push_read(L, s, w->rd, c->ks, vvl_ks_codec(s, c->ks), store, c->key,
+                  1, &w->spare);
+    vvl_work_give(L, s, w, at, store);
+    return 1;
 }
 
-/* The store's read is reused; a read with several siblings may run Lua
- * (a host function resolver) that reads again, so it is lent out first. */
-int vvl_get_result(lua_State *L, vvl_call *c)
+int vvl_get_result(lua_State *L, vvl_call *c, const vv_read *rd,
+                   vv_clock *park)
 {
-    lstore *s = c->s;
-    int codec = vvl_ks_codec(s, c->ks);
+    int codec = vvl_ks_codec(c->s, c->ks);
     int store = vvl_call_store(L, c);
-    if (vv_read_count(s->rd) > 1) {
-        box *x = vvl_newbox(L, BOX_READ);       /* lent: a nested get */
-        x->p = s->rd;                           /* makes its own */
-        s->rd = NULL;
-        vvl_push_read(L, s, (const vv_read *)x->p, c->ks, codec, store,
-                      c->key, 1);
-        if (s->rd == NULL) s->rd = (vv_read *)x->p;
-        else vvl_box_release(x);
-        x->p = NULL;
-        return 1;
-    }
-    vvl_push_read(L, s, s->rd, c->ks, codec, store, c->key, 1);
+    vvl_push_read(L, c->s, rd, c->ks, codec, store, c->key, 1, park);
     return 1;
 }
 
 /* The body of vvl_update_value, inlined on update's own path. */
-static inline int update_value(lua_State *L, vvl_call *c, int codec)
+static inline int update_value(lua_State *L, vvl_call *c, const vv_read *rd,
+                               int codec)
 {
-    const vv_sibling *sb = vv_read_sibling(c->s->rd, 0);
+    const vv_sibling *sb = vv_read_sibling(rd, 0);
     char err[200];
     if (vvl_decode(L, sb->value, sb->len, codec, err, sizeof err) == VV_OK)
         return 0;
@@ -166,18 +174,20 @@ static inline int update_value(lua_State *L, vvl_call *c, int codec)
     return -1;
 }
 
-int vvl_update_value(lua_State *L, vvl_call *c, int codec)
+int vvl_update_value(lua_State *L, vvl_call *c, const vv_read *rd,
+                     int codec)
 {
-    return update_value(L, c, codec);
+    return update_value(L, c, rd, codec);
 }
 
-/* Push the value get would show as r.value for the store's read (nil
- * when there is none): lvv_read.c builds a whole read for the rare reads
- * of several siblings (a resolver may run). */
-static void push_read_value(lua_State *L, vvl_call *c, int codec, int store)
+/* Push the value get would show as r.value for the read w->rd (nil when
+ * there is none): lvv_read.c builds a whole read for the rare reads of
+ * several siblings (a resolver may run). */
+static void push_read_value(lua_State *L, vvl_call *c, lwork *w, int codec,
+                            int store)
 {
-    if (vv_read_count(c->s->rd) == 1) {
-        if (update_value(L, c, codec)) {
+    if (vv_read_count(w->rd) == 1) {
+        if (update_value(L, c, w->rd, codec)) {
             luaL_where(L, 1);
             lua_insert(L, -2);
             lua_concat(L, 2);
@@ -185,7 +195,8 @@ static void push_read_value(lua_State *L, vvl_call *c, int codec, int store)
         }
         return;
     }
-    vvl_push_read(L, c->s, c->s->rd, c->ks, codec, store, c->key, 1);
+    vvl_push_read(L, c->s, w->rd, c->ks, codec, store, c->key, 1,
+                  &w->spare);
     lua_pushvalue(L, VVL_UV(VVL_UV_KVALUE));
     lua_rawget(L, -2);
     lua_remove(L, -2);
@@ -203,32 +214,29 @@ int vvl_update(lua_State *L, vvl_call *c)
     lstore *s = c->s;
     size_t klen;
     const char *key = vvl_checkstr(L, c->key, &klen);
-    int fn = c->key + 1, codec, rc, found, store;
+    int fn = c->key + 1, codec, rc, found, store, at;
     vv_clock cl, *ctx = &cl;                    /* what the read saw */
     const vv_buf *b;
+    lwork *w;
     luaL_checktype(L, fn, LUA_TFUNCTION);
     lua_settop(L, fn);
     store = vvl_call_store(L, c);
-    vv_clock_init(&cl);
-    rc = vv_get_reuse(s->db, c->ks, key, klen, &s->rd);
-    if (rc && rc != VV_ENOTFOUND) return vvl_db_fail(L, s, "update", rc);
     codec = vvl_ks_codec(s, c->ks);
+    w = vvl_work_take(L, s, store, &at);
+    rc = vv_get_reuse(s->db, c->ks, key, klen, &w->rd);
+    if (rc && rc != VV_ENOTFOUND) return vvl_db_fail(L, s, "update", rc);
     found = rc == VV_OK;
-    rc = VV_OK;
-    if (found && (rc = vv_read_context_into(s->rd, &cl)) == VV_OK &&
-        vv_clock_heap(&cl)) {
-        lclock *p = vvl_newclock(L);            /* so Lua frees it */
-        vv_clock_take(&p->c, &cl);
-        vvl_clock_settle(L, -1, p);
-        ctx = &p->c;
-    }
-    if (rc) {
+    vv_clock_init(&cl);
+    if (found && vv_read_context_into(w->rd, &cl) != VV_OK) {
         vv_clock_clear(&cl);
         return luaL_error(L, "update: not enough memory");
     }
+    if (vv_clock_heap(&cl))                     /* so Lua frees it */
+        ctx = &vvl_clock_push(L, &cl, 0, &w->spare)->c;
     lua_pushvalue(L, fn);
-    if (found) push_read_value(L, c, codec, store);
+    if (found) push_read_value(L, c, w, codec, store);
     else lua_pushnil(L);
+    vvl_work_give(L, s, w, at, store);          /* fn may read the store */
     lua_call(L, 1, 1);                          /* top: its result */
     if (lua_isnil(L, -1)) return 1;
     if (s->db == NULL) return luaL_error(L, "update: the store was closed");

@@ -110,7 +110,9 @@ static int lib_state_count(lua_State *L)
 
 /* The write of db:put_state / db:delete_state: the state at index 4 (nil
  * for a key never written), the value at vi (0 for a delete), the
- * context at ci.  Returns the new state and its context. */
+ * context at ci.  Returns the new state and its context.  What is made
+ * before the encoding is made first: nothing may allocate between the
+ * encoding and the write (lvv.h). */
 static int st_write(lua_State *L, const char *fn, int vi, int ci)
 {
     lstore *s = vvl_checkstore(L);
@@ -119,26 +121,26 @@ static int st_write(lua_State *L, const char *fn, int vi, int ci)
     const char *key = vvl_checkstr(L, 3, &klen);
     const char *st = lua_isnoneornil(L, 4) ? NULL : vvl_checkstr(L, 4, &slen);
     const vv_buf *b = NULL;
-    vv_clock *ctx, *nc = NULL, *t;
-    lclock *c = NULL;
+    vv_clock *ctx, *nc = NULL, t;
+    lwork *w;
     box *x;
-    int rc;
+    int rc, at;
     if (vi) luaL_checkany(L, vi);
     ctx = vvl_optclock(L, ci);
-    if (vi) b = vvl_encode_arg(L, s, ks, vi, NULL);
     x = vvl_newbox(L, BOX_MEM);
-    if ((t = vvl_spare_out(s)) == NULL) {       /* the spare is in use */
-        c = vvl_newclock(L);
-        t = &c->c;
-    }
+    w = vvl_work_take(L, s, 1, &at);            /* parks a heap context */
+    if (vi) b = vvl_encode_arg(L, s, ks, vi, NULL);
     rc = vv_state_put(s->db, ks, key, klen, st, slen,
                       b ? (const void *)b->p : "",
                       b ? b->len : 0, vi == 0, ctx, &x->p, &len, &nc);
-    if (rc && !c) vvl_spare_in(s);
-    if (rc) return vvl_db_fail(L, s, fn, rc);
-    if (nc) vv_clock_move(t, nc);
-    if (c) vvl_clock_settle(L, -1, c);
-    else vvl_spare_push(L, s, 0);
+    if (rc) {
+        vv_clock_free(nc);
+        return vvl_db_fail(L, s, fn, rc);
+    }
+    vv_clock_init(&t);
+    if (nc) vv_clock_move(&t, nc);
+    vvl_clock_push(L, &t, 0, &w->spare);
+    vvl_work_give(L, s, w, at, 1);
     vvl_push_mem(L, x, len);
     lua_insert(L, -2);                          /* state, context */
     return 2;
@@ -168,22 +170,22 @@ static int db_get_state(lua_State *L)
     size_t slen, klen = 0;
     const char *st = vvl_checkstr(L, 3, &slen);
     const void *key = NULL;
-    box *x;
-    int rc;
+    int rc, at, codec = vvl_ks_codec(s, ks);
+    lwork *w;
     lua_settop(L, 3);
-    x = vvl_newbox(L, BOX_READ);                /* 4 */
-    rc = vv_state_get(s->db, ks, st, slen, (vv_read **)&x->p);
+    w = vvl_work_take(L, s, 1, &at);
+    rc = vv_state_get(s->db, ks, st, slen, &w->rd);
     if (rc == VV_ENOTFOUND) {
+        vvl_work_give(L, s, w, at, 1);
         lua_pushnil(L);
         return 1;
     }
     if (rc) return vvl_db_fail(L, s, "get_state", rc);
     vv_state_key(st, slen, &key, &klen);        /* checked: just its key */
-    lua_pushlstring(L, (const char *)key, klen); /* 5: the key */
+    lua_pushlstring(L, (const char *)key, klen); /* the key */
     /* no write-back: no key of the store holds this state */
-    vvl_push_read(L, s, (const vv_read *)x->p, ks, vvl_ks_codec(s, ks), 1,
-                  5, 0);
-    vvl_box_release(x);
+    vvl_push_read(L, s, w->rd, ks, codec, 1, lua_gettop(L), 0, &w->spare);
+    vvl_work_give(L, s, w, at, 1);
     return 1;
 }
 

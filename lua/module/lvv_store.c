@@ -27,10 +27,78 @@ const char *vvl_db_message(lstore *s, int rc)
     return m;
 }
 
-/* Raise for a failed store call, with the store's message. */
+/* Raise for a failed store call, with the store's message: copied first,
+ * since making the error string may run a finalizer that closes the
+ * store (the message is at most the store's 512 bytes). */
 int vvl_db_fail(lua_State *L, lstore *s, const char *fn, int rc)
 {
-    return luaL_error(L, "%s: %s", fn, vvl_db_message(s, rc));
+    char m[512];
+    if (s->db == NULL)                  /* closed under the call */
+        return luaL_error(L, "%s: the store was closed", fn);
+    snprintf(m, sizeof m, "%s", vvl_db_message(s, rc));
+    return luaL_error(L, "%s: %s", fn, m);
+}
+
+void vvl_still_open(lua_State *L, lstore *s)
+{
+    if (s->db == NULL) luaL_error(L, "attempt to use a closed store");
+}
+
+/* ==== work areas ===================================================== */
+
+/* Free what a work area holds; it stays usable (and empty). */
+static void work_clear(lwork *w)
+{
+    vv_read_free(w->rd);
+    w->rd = NULL;
+    vv_clock_clear(&w->spare);
+}
+
+/* Push a new empty work area. */
+static lwork *work_new(lua_State *L)
+{
+    lwork *w = (lwork *)vvc_newudata(L, sizeof *w);
+    w->rd = NULL;
+    vv_clock_init(&w->spare);
+    vvc_setmetatable(L, WORK);
+    return w;
+}
+
+/* __gc of a work area. */
+int vvl_work_gc(lua_State *L)
+{
+    work_clear((lwork *)luaL_checkudata(L, 1, WORK));
+    return 0;
+}
+
+lwork *vvl_work_new(lua_State *L, int *at)
+{
+    lwork *w = work_new(L);
+    *at = lua_gettop(L);
+    return w;
+}
+
+/* Keep w unless the store has a work area again (a nested call gave its
+ * own back first) or is closed.  A work area the store did not keep
+ * before becomes the one it keeps: the one a call took and lost to an
+ * error goes to the collector then, and one an outer call still has is
+ * kept alive by that call's stack. */
+void vvl_work_adopt(lua_State *L, lstore *s, lwork *w, int at, int store)
+{
+    if (s->work != NULL || s->db == NULL) return;
+    if (w != s->home) {
+        lua_pushvalue(L, at);
+#if LUA_VERSION_NUM >= 504
+        lua_setiuservalue(L, store, 2);
+#else
+        vvc_getuservalue(L, store);
+        lua_insert(L, -2);
+        vvc_rawseti(L, -2, 1);
+        lua_pop(L, 1);
+#endif
+        s->home = w;
+    }
+    s->work = w;
 }
 
 /* A keyspace name argument: a string without NUL bytes. */
@@ -48,9 +116,11 @@ const char *vvl_checkks(lua_State *L, int i)
  * transaction on every operation. */
 int vvl_ks_codec(lstore *s, const char *ks)
 {
-    const vv_ks_config *seen = vv_keyspace_seen(s->db, ks);
+    const vv_ks_config *seen;
     vv_ks_config cfg;
     int codec;
+    if (s->db == NULL) return VVL_MSGPACK;      /* closed: nothing to read */
+    seen = vv_keyspace_seen(s->db, ks);
     if (!seen) {
         if (vv_keyspace_config(s->db, ks, &cfg) != VV_OK) return VVL_MSGPACK;
         seen = &cfg;
@@ -187,16 +257,24 @@ static int db_open(lua_State *L)
     o.no_sync = opt_bool(L, 1, "open", "no_sync");
     o.scripts = vv_keyspace_script;     /* re-attach recorded scripts */
 
+#if LUA_VERSION_NUM >= 504
+    s = (lstore *)lua_newuserdatauv(L, sizeof *s, 2);   /* settings, work */
+#else
     s = (lstore *)vvc_newuserdata(L, sizeof *s);
+#endif
     s->db = NULL;
     s->batch = 0;
-    s->spare_out = 0;
-    s->rd = NULL;
+    s->home = s->work = NULL;
     vv_buf_init(&s->enc);
-    vv_clock_init(&s->spare);
     lua_pushvalue(L, VVL_UV(VVL_UV_STORE));
     lua_setmetatable(L, -2);
     lua_newtable(L);                    /* per-keyspace settings */
+    s->home = s->work = work_new(L);    /* the work area (vvl_push_home) */
+#if LUA_VERSION_NUM >= 504
+    lua_setiuservalue(L, -3, 2);
+#else
+    vvc_rawseti(L, -2, 1);
+#endif
     vvc_setuservalue(L, -2);
     rc = vv_db_open(&o, &s->db, &err);
     if (rc) {
@@ -208,42 +286,72 @@ static int db_open(lua_State *L)
     return 1;
 }
 
-/* db:close(): close the store; safe to call again (also __gc/__close). */
+/* Close the store s (again: nothing).  A call inside, which a finalizer
+ * or a resolver may have interrupted, keeps its work area (its stack
+ * holds it) and finds s->db NULL when it next looks. */
+static void store_close(lstore *s)
+{
+    vv_db_close(s->db);
+    s->db = NULL;
+    vv_buf_free(&s->enc);
+    s->work = NULL;                     /* the collector frees it */
+}
+
+/* db:close(): close the store; safe to call again (also __close).  The
+ * store's work area, when no call has it, is emptied at once. */
 static int db_close(lua_State *L)
 {
     lstore *s = (lstore *)vvl_isudata(L, 1, VVL_UV_STORE);
     if (s == NULL) return vvc_typeerror(L, 1, "store");
-    vv_db_close(s->db);
-    vv_read_free(s->rd);
-    vv_buf_free(&s->enc);
-    vv_clock_clear(&s->spare);
-    s->db = NULL;
-    s->rd = NULL;
+    if (s->work) work_clear(s->work);
+    store_close(s);
     return 0;
+}
+
+/* __gc of a store: its work areas go with it (their own __gc). */
+static int db_gc(lua_State *L)
+{
+    lstore *s = (lstore *)vvl_isudata(L, 1, VVL_UV_STORE);
+    if (s != NULL) store_close(s);
+    return 0;
+}
+
+/* The store's actor or node name, copied: pushing it may run a finalizer
+ * that closes the store (and frees the name) before the push copies it.
+ * Raises for a closed store. */
+static const char *db_name(lua_State *L, lstore *s, int actor, char *buf,
+                           size_t n)
+{
+    vvl_still_open(L, s);
+    snprintf(buf, n, "%s", actor ? vv_db_actor(s->db) : vv_db_node(s->db));
+    return buf;
 }
 
 /* tostring(db) -> "vv.store (actor)" or "vv.store (closed)". */
 static int db_tostring(lua_State *L)
 {
     lstore *s = (lstore *)vvl_isudata(L, 1, VVL_UV_STORE);
+    char a[VV_NODE_MAX + 32];
     if (s == NULL) return vvc_typeerror(L, 1, "store");
     if (s->db == NULL)
         lua_pushliteral(L, "vv.store (closed)");
     else
-        lua_pushfstring(L, "vv.store (%s)", vv_db_actor(s->db));
+        lua_pushfstring(L, "vv.store (%s)", db_name(L, s, 1, a, sizeof a));
     return 1;
 }
 
 /* db:node(), db:actor() -> this store's node name and actor. */
 static int db_node(lua_State *L)
 {
-    lua_pushstring(L, vv_db_node(vvl_checkstore(L)->db));
+    char a[VV_NODE_MAX + 32];
+    lua_pushstring(L, db_name(L, vvl_checkstore(L), 0, a, sizeof a));
     return 1;
 }
 
 static int db_actor(lua_State *L)
 {
-    lua_pushstring(L, vv_db_actor(vvl_checkstore(L)->db));
+    char a[VV_NODE_MAX + 32];
+    lua_pushstring(L, db_name(L, vvl_checkstore(L), 1, a, sizeof a));
     return 1;
 }
 
@@ -269,24 +377,37 @@ static int is_path(const char *r)
     return strchr(r, '/') != NULL || (n > 4 && strcmp(r + n - 4, ".lua") == 0);
 }
 
-/* Push the recorded configuration of keyspace ks as a table, or nil. */
+/* Push the recorded configuration of keyspace ks as a table, or nil.
+ * Its strings belong to the store, which a finalizer run by any push may
+ * close: they are copied into a box first. */
 static int push_ksconfig(lua_State *L, lstore *s, const char *ks)
 {
     vv_ks_config c;
+    box *x = vvl_newbox(L, BOX_BUF);
+    const char *r, *codec;
+    size_t rlen;
+    vvl_still_open(L, s);
     if (vv_keyspace_config(s->db, ks, &c) != VV_OK) {
         lua_pushnil(L);
         return 1;
     }
+    r = c.script ? c.script : c.resolver_name ? c.resolver_name : "siblings";
+    codec = c.codec ? c.codec : "msgpack";
+    rlen = strlen(r) + 1;
+    vv_buf_add(&x->b, r, rlen);
+    vv_buf_add(&x->b, codec, strlen(codec) + 1);
+    if (x->b.oom) return luaL_error(L, "keyspace: not enough memory");
+    r = (const char *)x->b.p;
+    codec = r + rlen;
     lua_createtable(L, 0, 8);
     vvl_ks_local(L, 1, ks);
     if (vvl_has_fn(L, lua_gettop(L)))
         lua_getfield(L, -1, "fn");
     else
-        lua_pushstring(L, c.script ? c.script
-                          : c.resolver_name ? c.resolver_name : "siblings");
+        lua_pushstring(L, r);
     lua_setfield(L, -3, "resolver");
     lua_pop(L, 1);
-    lua_pushstring(L, c.codec ? c.codec : "msgpack");
+    lua_pushstring(L, codec);
     lua_setfield(L, -2, "codec");
     lua_pushboolean(L, c.writeback);
     lua_setfield(L, -2, "writeback");
@@ -441,7 +562,7 @@ const luaL_Reg vvl_store_meth[] = {
 const luaL_Reg vvl_store_metameth[] = {
     {"__index", NULL},              /* placeholder */
     {"__tostring", db_tostring},
-    {"__gc", db_close},
+    {"__gc", db_gc},
     {"__close", db_close},
     {NULL, NULL}
 };

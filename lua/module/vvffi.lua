@@ -40,47 +40,47 @@ local floor = math.floor
 local band, rshift = bit.band, bit.rshift
 local cast, fstring = ffi.cast, ffi.string
 
-if not pcall(ffi.typeof, "struct vv_ffi_api") then
+if not pcall(ffi.typeof, "struct vv_ffi_api3") then
   ffi.cdef [[
-struct vv_ffi_res {
+struct vv_ffi_res3 {
   const uint8_t *p; size_t len;
   const char *actor; size_t actor_len, node_len;
   double counter, timestamp;
-  int count, codec, heap, room;
+  int count, codec, heap, room, busy;
   const char *msg;
   void *mem;
 };
-struct vv_ffi_api {
+struct vv_ffi_api3 {
   int version, res_size;
   int (*open)(void *, const char *);
   int (*get)(void *, const char *, size_t, const char *, size_t,
-             struct vv_ffi_res *);
-  int (*context)(void *, const char *, void *, struct vv_ffi_res *);
-  int (*readctx)(void *, const char *, struct vv_ffi_res *);
-  int (*take)(void *, const char *, void *, struct vv_ffi_res *);
+             struct vv_ffi_res3 *);
+  int (*context)(void *, struct vv_ffi_res3 *);
+  int (*readctx)(struct vv_ffi_res3 *);
+  int (*take)(void *, struct vv_ffi_res3 *);
   int (*write)(void *, const char *, size_t, const char *, size_t, int,
                const uint8_t *, size_t, const char *, size_t, void *, int,
-               struct vv_ffi_res *);
+               struct vv_ffi_res3 *);
   int (*export_)(void *, const char *, size_t, const char *, size_t,
-                 struct vv_ffi_res *);
+                 struct vv_ffi_res3 *);
   int (*merge)(void *, const char *, size_t, const char *, size_t,
-               const char *, size_t, struct vv_ffi_res *);
+               const char *, size_t, struct vv_ffi_res3 *);
   int (*merge_states)(const char *, size_t, const char *, size_t,
-                      struct vv_ffi_res *);
-  int (*state_key)(const char *, size_t, struct vv_ffi_res *);
+                      struct vv_ffi_res3 *);
+  int (*state_key)(const char *, size_t, struct vv_ffi_res3 *);
   int (*state_put)(void *, const char *, size_t, const char *, size_t,
                    const char *, size_t, int, const uint8_t *, size_t,
-                   const char *, size_t, void *, struct vv_ffi_res *);
+                   const char *, size_t, void *, struct vv_ffi_res3 *);
   int (*state_get)(void *, const char *, size_t, const char *, size_t,
-                   struct vv_ffi_res *);
-  void (*release)(struct vv_ffi_res *);
+                   struct vv_ffi_res3 *);
+  void (*release)(struct vv_ffi_res3 *);
   void (*clear)(void *);
 };
 ]]
 end
 
-local api = cast("const struct vv_ffi_api *", apiud)
-if api.version ~= 2 or api.res_size ~= ffi.sizeof("struct vv_ffi_res") then
+local api = cast("const struct vv_ffi_api3 *", apiud)
+if api.version ~= 3 or api.res_size ~= ffi.sizeof("struct vv_ffi_res3") then
   return                                -- another vv's layout: keep C
 end
 
@@ -93,12 +93,43 @@ local C_state_key, C_state_put, C_state_get, C_release = api.state_key,
   api.state_put, api.state_get, api.release
 local C_clear = api.clear
 local STORE, CLOCK0, CLOCK, HANDLE = X.STORE, X.CLOCK0, X.CLOCK, X.HANDLE
-local newclocks, settle, readrest, decsib, encval = X.newclocks, X.settle,
-  X.readrest, X.decsib, X.encval
+local newclocks, settle, readrest, decsib, encval, newres = X.newclocks,
+  X.settle, X.readrest, X.decsib, X.encval, X.newres
 local pcall = pcall
 
--- The results of the entry points; the bytes vv made are freed with it.
-local res = ffi.gc(ffi.new("struct vv_ffi_res"), C_release)
+-- ==== the calls' slots ================================================
+-- An entry point leaves its results in a slot (struct vv_ffi_res3 at the
+-- head of a userdata of lvv_ffi.c): what a read found points into the
+-- slot's own read, a clock made waits in its spare, bytes vv made stay
+-- until released.  Reading them allocates (strings, tables, clocks), and
+-- an allocation may run a finalizer that calls the store again, so each
+-- call takes a slot that no other call uses (take: the one kept here,
+-- unless busy) and gives it back at its end (give; readrest gives back
+-- the slot it is passed).  A call inside another finds the slot busy and
+-- makes one; the last one given back is kept.  A slot an error takes
+-- away stays busy: the next call makes a new one, which is kept from then
+-- on, and the lost one is collected (its __gc frees what it holds).
+local RESP = ffi.typeof("struct vv_ffi_res3 *")
+local home_u = newres()                 -- the slot kept, and its address
+local home_o = cast(RESP, home_u)
+
+local function take()
+  local u, o = home_u, home_o
+  if o.busy ~= 0 then
+    u = newres()
+    o = cast(RESP, u)
+  end
+  o.busy = 1
+  return u, o
+end
+
+local function give(u, o)
+  o.busy = 0
+  home_u, home_o = u, o
+end
+
+-- pre is filled by enc() and read by the next entry point, with nothing
+-- allocated between (so no other call runs between).
 local pre = ffi.new("uint8_t[16]")      -- an encoded scalar, or a header
 local u = ffi.new("union { double d; float f; int64_t i; uint8_t b[8]; }")
 local LE = ffi.abi("le")
@@ -254,22 +285,33 @@ end
 
 -- ==== clocks ==========================================================
 -- A clock an entry point makes (a read's context, a write's new one) is
--- made in the store's spare clock and then moved (C_take) into a new
+-- made in the slot's spare clock and then moved (C_take) into a new
 -- clock userdata with room for just its entries: pools[r] holds new
--- empty clocks of room r, which one C call fills 32 at a time (a call of
+-- empty clocks of room r, which one C call makes 32 at a time (a call of
 -- a C function ends a trace; taking from a table does not).  ready()
--- fills every pool before such an entry point runs, so nothing allocates
--- between it and C_take.  update's context clock (room 4, the most)
--- never reaches the caller: it is emptied and goes back to its pool.
+-- fills every pool before such an entry point runs, so that the clocks
+-- are at hand.  Making them allocates, and a finalizer may then take
+-- clocks from the same pool (a call inside this one): so a pool is
+-- filled as a new table, which replaces the old one only when full.
+-- update's context clock (room 4, the most) never reaches the caller: it
+-- is emptied and goes back to its pool.
 local ROOMS = 4                         -- VV_CLOCK_INLINE
 local pools, npools = {}, {}
 for r = 1, ROOMS do pools[r], npools[r] = {}, 0 end
 
+-- A full pool of room r: its count.
+local function refill(r)
+  local t = {}
+  local n = newclocks(t, 32, r)
+  pools[r], npools[r] = t, n
+  return n
+end
+
 local function ready()                  -- unrolled: a loop here would
-  if npools[1] == 0 then npools[1] = newclocks(pools[1], 32, 1) end
-  if npools[2] == 0 then npools[2] = newclocks(pools[2], 32, 2) end
-  if npools[3] == 0 then npools[3] = newclocks(pools[3], 32, 3) end
-  if npools[4] == 0 then npools[4] = newclocks(pools[4], 32, 4) end
+  if npools[1] == 0 then refill(1) end
+  if npools[2] == 0 then refill(2) end
+  if npools[3] == 0 then refill(3) end
+  if npools[4] == 0 then refill(4) end
 end                                     -- be a trace of its own
 
 -- A new empty clock with room for r entries (r 0: the entries are on the
@@ -277,19 +319,11 @@ end                                     -- be a trace of its own
 local function newclock(r)
   if r < 1 then r = 1 end
   local n = npools[r]
-  if n == 0 then n = newclocks(pools[r], 32, r) end
-  local c = pools[r][n]
-  pools[r][n] = nil
+  if n == 0 then n = refill(r) end
+  local p = pools[r]
+  local c = p[n]
+  p[n] = nil
   npools[r] = n - 1
-  return c
-end
-
--- The clock the spare holds, after an entry point that made one: its
--- userdata, or nil when out of memory.
-local function spareclock(obj, ks)
-  local c = newclock(res.room)
-  if C_take(obj, ks, c, res) ~= 0 then return nil end
-  if res.heap ~= 0 then settle(c) end
   return c
 end
 
@@ -305,8 +339,8 @@ end
 -- nil), passed to every entry point as it is: an argument keeps a
 -- userdata alive for the call, a pointer made from it would not.  Each
 -- returns OK and the results, FALLBACK (the C API function takes the
--- call), RAISE and a message, REST (C builds the read), or THROW and
--- what update's function raised.
+-- call), RAISE and a message, REST and the slot (readrest builds the read
+-- from it in C), or THROW and what update's function raised.
 
 -- Is ctx nil or a clock?
 local function isclock(ctx)
@@ -315,26 +349,36 @@ local function isclock(ctx)
   return mt == CLOCK0 or mt == CLOCK
 end
 
--- The value of the read the entry point left in res: value, true; or
+-- The value of the read the entry point left in slot o: value, true; or
 -- nil, false when C must decode it.
-local function readvalue()
-  local n = tonumber(res.len)
-  if res.codec == RAW then return fstring(res.p, n), true end
-  return dec(res.p, n)
+local function readvalue(o)
+  local n = tonumber(o.len)
+  if o.codec == RAW then return fstring(o.p, n), true end
+  return dec(o.p, n)
 end
 
--- The read the entry point left in res, as get gives it.
-local function readres(obj, ks)
-  if res.count ~= 1 then return REST end
-  local v, ok = readvalue()
+-- The clock slot o's spare holds, after an entry point that made one: its
+-- userdata, or nil when out of memory.
+local function spareclock(o)
+  local c = newclock(o.room)
+  if C_take(c, o) ~= 0 then return nil end
+  if o.heap ~= 0 then settle(c) end
+  return c
+end
+
+-- The read the entry point left in slot o, as get gives it (REST: C
+-- builds it).
+local function readres(o)
+  if o.count ~= 1 then return REST end
+  local v, ok = readvalue(o)
   if not ok then return REST end
-  local node = fstring(res.actor, tonumber(res.node_len))
-  local actor = fstring(res.actor, tonumber(res.actor_len))
-  local counter, ts = res.counter, res.timestamp
+  local node = fstring(o.actor, tonumber(o.node_len))
+  local actor = fstring(o.actor, tonumber(o.actor_len))
+  local counter, ts = o.counter, o.timestamp
   ready()
-  local rc = C_readctx(obj, ks, res)
+  local rc = C_readctx(o)
   if rc == CHECK then return REST end
-  local c = rc == 0 and spareclock(obj, ks)
+  local c = rc == 0 and spareclock(o)
   if not c then return RAISE, "get: not enough memory" end
   return OK, { siblings = { { value = v, node = node, actor = actor,
                               counter = counter, timestamp = ts } },
@@ -342,11 +386,21 @@ local function readres(obj, ks)
 end
 
 local function get_core(obj, ks, kslen, key)
-  local rc = C_get(obj, ks, kslen, key, #key, res)
-  if rc == 0 then return readres(obj, ks) end
-  if rc == NOTFOUND then return OK, nil end
-  if rc == CHECK then return FALLBACK end
-  return RAISE, "get: " .. fstring(res.msg)
+  local u, o = take()
+  local rc = C_get(obj, ks, kslen, key, #key, o)
+  local st, r
+  if rc == 0 then
+    st, r = readres(o)
+    if st == REST then return REST, u end -- readrest gives it back
+  elseif rc == NOTFOUND then
+    st = OK
+  elseif rc == CHECK then
+    st = FALLBACK
+  else
+    st, r = RAISE, "get: " .. fstring(o.msg)
+  end
+  give(u, o)
+  return st, r
 end
 
 -- How a write gives value v (tomb: a delete) and the bytes in pre, or
@@ -359,25 +413,34 @@ end
 
 -- put (tomb false) and delete (tomb true).
 local function write_core(obj, ks, kslen, key, v, ctx, tomb)
+  if not isclock(ctx) then return FALLBACK end
+  local u, o = take()
+  ready()                               -- nothing allocates after enc
   local how, n = writing(v, ctx, tomb)
-  if how == nil then return FALLBACK end
-  ready()
+  if how == nil then give(u, o); return FALLBACK end
   local rc = C_write(obj, ks, kslen, key, #key, how, pre, n,
                      how == STR and v or nil, how == STR and #v or 0, ctx, 1,
-                     res)
+                     o)
+  local st, r = RAISE, nil
   if rc == 0 then
-    local c = spareclock(obj, ks)
-    if c then return OK, c end
-    return RAISE, (tomb and "delete: " or "put: ") .. "not enough memory"
+    r = spareclock(o)
+    if r then st = OK else r = "not enough memory" end
+  elseif rc == CHECK or rc == CODEC then
+    st = FALLBACK
+  else
+    r = fstring(o.msg)
   end
-  if rc == CHECK or rc == CODEC then return FALLBACK end
-  return RAISE, (tomb and "delete: " or "put: ") .. fstring(res.msg)
+  give(u, o)
+  if st == RAISE then r = (tomb and "delete: " or "put: ") .. r end
+  return st, r
 end
 
 -- The write of update: result with the read's context ctx (nil: the key
 -- was not there).
 local function update_write(obj, ks, kslen, key, result, ctx)
+  local u, o = take()
   if C_open(obj, ks) == 0 then
+    give(u, o)
     return RAISE, "update: the store was closed"
   end
   local how, n = enc(result)
@@ -385,40 +448,55 @@ local function update_write(obj, ks, kslen, key, result, ctx)
   if how ~= nil then
     rc = C_write(obj, ks, kslen, key, #key, how, pre, n,
                  how == STR and result or nil, how == STR and #result or 0,
-                 ctx, 0, res)
+                 ctx, 0, o)
   end
   if rc == CODEC then                   -- a table, or not for this codec
     local msg = encval(obj, ks, result)
-    if msg then return RAISE, msg end
-    rc = C_write(obj, ks, kslen, key, #key, ENC, nil, 0, nil, 0, ctx, 0,
-                 res)
+    if msg then give(u, o); return RAISE, msg end
+    rc = C_write(obj, ks, kslen, key, #key, ENC, nil, 0, nil, 0, ctx, 0, o)
   end
-  if rc ~= 0 then return RAISE, "update: " .. fstring(res.msg) end
+  if rc ~= 0 then
+    local msg = rc == CHECK and "the store was closed" or fstring(o.msg)
+    give(u, o)
+    return RAISE, "update: " .. msg
+  end
+  give(u, o)
   return OK, result
 end
 
 local function update_core(obj, ks, kslen, key, fn)
-  local rc = C_get(obj, ks, kslen, key, #key, res)
+  local u, o = take()
+  local rc = C_get(obj, ks, kslen, key, #key, o)
   if rc == NOTFOUND then
+    give(u, o)
     local ok, result = pcall(fn, nil)
     if not ok then return THROW, result end
     if result == nil then return OK, nil end
     return update_write(obj, ks, kslen, key, result, nil)
   end
   if rc ~= 0 then
-    if rc == CHECK then return FALLBACK end
-    return RAISE, "update: " .. fstring(res.msg)
+    local msg = rc ~= CHECK and fstring(o.msg)
+    give(u, o)
+    if not msg then return FALLBACK end
+    return RAISE, "update: " .. msg
   end
-  if res.count ~= 1 then return FALLBACK end  -- a resolver: C runs it
-  local v, ok = readvalue()
+  if o.count ~= 1 then                  -- a resolver: C runs it
+    give(u, o)
+    return FALLBACK
+  end
+  local v, ok = readvalue(o)
   local ctx = newclock(ROOMS)
-  rc = C_context(obj, ks, ctx, res)
-  if res.heap ~= 0 then settle(ctx) end
-  if rc ~= 0 then return RAISE, "update: not enough memory" end
-  if not ok then
-    ok, v = decsib(obj, ks)
-    if not ok then return RAISE, v end
+  rc = C_context(ctx, o)
+  if o.heap ~= 0 then settle(ctx) end
+  if rc ~= 0 then
+    give(u, o)
+    return RAISE, "update: not enough memory"
   end
+  if not ok then
+    ok, v = decsib(obj, ks, u)
+    if not ok then give(u, o); return RAISE, v end
+  end
+  give(u, o)                            -- fn may call the store
   local result
   ok, result = pcall(fn, v)
   if not ok then return THROW, result end
@@ -432,40 +510,61 @@ local function update_core(obj, ks, kslen, key, fn)
 end
 
 local function export_core(obj, ks, kslen, key)
-  local rc = C_export(obj, ks, kslen, key, #key, res)
+  local u, o = take()
+  local rc = C_export(obj, ks, kslen, key, #key, o)
+  local st, r = OK, nil
   if rc == 0 then
-    local st = fstring(res.p, tonumber(res.len))
-    C_release(res)
-    return OK, st
+    r = fstring(o.p, tonumber(o.len))
+    C_release(o)
+  elseif rc == CHECK then
+    st = FALLBACK
+  elseif rc ~= NOTFOUND then
+    st, r = RAISE, "export: " .. fstring(o.msg)
   end
-  if rc == NOTFOUND then return OK, nil end
-  if rc == CHECK then return FALLBACK end
-  return RAISE, "export: " .. fstring(res.msg)
+  give(u, o)
+  return st, r
 end
 
 local function merge_core(obj, ks, kslen, key, state)
-  local rc = C_merge(obj, ks, kslen, key, #key, state, #state, res)
-  if rc == 0 then return OK, true end
-  if rc == CHECK then return FALLBACK end
-  return RAISE, "merge: " .. fstring(res.msg)
+  local u, o = take()
+  local rc = C_merge(obj, ks, kslen, key, #key, state, #state, o)
+  local st, r = OK, true
+  if rc == CHECK then
+    st = FALLBACK
+  elseif rc ~= 0 then
+    st, r = RAISE, "merge: " .. fstring(o.msg)
+  end
+  give(u, o)
+  return st, r
 end
 
 -- put_state (tomb false) and delete_state: the new state and its context.
 local function state_write(db, ks, key, state, v, ctx, tomb)
+  if not isclock(ctx) then return FALLBACK end
+  local u, o = take()
+  ready()                               -- nothing allocates after enc
   local how, n = writing(v, ctx, tomb)
-  if how == nil then return FALLBACK end
-  ready()
+  if how == nil then give(u, o); return FALLBACK end
   local rc = C_state_put(db, ks, #ks, key, #key, state,
                          state and #state or 0, how, pre, n,
                          how == STR and v or nil, how == STR and #v or 0, ctx,
-                         res)
-  if rc == CHECK or rc == CODEC then return FALLBACK end
+                         o)
+  if rc == CHECK or rc == CODEC then give(u, o); return FALLBACK end
   local fn = tomb and "delete_state: " or "put_state: "
-  if rc ~= 0 then return RAISE, fn .. fstring(res.msg) end
-  local c = spareclock(db, ks)
-  if not c then return RAISE, fn .. "not enough memory" end
-  local new = fstring(res.p, tonumber(res.len))
-  C_release(res)
+  if rc ~= 0 then
+    local msg = fstring(o.msg)
+    give(u, o)
+    return RAISE, fn .. msg
+  end
+  local c = spareclock(o)
+  if not c then
+    C_release(o)
+    give(u, o)
+    return RAISE, fn .. "not enough memory"
+  end
+  local new = fstring(o.p, tonumber(o.len))
+  C_release(o)
+  give(u, o)
   return OK, new, c
 end
 
@@ -485,7 +584,7 @@ local function method(c_fn, core, ok, handle)
       and type(key) == "string" and ok(a, b) then
       local st, r = core(obj, ks, handle and 0 or #ks, key, a, b)
       if st == OK then return r end
-      if st == REST then return readrest(obj, ks, key) end
+      if st == REST then return readrest(obj, ks, key, r) end
       if st == THROW then error(r, 0) end
       if st == RAISE then error(r, 2) end
     end
@@ -549,15 +648,19 @@ end
 function M.get_state(db, ...)
   local ks, state = ...
   if plain(db, ks, state) then
-    local rc = C_state_get(db, ks, #ks, state, #state, res)
-    if rc == NOTFOUND then return nil end
-    if rc == 0 then
-      local st, r = readres(db, ks)
-      if st == OK then return r end
-      if st == RAISE then error(r, 2) end
+    local u, o = take()
+    local rc = C_state_get(db, ks, #ks, state, #state, o)
+    local st, r = FALLBACK, nil
+    if rc == NOTFOUND then
+      st = OK
+    elseif rc == 0 then
+      st, r = readres(o)                -- REST: C reads it again
     elseif rc ~= CHECK then
-      error("get_state: " .. fstring(res.msg), 2)
+      st, r = RAISE, "get_state: " .. fstring(o.msg)
     end
+    give(u, o)
+    if st == OK then return r end
+    if st == RAISE then error(r, 2) end
   end
   return c_get_state(db, ...)
 end
@@ -567,19 +670,29 @@ local c_merge_states, c_state_key = vv.merge_states, vv.state_key
 
 function vv.merge_states(...)
   local a, b = ...
-  if type(a) == "string" and type(b) == "string"
-    and C_merge_states(a, #a, b, #b, res) == 0 then
-    local m = fstring(res.p, tonumber(res.len))
-    C_release(res)
-    return m
+  if type(a) == "string" and type(b) == "string" then
+    local u, o = take()
+    if C_merge_states(a, #a, b, #b, o) == 0 then
+      local m = fstring(o.p, tonumber(o.len))
+      C_release(o)
+      give(u, o)
+      return m
+    end
+    give(u, o)
   end
   return c_merge_states(...)           -- its message, or its result
 end
 
 function vv.state_key(...)
   local st = ...
-  if type(st) == "string" and C_state_key(st, #st, res) == 0 then
-    return fstring(res.p, tonumber(res.len))
+  if type(st) == "string" then
+    local u, o = take()
+    if C_state_key(st, #st, o) == 0 then
+      local k = fstring(o.p, tonumber(o.len))
+      give(u, o)
+      return k
+    end
+    give(u, o)
   end
   return c_state_key(...)
 end
