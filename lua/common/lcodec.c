@@ -34,8 +34,13 @@ typedef struct enc {
     size_t errlen;
     int depth;                      /* tables open on the current path */
     const void *open[MAXDEPTH];     /* those tables, to find cycles */
-    char path[PATHMAX + 4];         /* keys leading to the current value */
-    size_t plen;
+    /* The keys leading to the value being encoded, for messages only (the
+     * path is spelled when something fails, never on the way): level i's
+     * key is at stack index key[i], or, when that is 0, it is the array
+     * index idx[i].  Levels 0..nk-1 hold one. */
+    int key[MAXDEPTH];
+    int64_t idx[MAXDEPTH];
+    int nk;
 } enc;
 
 /* One table entry while a table is encoded: its key's and value's bytes
@@ -53,12 +58,85 @@ static int buf_write(void *data, const char *p, size_t n)
     return b->oom ? -1 : 0;
 }
 
+/* Append level's key to path (plen its length, at most PATHMAX): .name
+ * for plain identifiers, [n] for numbers, ["..."] or [true] for the rest;
+ * a path that would grow past PATHMAX is cut and ends in "...". */
+static void path_add(const enc *e, int level, char *path, size_t *plen)
+{
+    lua_State *L = e->L;
+    int at = e->key[level];
+    size_t room = PATHMAX - *plen, n = 0, len, i;
+    char seg[PATHMAX + 1];
+    if (*plen >= PATHMAX) return;
+    if (at == 0) {
+        n = (size_t)snprintf(seg, sizeof seg, "[%lld]",
+                             (long long)e->idx[level]);
+    } else {
+        switch (lua_type(L, at)) {
+        case LUA_TSTRING: {
+            const char *s = lua_tolstring(L, at, &len);
+            int ident = len > 0 && !(s[0] >= '0' && s[0] <= '9');
+            for (i = 0; i < len && ident; i++)
+                ident = (s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+                         (s[i] >= 'A' && s[i] <= 'Z') ||
+                         (s[i] >= '0' && s[i] <= '9'));
+            if (ident) {
+                n = (size_t)snprintf(seg, sizeof seg, ".%.*s", (int)len, s);
+            } else {
+                n = (size_t)snprintf(seg, sizeof seg, "[\"");
+                for (i = 0; i < len && n < sizeof seg - 8; i++) {
+                    unsigned c = (unsigned char)s[i];
+                    if (c >= 32 && c < 127 && c != '"' && c != '\\')
+                        seg[n++] = (char)c;
+                    else
+                        n += (size_t)snprintf(seg + n, sizeof seg - n,
+                                              "\\%u", c);
+                }
+                n += (size_t)snprintf(seg + n, sizeof seg - n, "\"]");
+            }
+            break;
+        }
+        case LUA_TNUMBER: {
+            int64_t k;
+            if (vvc_isint64(L, at, &k))
+                n = (size_t)snprintf(seg, sizeof seg, "[%lld]", (long long)k);
+            else
+                n = (size_t)snprintf(seg, sizeof seg, "[%.17g]",
+                                     (double)lua_tonumber(L, at));
+            break;
+        }
+        case LUA_TBOOLEAN:
+            n = (size_t)snprintf(seg, sizeof seg, "[%s]",
+                                 lua_toboolean(L, at) ? "true" : "false");
+            break;
+        default:
+            n = (size_t)snprintf(seg, sizeof seg, "[?]");
+            break;
+        }
+    }
+    if (n > sizeof seg - 1) n = sizeof seg - 1;
+    if (n > room) {                 /* too long: cut and mark it */
+        memcpy(path + *plen, seg, room);
+        memcpy(path + PATHMAX, "...", 4);
+        *plen = PATHMAX;
+        return;
+    }
+    memcpy(path + *plen, seg, n);
+    *plen += n;
+    path[*plen] = '\0';
+}
+
 /* Record an error message, followed by the key path when inside a table. */
 static int enc_fail(enc *e, const char *what)
 {
+    char path[PATHMAX + 4];
+    size_t plen = 0;
+    int i;
     if (e->err && e->errlen) {
-        if (e->plen)
-            snprintf(e->err, e->errlen, "%s (at %s)", what, e->path);
+        path[0] = '\0';
+        for (i = 0; i < e->nk; i++) path_add(e, i, path, &plen);
+        if (plen)
+            snprintf(e->err, e->errlen, "%s (at %s)", what, path);
         else
             snprintf(e->err, e->errlen, "%s", what);
     }
@@ -70,74 +148,6 @@ static int enc_nomem(enc *e)
 {
     if (e->err && e->errlen) snprintf(e->err, e->errlen, "out of memory");
     return VV_ENOMEM;
-}
-
-/* Append the key at idx to the path shown in messages: .name for plain
- * identifiers, [n] for numbers, ["..."] or [true] for the rest. */
-static size_t path_push(enc *e, int idx)
-{
-    lua_State *L = e->L;
-    size_t old = e->plen, room = PATHMAX - e->plen, n = 0, len, i;
-    char seg[PATHMAX + 1];
-    if (old >= PATHMAX) return old;
-    switch (lua_type(L, idx)) {
-    case LUA_TSTRING: {
-        const char *s = lua_tolstring(L, idx, &len);
-        int ident = len > 0 && !(s[0] >= '0' && s[0] <= '9');
-        for (i = 0; i < len && ident; i++)
-            ident = (s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
-                     (s[i] >= 'A' && s[i] <= 'Z') ||
-                     (s[i] >= '0' && s[i] <= '9'));
-        if (ident) {
-            n = (size_t)snprintf(seg, sizeof seg, ".%.*s", (int)len, s);
-        } else {
-            n = (size_t)snprintf(seg, sizeof seg, "[\"");
-            for (i = 0; i < len && n < sizeof seg - 8; i++) {
-                unsigned c = (unsigned char)s[i];
-                if (c >= 32 && c < 127 && c != '"' && c != '\\')
-                    seg[n++] = (char)c;
-                else
-                    n += (size_t)snprintf(seg + n, sizeof seg - n, "\\%u", c);
-            }
-            n += (size_t)snprintf(seg + n, sizeof seg - n, "\"]");
-        }
-        break;
-    }
-    case LUA_TNUMBER: {
-        int64_t k;
-        if (vvc_isint64(L, idx, &k))
-            n = (size_t)snprintf(seg, sizeof seg, "[%lld]", (long long)k);
-        else
-            n = (size_t)snprintf(seg, sizeof seg, "[%.17g]",
-                                 (double)lua_tonumber(L, idx));
-        break;
-    }
-    case LUA_TBOOLEAN:
-        n = (size_t)snprintf(seg, sizeof seg, "[%s]",
-                             lua_toboolean(L, idx) ? "true" : "false");
-        break;
-    default:
-        n = (size_t)snprintf(seg, sizeof seg, "[?]");
-        break;
-    }
-    if (n > sizeof seg - 1) n = sizeof seg - 1;
-    if (n > room) {                 /* too long: cut and mark it */
-        memcpy(e->path + old, seg, room);
-        memcpy(e->path + PATHMAX, "...", 4);
-        e->plen = PATHMAX;
-        return old;
-    }
-    memcpy(e->path + old, seg, n);
-    e->plen = old + n;
-    e->path[e->plen] = '\0';
-    return old;
-}
-
-/* Forget the path segments added since path_push returned old. */
-static void path_pop(enc *e, size_t old)
-{
-    e->plen = old;
-    e->path[old] = '\0';
 }
 
 /* A double in its canonical form: one NaN, whatever its sign or payload. */
@@ -202,8 +212,52 @@ static int entry_cmp(const void *a, const void *b)
 
 static int enc_value(enc *e, int idx, vv_buf *out);
 
+/* Are the keys of the table at idx exactly 1..n, n its length (> 0)?  One
+ * pass over the keys, ending at the first that is not one of them. */
+static int is_sequence(lua_State *L, int idx, size_t *len)
+{
+    size_t n = vvc_rawlen(L, idx), count = 0;
+    int64_t k;
+    if (n == 0 || n > INT32_MAX) return 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {          /* key at -2, value at -1 */
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TNUMBER || !vvc_isint64(L, -1, &k) ||
+            k < 1 || (uint64_t)k > n || ++count > n) {
+            lua_pop(L, 1);
+            return 0;
+        }
+    }
+    *len = n;
+    return count == n;                  /* n distinct keys in 1..n */
+}
+
+/* Encode the sequence of n values at idx into out: an array, each value
+ * written where it goes. */
+static int enc_array(enc *e, int idx, size_t n, vv_buf *out)
+{
+    lua_State *L = e->L;
+    int level = e->depth - 1, rc;
+    msgpack_packer pk;
+    size_t i;
+    msgpack_packer_init(&pk, out, buf_write);
+    if (msgpack_pack_array(&pk, n)) return enc_nomem(e);
+    e->key[level] = 0;
+    for (i = 1; i <= n; i++) {
+        vvc_rawgeti(L, idx, (lua_Integer)i);
+        e->idx[level] = (int64_t)i;
+        e->nk = e->depth;
+        rc = enc_value(e, lua_gettop(L), out);
+        lua_pop(L, 1);
+        if (rc) return rc;
+    }
+    e->nk = level;
+    return out->oom ? enc_nomem(e) : VV_OK;
+}
+
 /* Encode the table at idx into out, as an array when its keys are exactly
- * 1..n and as a canonically ordered map otherwise. */
+ * 1..n and as a canonically ordered map otherwise: each entry's key and
+ * value into a scratch buffer, the entries sorted by their keys' bytes. */
 static int enc_table(enc *e, int idx, vv_buf *out)
 {
     lua_State *L = e->L;
@@ -211,22 +265,27 @@ static int enc_table(enc *e, int idx, vv_buf *out)
     vv_buf scratch;
     msgpack_packer spk, opk;
     entry *ents = NULL;
-    size_t n = 0, cap = 0, i, maxkey = 0;
-    int isarray = 1, rc = VV_OK, d;
+    size_t n = 0, cap = 0, i;
+    int rc = VV_OK, d, level;
 
     for (d = 0; d < e->depth; d++)
         if (e->open[d] == self) return enc_fail(e, "cannot encode a cycle");
     if (e->depth >= MAXDEPTH)
         return enc_fail(e, "cannot encode tables nested deeper than 64");
     if (!lua_checkstack(L, 4)) return enc_fail(e, "Lua stack overflow");
+    level = e->depth;
     e->open[e->depth++] = self;
+    if (is_sequence(L, idx, &n)) {
+        rc = enc_array(e, idx, n, out);
+        e->depth--;
+        return rc;
+    }
 
+    n = 0;
     vv_buf_init(&scratch);
     msgpack_packer_init(&spk, &scratch, buf_write);
     lua_pushnil(L);
     while (lua_next(L, idx)) {          /* key at -2, value at -1 */
-        size_t old;
-        int64_t k;
         if (n == cap) {
             entry *p;
             size_t ncap = cap ? cap * 2 : 8;
@@ -239,23 +298,16 @@ static int enc_table(enc *e, int idx, vv_buf *out)
             ents = p;
             cap = ncap;
         }
-        if (isarray) {
-            if (lua_type(L, -2) == LUA_TNUMBER && vvc_isint64(L, -2, &k) &&
-                k >= 1) {
-                if ((uint64_t)k > maxkey) maxkey = (size_t)k;
-            } else {
-                isarray = 0;
-            }
-        }
         ents[n].koff = scratch.len;
         rc = enc_key(e, lua_gettop(L) - 1, &spk);
         if (rc) { lua_pop(L, 2); goto done; }
         ents[n].klen = scratch.len - ents[n].koff;
         ents[n].voff = scratch.len;
-        old = path_push(e, lua_gettop(L) - 1);
+        e->key[level] = lua_gettop(L) - 1;
+        e->nk = e->depth;
         rc = enc_value(e, lua_gettop(L), &scratch);
         if (rc) { lua_pop(L, 2); goto done; }
-        path_pop(e, old);
+        e->nk = level;
         ents[n].vlen = scratch.len - ents[n].voff;
         n++;
         lua_pop(L, 1);                  /* keep the key for lua_next */
@@ -267,15 +319,14 @@ static int enc_table(enc *e, int idx, vv_buf *out)
     }
     for (i = 0; i < n; i++) ents[i].k = scratch.p + ents[i].koff;
     if (n > 1) qsort(ents, n, sizeof *ents, entry_cmp);
-    isarray = isarray && n > 0 && maxkey == n;
 
     msgpack_packer_init(&opk, out, buf_write);
-    if (isarray ? msgpack_pack_array(&opk, n) : msgpack_pack_map(&opk, n)) {
+    if (msgpack_pack_map(&opk, n)) {
         rc = enc_nomem(e);
         goto done;
     }
     for (i = 0; i < n; i++) {
-        if (!isarray) vv_buf_add(out, ents[i].k, ents[i].klen);
+        vv_buf_add(out, ents[i].k, ents[i].klen);
         vv_buf_add(out, scratch.p + ents[i].voff, ents[i].vlen);
     }
     if (out->oom) rc = enc_nomem(e);
@@ -356,8 +407,7 @@ int vvl_encode(lua_State *L, int idx, int codec, vv_buf *out,
     e.err = err;
     e.errlen = errlen;
     e.depth = 0;
-    e.plen = 0;
-    e.path[0] = '\0';
+    e.nk = 0;
     rc = enc_value(&e, idx, out);
     if (rc) out->len = start;           /* leave out as it was */
     return rc;

@@ -78,6 +78,46 @@ describe("codec", function()
     eq(vv.decode(vv.encode({ shared, shared })), { { 1 }, { 1 } })
   end)
 
+  it("writes a sequence as an array however the table was built", function()
+    local want = vv.encode({ "a", "b", "c", "d" })
+    eq(want, "\148\161a\161b\161c\161d")
+    local rev = {}
+    for i = 4, 1, -1 do rev[i] = ("abcd"):sub(i, i) end
+    eq(vv.encode(rev), want)
+    local filled = { "a", nil, nil, "d" }
+    filled[3], filled[2] = "c", "b"
+    eq(vv.encode(filled), want)
+    local grown = { x = 1 }
+    for i = 1, 4 do grown[i] = ("abcd"):sub(i, i) end
+    grown.x = nil                           -- keys 1..4 left, some hashed
+    eq(vv.encode(grown), want)
+    -- not sequences: maps, ordered by their keys' bytes
+    eq(vv.encode({ "a", nil, "c" }), "\130\1\161a\3\161c")
+    eq(vv.encode({ [0] = 0, "a" }), "\130\0\0\1\161a")
+    eq(vv.encode({ "a", x = 1 }), "\130\1\161a\161x\1")
+    eq(vv.encode({ "a", [1.5] = 1 }), vv.encode({ [1.5] = 1, [1] = "a" }))
+    eq(vv.encode({ [2] = "b" }), "\129\2\161b")
+    eq(vv.encode({}), "\128")
+    local big = {}
+    for i = 1, 300 do big[i] = i end
+    eq(vv.decode(vv.encode(big)), big)
+    eq(vv.encode(big):sub(1, 3), "\220\1\44")  -- array 16, 300 items
+  end)
+
+  it("names the path to a value it refuses, through arrays and maps", function()
+    raises("cannot encode a function %(at %[3%]%.x%[2%]%)", vv.encode,
+           { 1, 2, { x = { 0, print } } })
+    raises("cannot encode a thread %(at %.list%[2%]%[\"a b\"%]%)", vv.encode,
+           { list = { 1, { ["a b"] = coroutine.create(function() end) } } })
+    raises("table key of type function %(at %[1%]%)", vv.encode,
+           { { [print] = 1 } })
+    local t = { 1, {} }
+    t[2][1] = t
+    raises("cannot encode a cycle %(at %[2%]%[1%]%)", vv.encode, t)
+    -- a refusal inside one value leaves no path behind for the next
+    raises("cannot encode a function%)$", vv.encode, print)
+  end)
+
   it("limits nesting to 64 levels", function()
     local v = "leaf"
     for _ = 1, 64 do v = { v } end
