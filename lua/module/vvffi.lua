@@ -411,13 +411,24 @@ local function writing(v, ctx, tomb)
   return enc(v)
 end
 
+-- Is the table v now encoded in the store's buffer (for a write with
+-- ENC)?  Anything else, a store closed, or a table the codec refuses goes
+-- to the C API path, which says why in its own words.
+local function tabled(obj, ks, v)
+  return type(v) == "table" and C_open(obj, ks) ~= 0
+    and encval(obj, ks, v) == nil
+end
+
 -- put (tomb false) and delete (tomb true).
 local function write_core(obj, ks, kslen, key, v, ctx, tomb)
   if not isclock(ctx) then return FALLBACK end
   local u, o = take()
   ready()                               -- nothing allocates after enc
   local how, n = writing(v, ctx, tomb)
-  if how == nil then give(u, o); return FALLBACK end
+  if how == nil then
+    if not tabled(obj, ks, v) then give(u, o); return FALLBACK end
+    how, n = ENC, 0
+  end
   local rc = C_write(obj, ks, kslen, key, #key, how, pre, n,
                      how == STR and v or nil, how == STR and #v or 0, ctx, 1,
                      o)
@@ -544,7 +555,10 @@ local function state_write(db, ks, key, state, v, ctx, tomb)
   local u, o = take()
   ready()                               -- nothing allocates after enc
   local how, n = writing(v, ctx, tomb)
-  if how == nil then give(u, o); return FALLBACK end
+  if how == nil then
+    if not tabled(db, ks, v) then give(u, o); return FALLBACK end
+    how, n = ENC, 0
+  end
   local rc = C_state_put(db, ks, #ks, key, #key, state,
                          state and #state or 0, how, pre, n,
                          how == STR and v or nil, how == STR and #v or 0, ctx,

@@ -191,6 +191,14 @@ describe("the hot calls' errors", function()
       function() db:put("ks", "k", 1, db) end)
     exactly("bad argument #3 to 'put' (cannot encode a function (at .f))",
       function() db:put("ks", "k", { f = print }) end)
+    exactly("bad argument #4 to 'put_state' (cannot encode a function " ..
+      "(at .f[2]))",
+      function() db:put_state("ks", "k", nil, { f = { 1, print } }) end)
+    exactly("bad argument #4 to 'put_state' (the raw codec stores strings " ..
+      "only, got table)",
+      function() db:put_state("raw", "k", nil, { 1 }) end)
+    exactly("bad argument #2 to 'put' (cannot encode a function (at [1]))",
+      function() h:put("k", { print }) end)
     exactly("bad argument #1 to 'put' (keyspace name contains a NUL byte)",
       function() db:put("a\0b", "k", 1) end)
     exactly("bad argument #3 to 'put' (the raw codec stores strings only, " ..
