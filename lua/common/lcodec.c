@@ -264,8 +264,8 @@ static int enc_table(enc *e, int idx, vv_buf *out)
     const void *self = lua_topointer(L, idx);
     vv_buf scratch;
     msgpack_packer spk, opk;
-    entry *ents = NULL;
-    size_t n = 0, cap = 0, i;
+    entry few[16], *ents = few;         /* on the heap past 16 entries */
+    size_t n = 0, cap = 16, i;
     int rc = VV_OK, d, level;
 
     for (d = 0; d < e->depth; d++)
@@ -288,13 +288,15 @@ static int enc_table(enc *e, int idx, vv_buf *out)
     while (lua_next(L, idx)) {          /* key at -2, value at -1 */
         if (n == cap) {
             entry *p;
-            size_t ncap = cap ? cap * 2 : 8;
+            size_t ncap = cap * 2;
             if (ncap > SIZE_MAX / sizeof *ents ||
-                (p = vv_realloc(ents, ncap * sizeof *ents)) == NULL) {
+                (p = vv_realloc(ents == few ? NULL : ents,
+                                ncap * sizeof *ents)) == NULL) {
                 rc = enc_nomem(e);
                 lua_pop(L, 2);
                 goto done;
             }
+            if (ents == few) memcpy(p, few, sizeof few);
             ents = p;
             cap = ncap;
         }
@@ -331,7 +333,7 @@ static int enc_table(enc *e, int idx, vv_buf *out)
     }
     if (out->oom) rc = enc_nomem(e);
 done:
-    vv_free(ents);
+    if (ents != few) vv_free(ents);
     vv_buf_free(&scratch);
     e->depth--;
     return rc;
