@@ -172,7 +172,20 @@ static void test_canonical(void **state)
         "local e1 = {x = {b = 1, a = 2}, y = {1, 2}}\n"
         "local e2 = {y = {1, 2}, x = {a = 2, b = 1}}\n"
         "assert(enc(e1) == enc(e2))\n"
-        "assert(hex(enc({b = 1, a = 2})) == '82a16102a16201')\n");
+        "assert(hex(enc({b = 1, a = 2})) == '82a16102a16201')\n"
+        /* maps inside arrays inside maps, each level's scratch reused */
+        "local m = {{k = {{a = 1, b = {2}}, {c = 3}}}, {d = {e = 'f'}}}\n"
+        "assert(hex(enc(m)) == '9281a16b9282a16101a1629102' ..\n"
+        "  '81a1630381a16481a165a166')\n"
+        "local ok, back = dec(enc(m))\n"
+        "assert(ok and back[1].k[1].b[1] == 2 and back[2].d.e == 'f')\n"
+        /* 20 entries: sorted past the few that the stack holds */
+        "local big, keys = {}, {}\n"
+        "for i = 1, 20 do big['k' .. i] = i; keys[i] = 'k' .. i end\n"
+        "table.sort(keys)\n"
+        "local ok2, b2 = dec(enc(big))\n"
+        "assert(ok2 and b2.k20 == 20)\n"
+        "assert(hex(enc(big)):sub(1, 10) == 'de0014a26b')\n");
 }
 
 static void test_refusals(void **state)

@@ -41,6 +41,10 @@ typedef struct enc {
     int key[MAXDEPTH];
     int64_t idx[MAXDEPTH];
     int nk;
+    /* The scratch buffer of the map open at each level, kept from one map
+     * to the next for the whole encoding (levels 0..nscratch-1 made). */
+    vv_buf scratch[MAXDEPTH];
+    int nscratch;
 } enc;
 
 /* One table entry while a table is encoded: its key's and value's bytes
@@ -262,7 +266,7 @@ static int enc_table(enc *e, int idx, vv_buf *out)
 {
     lua_State *L = e->L;
     const void *self = lua_topointer(L, idx);
-    vv_buf scratch;
+    vv_buf *scratch;
     msgpack_packer spk, opk;
     entry few[16], *ents = few;         /* on the heap past 16 entries */
     size_t n = 0, cap = 16, i;
@@ -282,8 +286,10 @@ static int enc_table(enc *e, int idx, vv_buf *out)
     }
 
     n = 0;
-    vv_buf_init(&scratch);
-    msgpack_packer_init(&spk, &scratch, buf_write);
+    while (e->nscratch <= level) vv_buf_init(&e->scratch[e->nscratch++]);
+    scratch = &e->scratch[level];
+    scratch->len = 0;
+    msgpack_packer_init(&spk, scratch, buf_write);
     lua_pushnil(L);
     while (lua_next(L, idx)) {          /* key at -2, value at -1 */
         if (n == cap) {
@@ -300,27 +306,37 @@ static int enc_table(enc *e, int idx, vv_buf *out)
             ents = p;
             cap = ncap;
         }
-        ents[n].koff = scratch.len;
+        ents[n].koff = scratch->len;
         rc = enc_key(e, lua_gettop(L) - 1, &spk);
         if (rc) { lua_pop(L, 2); goto done; }
-        ents[n].klen = scratch.len - ents[n].koff;
-        ents[n].voff = scratch.len;
+        ents[n].klen = scratch->len - ents[n].koff;
+        ents[n].voff = scratch->len;
         e->key[level] = lua_gettop(L) - 1;
         e->nk = e->depth;
-        rc = enc_value(e, lua_gettop(L), &scratch);
+        rc = enc_value(e, lua_gettop(L), scratch);
         if (rc) { lua_pop(L, 2); goto done; }
         e->nk = level;
-        ents[n].vlen = scratch.len - ents[n].voff;
+        ents[n].vlen = scratch->len - ents[n].voff;
         n++;
         lua_pop(L, 1);                  /* keep the key for lua_next */
     }
-    if (scratch.oom) { rc = enc_nomem(e); goto done; }
+    if (scratch->oom) { rc = enc_nomem(e); goto done; }
     if (n > UINT32_MAX) {
         rc = enc_fail(e, "cannot encode a table of more than 2^32-1 entries");
         goto done;
     }
-    for (i = 0; i < n; i++) ents[i].k = scratch.p + ents[i].koff;
-    if (n > 1) qsort(ents, n, sizeof *ents, entry_cmp);
+    for (i = 0; i < n; i++) ents[i].k = scratch->p + ents[i].koff;
+    if (n > 16) {
+        qsort(ents, n, sizeof *ents, entry_cmp);
+    } else {                            /* few: insertion */
+        for (i = 1; i < n; i++) {
+            entry x = ents[i];
+            size_t j = i;
+            for (; j > 0 && entry_cmp(&ents[j - 1], &x) > 0; j--)
+                ents[j] = ents[j - 1];
+            ents[j] = x;
+        }
+    }
 
     msgpack_packer_init(&opk, out, buf_write);
     if (msgpack_pack_map(&opk, n)) {
@@ -329,12 +345,11 @@ static int enc_table(enc *e, int idx, vv_buf *out)
     }
     for (i = 0; i < n; i++) {
         vv_buf_add(out, ents[i].k, ents[i].klen);
-        vv_buf_add(out, scratch.p + ents[i].voff, ents[i].vlen);
+        vv_buf_add(out, scratch->p + ents[i].voff, ents[i].vlen);
     }
     if (out->oom) rc = enc_nomem(e);
 done:
     if (ents != few) vv_free(ents);
-    vv_buf_free(&scratch);
     e->depth--;
     return rc;
 }
@@ -410,7 +425,9 @@ int vvl_encode(lua_State *L, int idx, int codec, vv_buf *out,
     e.errlen = errlen;
     e.depth = 0;
     e.nk = 0;
+    e.nscratch = 0;
     rc = enc_value(&e, idx, out);
+    while (e.nscratch > 0) vv_buf_free(&e.scratch[--e.nscratch]);
     if (rc) out->len = start;           /* leave out as it was */
     return rc;
 }
