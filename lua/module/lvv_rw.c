@@ -181,8 +181,9 @@ int vvl_update_value(lua_State *L, vvl_call *c, const vv_read *rd,
 }
 
 /* Push the value get would show as r.value for the read w->rd (nil when
- * there is none): lvv_read.c builds a whole read for the rare reads of
- * several siblings (a resolver may run). */
+ * there is none), then r.values when the read holds several siblings,
+ * else nil: lvv_read.c builds a whole read for the rare reads of several
+ * siblings (a resolver may run). */
 static void push_read_value(lua_State *L, vvl_call *c, lwork *w, int codec,
                             int store)
 {
@@ -193,18 +194,22 @@ static void push_read_value(lua_State *L, vvl_call *c, lwork *w, int codec,
             lua_concat(L, 2);
             lua_error(L);
         }
+        lua_pushnil(L);
         return;
     }
     vvl_push_read(L, c->s, w->rd, c->ks, codec, store, c->key, 1,
                   &w->spare);
     lua_pushvalue(L, VVL_UV(VVL_UV_KVALUE));
     lua_rawget(L, -2);
-    lua_remove(L, -2);
+    lua_getfield(L, -2, "values");
+    lua_remove(L, -3);
 }
 
-/* update(key, fn) -> what fn returned.  Reads key, calls fn(value) with
- * the value get shows as r.value (nil when the key is absent, deleted,
- * or holds several siblings its resolver leaves unresolved) and, unless
+/* update(key, fn) -> what fn returned.  Reads key, calls fn(value,
+ * values) with the value get shows as r.value (nil when the key is
+ * absent, deleted, or holds several siblings its resolver leaves
+ * unresolved) and, when the key holds several siblings, r.values (else
+ * nil), and, unless
  * fn returns nil, writes the result with the read's context: it replaces
  * exactly what the read saw, so any write that came in between stays as
  * a sibling.  A read-modify-write in one call, without a read result or
@@ -235,9 +240,9 @@ int vvl_update(lua_State *L, vvl_call *c)
         ctx = &vvl_clock_push(L, &cl, 0, &w->spare)->c;
     lua_pushvalue(L, fn);
     if (found) push_read_value(L, c, w, codec, store);
-    else lua_pushnil(L);
+    else { lua_pushnil(L); lua_pushnil(L); }
     vvl_work_give(L, s, w, at, store);          /* fn may read the store */
-    lua_call(L, 1, 1);                          /* top: its result */
+    lua_call(L, 2, 1);                          /* top: its result */
     if (lua_isnil(L, -1)) return 1;
     if (s->db == NULL) return luaL_error(L, "update: the store was closed");
     b = vvl_encode_arg(L, s, c->ks, lua_gettop(L), VVL_UNSTORABLE);

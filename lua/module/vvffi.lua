@@ -480,7 +480,7 @@ local function update_core(obj, ks, kslen, key, fn)
   local rc = C_get(obj, ks, kslen, key, #key, o)
   if rc == NOTFOUND then
     give(u, o)
-    local ok, result = pcall(fn, nil)
+    local ok, result = pcall(fn, nil, nil)  -- (value, values), as C
     if not ok then return THROW, result end
     if result == nil then return OK, nil end
     return update_write(obj, ks, kslen, key, result, nil)
@@ -509,7 +509,7 @@ local function update_core(obj, ks, kslen, key, fn)
   end
   give(u, o)                            -- fn may call the store
   local result
-  ok, result = pcall(fn, v)
+  ok, result = pcall(fn, v, nil)        -- one sibling: no list of values
   if not ok then return THROW, result end
   if result == nil then
     recycle(ctx)

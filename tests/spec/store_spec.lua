@@ -270,6 +270,45 @@ describe("db:update", function()
     a:close(); b:close()
   end)
 
+  it("hands the function every sibling's value when there are several", function()
+    local a, b = vv.open { node = "s0" }, vv.open { node = "s1" }
+    local n, args = 0, nil
+    local function fn(...) n = n + 1; args = { select("#", ...), ... } end
+    a:update("ks", "absent", fn)
+    eq(args, { 2, nil, nil })
+    a:put("ks", "k", { "eggs" })
+    a:update("ks", "k", fn)
+    eq(args, { 2, { "eggs" }, nil })                -- one sibling: no list
+    b:put("ks", "k", { "milk" })
+    a:merge("ks", "k", b:export("ks", "k"))
+    local r = a:get("ks", "k")
+    eq(#r.siblings, 2)
+    a:update("ks", "k", fn)
+    eq(args[1], 2)
+    eq(args[2], nil)                                -- unresolved
+    eq(args[3], r.values)                           -- the read's order
+    -- a union of the siblings replaces them both
+    a:update("ks", "k", function(v, values)
+      local out = {}
+      for _, x in ipairs(values) do out[#out + 1] = x[1] end
+      table.sort(out)
+      return out
+    end)
+    r = a:get("ks", "k")
+    eq(#r.siblings, 1)
+    eq(r.value, { "eggs", "milk" })
+    -- under a resolver, the resolved value and the siblings' values
+    a:keyspace("p", { resolver = "lww" })
+    a:put("p", "k", 1)
+    b:put("p", "k", 2)
+    a:merge("p", "k", b:export("p", "k"))
+    r = a:get("p", "k")
+    a:update("p", "k", fn)
+    eq(args, { 2, r.value, r.values })
+    eq(n, 4)
+    a:close(); b:close()
+  end)
+
   it("leaves the key unchanged when the function fails or returns junk", function()
     local db = vv.open { node = "s0" }
     db:put("ks", "k", 5)
