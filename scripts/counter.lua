@@ -41,7 +41,7 @@ local function counts(t, low)
   if type(t) ~= "table" then return false end
   for a, n in pairs(t) do
     if type(a) ~= "string" or type(n) ~= "number" or n < low
-      or n ~= floor(n) or n == huge then
+      or n % 1 ~= 0 or n == huge then
       return false
     end
   end

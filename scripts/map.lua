@@ -54,7 +54,7 @@ local function counts(t, low)
   if type(t) ~= "table" then return false end
   for a, n in pairs(t) do
     if type(a) ~= "string" or type(n) ~= "number" or n < low
-      or n ~= floor(n) or n == huge then
+      or n % 1 ~= 0 or n == huge then
       return false
     end
   end
@@ -116,13 +116,19 @@ local function join_dots(x, y, cx, cy)
   return join_keys(x, y, cx, cy, join_entry)
 end
 
--- Are the events of dots (writer -> n) all seen by clock c?
+-- Is dots events (writer -> n, a whole number from 1), at least one,
+-- all seen by clock c?  One pass.
 local function seen(dots, c)
-  if not counts(dots, 1) or next(dots) == nil then return false end
+  if type(dots) ~= "table" then return false end
+  local any = false
   for a, n in pairs(dots) do
-    if n > (c[a] or 0) then return false end
+    if type(a) ~= "string" or type(n) ~= "number" or n < 1
+      or n % 1 ~= 0 or n == huge or n > (c[a] or 0) then
+      return false
+    end
+    any = true
   end
-  return true
+  return any
 end
 
 -- Is string a before string b, byte by byte (whatever the locale)?

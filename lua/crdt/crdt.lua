@@ -8,8 +8,9 @@
 -- is the type.  So the merge a keyspace's resolver runs in its sandbox
 -- and the merge these helpers run on a read are one text.
 local vv, T = ...
-local type, rawget, pairs, ipairs, error, pcall, setmetatable =
-  type, rawget, pairs, ipairs, error, pcall, setmetatable
+local type, rawget, pairs, ipairs, error, pcall, setmetatable, select =
+  type, rawget, pairs, ipairs, error, pcall, setmetatable, select
+local unpack = table.unpack or unpack
 local floor = math.floor
 
 local crdt = {}
@@ -123,17 +124,43 @@ function crdt.define(t, name)
     return value(state(db:get(ks, key), key))
   end
 
+  -- The state db:update hands its function: the value, or the merge of
+  -- every sibling's value when the key holds several (values).
+  local function state_of(v, values, key)
+    if values ~= nil then
+      local st = check(values[1], key)
+      for i = 2, #values do st = merge(st, check(values[i], key)) end
+      return st
+    end
+    if v == nil then return new() end
+    return check(v, key)
+  end
+
   for opname, op in pairs(t.ops) do
     local fname = name .. "." .. opname
     -- Read the key, merge what the read shows, apply the change as this
     -- store's writer, write back with the read's context (replacing
-    -- exactly what the read saw).  No yield between the read and the
-    -- write (see docs/crdt.md on Tarantool).
+    -- exactly what the read saw).  A store of vv.open does it all in one
+    -- db:update; a store of vv.tarantool (a table) reads and writes, with
+    -- no yield between the read and the write (see docs/crdt.md on
+    -- Tarantool).
     H[opname] = function(db, ks, key, ...)
       local td = type(db)
-      if td ~= "userdata" and td ~= "table" then
-        argerr(fname, 1, "store", db)
+      if td == "userdata" then
+        local n, a, b = select("#", ...), ...
+        local args, st                  -- past two arguments: a table
+        if n > 2 then args = { ... } end
+        local out = db:update(ks, key, function(v, values)
+          st = state_of(v, values, key)
+          if n == 1 then return op(st, writer(db), clock, a) end
+          if n == 2 then return op(st, writer(db), clock, a, b) end
+          if n == 0 then return op(st, writer(db), clock) end
+          return op(st, writer(db), clock, unpack(args, 1, n))
+        end)
+        if out == nil then return st end
+        return out
       end
+      if td ~= "table" then argerr(fname, 1, "store", db) end
       local r = db:get(ks, key)
       local st = state(r, key)
       local out = op(st, writer(db), clock, ...)
