@@ -150,6 +150,9 @@ struct lstore {
                                        user value's [1]) */
     lwork *work;                    /* home while no call has it, else NULL */
     vv_buf enc;                     /* reused to encode values */
+    uint32_t enc_gen;               /* moves each time enc is filled: the
+                                       ffi path's ENC writes name the
+                                       encoding they mean (lvv_ffi.c) */
 };
 
 /* The store's work area is kept as its second user value on Lua 5.4,

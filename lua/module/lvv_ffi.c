@@ -159,7 +159,8 @@ static int write_value(lstore *s, const char *ks, int how,
 {
     int codec;
     switch (how) {
-    case VVF_ENC:
+    case VVF_ENC:                       /* prelen: the encoding meant */
+        if (prelen != s->enc_gen) return VVF_CHECK;
         *v = s->enc.p;
         *vlen = s->enc.len;
         return VV_OK;
@@ -183,6 +184,7 @@ static int write_value(lstore *s, const char *ks, int how,
     if (how == VVF_STR && blen > 0) {
         s->enc.len = 0;
         s->enc.oom = 0;
+        s->enc_gen++;
         vv_buf_add(&s->enc, pre, prelen);
         vv_buf_add(&s->enc, body, blen);
         if (s->enc.oom) return VVF_CODEC;   /* the C path says it */
@@ -557,15 +559,22 @@ static int h_newres(lua_State *L)
     return 1;
 }
 
-/* encval(obj, ks, v) -> nothing when update's result v is now in the
- * store's buffer (VVF_ENC), else the message update raises. */
+/* encval(obj, ks, v) -> the number of the encoding when the table v is
+ * now in the store's buffer, for a write with VVF_ENC to name (a
+ * finalizer run between this call and the write may fill the buffer
+ * again: the write then fails with VVF_CHECK instead of taking its
+ * bytes); else nil and the message update raises. */
 static int h_encval(lua_State *L)
 {
     vvl_call c;
     helper_call(L, &c);
-    if (vvl_encode_store(L, c.s, c.ks, 3, VVL_UNSTORABLE) == VV_OK)
-        return 0;
-    return 1;
+    if (vvl_encode_store(L, c.s, c.ks, 3, VVL_UNSTORABLE) == VV_OK) {
+        lua_pushinteger(L, (lua_Integer)c.s->enc_gen);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
 }
 
 static const luaL_Reg helpers[] = {

@@ -6,6 +6,28 @@
 #include <string.h>
 #include "lvv.h"
 
+/* Encode the value at i for keyspace ks into the store's buffer, as a
+ * new encoding (enc_gen moves).  Should the buffer be filled again while
+ * this encodes (a finalizer's write), encode again: what the buffer
+ * holds on return is this value. */
+static int encode_into_store(lua_State *L, lstore *s, const char *ks, int i,
+                             char *err, size_t errlen)
+{
+    int rc, tries = 0;
+    uint32_t g;
+    do {
+        s->enc.len = 0;
+        s->enc.oom = 0;
+        g = ++s->enc_gen;
+        rc = vvl_encode(L, i, vvl_ks_codec(s, ks), &s->enc, err, errlen);
+    } while (rc == VV_OK && s->enc_gen != g && ++tries < 8);
+    if (rc == VV_OK && s->enc_gen != g) {
+        snprintf(err, errlen, "the encode buffer was taken by nested calls");
+        return VV_EINVAL;
+    }
+    return rc;
+}
+
 /* Push the message of a failed encoding: "not enough memory", or with
  * what "<what>: <why>", else the reason alone. */
 static void push_encode_error(lua_State *L, int rc, const char *what,
@@ -21,9 +43,7 @@ int vvl_encode_store(lua_State *L, lstore *s, const char *ks, int i,
 {
     char err[200];
     int rc;
-    s->enc.len = 0;
-    s->enc.oom = 0;
-    rc = vvl_encode(L, i, vvl_ks_codec(s, ks), &s->enc, err, sizeof err);
+    rc = encode_into_store(L, s, ks, i, err, sizeof err);
     if (rc) push_encode_error(L, rc, what, err);
     return rc;
 }
@@ -37,9 +57,7 @@ const vv_buf *vvl_encode_arg(lua_State *L, lstore *s, const char *ks,
 {
     char err[200];
     int rc;
-    s->enc.len = 0;
-    s->enc.oom = 0;
-    rc = vvl_encode(L, i, vvl_ks_codec(s, ks), &s->enc, err, sizeof err);
+    rc = encode_into_store(L, s, ks, i, err, sizeof err);
     if (rc == VV_OK) return &s->enc;
     if (rc != VV_ENOMEM && what == NULL) luaL_argerror(L, i, err);
     push_encode_error(L, rc, what, err);

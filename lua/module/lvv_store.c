@@ -266,6 +266,7 @@ static int db_open(lua_State *L)
     s->batch = 0;
     s->home = s->work = NULL;
     vv_buf_init(&s->enc);
+    s->enc_gen = 0;
     lua_pushvalue(L, VVL_UV(VVL_UV_STORE));
     lua_setmetatable(L, -2);
     lua_newtable(L);                    /* per-keyspace settings */

@@ -411,12 +411,16 @@ local function writing(v, ctx, tomb)
   return enc(v)
 end
 
--- Is the table v now encoded in the store's buffer (for a write with
--- ENC)?  Anything else, a store closed, or a table the codec refuses goes
--- to the C API path, which says why in its own words.
+-- The number of the encoding of the table v in the store's buffer, for
+-- a write with ENC to name (it fails with CHECK if a finalizer filled
+-- the buffer again meanwhile); nil for anything else, a store closed or
+-- a table the codec refuses: the C API path does those, and says why in
+-- its own words.
 local function tabled(obj, ks, v)
-  return type(v) == "table" and C_open(obj, ks) ~= 0
-    and encval(obj, ks, v) == nil
+  if type(v) ~= "table" or C_open(obj, ks) == 0 then return nil end
+  local g = encval(obj, ks, v)
+  if g ~= nil then return g end
+  return nil
 end
 
 -- put (tomb false) and delete (tomb true).
@@ -426,8 +430,9 @@ local function write_core(obj, ks, kslen, key, v, ctx, tomb)
   ready()                               -- nothing allocates after enc
   local how, n = writing(v, ctx, tomb)
   if how == nil then
-    if not tabled(obj, ks, v) then give(u, o); return FALLBACK end
-    how, n = ENC, 0
+    n = tabled(obj, ks, v)
+    if n == nil then give(u, o); return FALLBACK end
+    how = ENC
   end
   local rc = C_write(obj, ks, kslen, key, #key, how, pre, n,
                      how == STR and v or nil, how == STR and #v or 0, ctx, 1,
@@ -462,12 +467,18 @@ local function update_write(obj, ks, kslen, key, result, ctx)
                  ctx, 0, o)
   end
   if rc == CODEC then                   -- a table, or not for this codec
-    local msg = encval(obj, ks, result)
-    if msg then give(u, o); return RAISE, msg end
-    rc = C_write(obj, ks, kslen, key, #key, ENC, nil, 0, nil, 0, ctx, 0, o)
+    for _ = 1, 3 do                     -- again if a finalizer took the
+      local g, msg = encval(obj, ks, result)      -- buffer meanwhile
+      if g == nil then give(u, o); return RAISE, msg end
+      rc = C_write(obj, ks, kslen, key, #key, ENC, nil, g, nil, 0, ctx, 0,
+                   o)
+      if rc ~= CHECK or C_open(obj, ks) == 0 then break end
+    end
   end
   if rc ~= 0 then
-    local msg = rc == CHECK and "the store was closed" or fstring(o.msg)
+    local msg = rc ~= CHECK and fstring(o.msg)
+      or C_open(obj, ks) == 0 and "the store was closed"
+      or "the encoded value was taken by a nested call, three times"
     give(u, o)
     return RAISE, "update: " .. msg
   end
@@ -556,8 +567,9 @@ local function state_write(db, ks, key, state, v, ctx, tomb)
   ready()                               -- nothing allocates after enc
   local how, n = writing(v, ctx, tomb)
   if how == nil then
-    if not tabled(db, ks, v) then give(u, o); return FALLBACK end
-    how, n = ENC, 0
+    n = tabled(db, ks, v)
+    if n == nil then give(u, o); return FALLBACK end
+    how = ENC
   end
   local rc = C_state_put(db, ks, #ks, key, #key, state,
                          state and #state or 0, how, pre, n,
