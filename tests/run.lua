@@ -31,8 +31,8 @@ function it(name, fn)
   end
 end
 
--- eq(a, b [, msg]): deep equality with a readable message.
-local function deq(a, b)
+-- deq(a, b): are a and b equal, tables deeply (NaN equals NaN)?
+function deq(a, b)
   if a == b then return true end
   if type(a) ~= "table" or type(b) ~= "table" then
     return a ~= a and b ~= b -- NaN
@@ -41,6 +41,8 @@ local function deq(a, b)
   for k in pairs(b) do if a[k] == nil then return false end end
   return true
 end
+
+-- eq(a, b [, msg]): deep equality with a readable message.
 function eq(a, b, msg)
   if not deq(a, b) then
     error((msg and msg .. ": " or "") .. "expected " .. fmt(b) .. ", got " .. fmt(a), 2)

@@ -31,14 +31,6 @@ local function copy(t)
   return out
 end
 
-local function deq(a, b)
-  if a == b then return true end
-  if type(a) ~= "table" or type(b) ~= "table" then return false end
-  for k, v in pairs(a) do if not deq(v, b[k]) then return false end end
-  for k in pairs(b) do if a[k] == nil then return false end end
-  return true
-end
-
 local function show(v)
   if type(v) ~= "table" then return tostring(v) end
   local keys, parts = {}, {}

@@ -119,14 +119,6 @@ local function bigtable(tag)
   return t
 end
 
-local function deq(a, b)
-  if a == b then return true end
-  if type(a) ~= "table" or type(b) ~= "table" then return false end
-  for k, v in pairs(a) do if not deq(v, b[k]) then return false end end
-  for k in pairs(b) do if a[k] == nil then return false end end
-  return true
-end
-
 -- What the finalizers do to the store db under test: reads, writes,
 -- updates, deletes, exports and merges of their own keys (f:*), through
 -- the store and through a keyspace handle, and reads of the keys under
