@@ -78,6 +78,9 @@ LLIB_OBJ = $(LLIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/tools_lua.o
 MOD_OBJ  = $(MOD_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/module_lua.o
 REPL_OBJ = $(REPL_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/vvrepl_lua.o
 SAN_OBJ  = $(CORE_SAN) $(LLIB_SRC:%.c=$(B)/san/%.o) $(B)/san/gen/tools_lua.o
+# The module under the sanitizers, for tests that load it into a state of
+# their own (test_module_oom.c): an archive, so other tests take nothing.
+MOD_SAN  = $(MOD_SRC:%.c=$(B)/san/%.o) $(B)/san/gen/module_lua.o
 ALL_TESTS = $(patsubst tests/%.c,$(B)/san/%,$(sort $(wildcard tests/test_*.c)))
 LUA_TESTS = $(filter-out $(CORE_TESTS),$(ALL_TESTS))
 TESTS    = $(CORE_TESTS) $(LUA_TESTS)
@@ -182,9 +185,13 @@ $(B)/san/gen/%.o: $(GEN)/%.c lua/common/luasrc.h
 $(B)/san/libvv.a: $(SAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-$(LUA_TESTS): $(B)/san/%: tests/%.c $(wildcard tests/*.h) $(B)/san/libvv.a
+$(B)/san/libvvmod.a: $(MOD_SAN)
+	@rm -f $@
+	ar rcs $@ $^
+$(LUA_TESTS): $(B)/san/%: tests/%.c $(wildcard tests/*.h) $(B)/san/libvv.a \
+              $(B)/san/libvvmod.a
 	$(CC) $(SAN) $(W) $(XCFLAGS) -D_DEFAULT_SOURCE $(LUA_CF) -Icore -Ilua -Itests -o $@ $< \
-	  $(B)/san/libvv.a -lcmocka $(LUA_LIBS) $(DEP_LIBS) -lpthread
+	  $(B)/san/libvvmod.a $(B)/san/libvv.a -lcmocka $(LUA_LIBS) $(DEP_LIBS) -lpthread
 
 check: deps-all all $(TESTS) $(BENCHES) $(B)/embed $(B)/vv-plain
 	@$(MAKE) --no-print-directory hosts
