@@ -91,6 +91,47 @@ local claim = vv.clock(string.format("{%s:99}", db:actor()))
 ok(raises("only given out", db.put, db, "carts", "alice", "v", claim),
    "a context claiming this instance's dots it never gave out raises")
 
+-- update: the read-modify-write in one transaction, as vv.open's
+local seen
+ok(db:update("up", "k", function(v, vals) seen = { v, vals }; return 1 end)
+   == 1 and seen[1] == nil and seen[2] == nil and db:get("up", "k").value == 1,
+   "update of an absent key: fn(nil, nil), its result written")
+ok(db:update("up", "k", function(v, vals) seen = { v, vals }; return v + 1 end)
+   == 2 and seen[1] == 1 and seen[2] == nil and db:get("up", "k").value == 2
+   and #db:get("up", "k").siblings == 1,
+   "update of one version replaces it")
+ref:put("up", "k", 40)
+db:merge("up", "k", ref:export("up", "k"))
+ok(#db:get("up", "k").siblings == 2, "two siblings before the update")
+ok(db:update("up", "k", function(v, vals)
+     seen = { v, vals }
+     return vals[1] + vals[2]
+   end) == 42 and seen[1] == nil and #seen[2] == 2 and
+   db:get("up", "k").value == 42 and #db:get("up", "k").siblings == 1,
+   "update of siblings: fn(nil, values), its result replaces them all")
+local kept = db:export("up", "k")
+ok(db:update("up", "k", function() return nil end) == nil and
+   db:export("up", "k") == kept,
+   "update whose function returns nil writes nothing")
+local okf, errf = pcall(db.update, db, "up", "k", function() error("mine", 0) end)
+ok(not okf and errf == "mine" and db:export("up", "k") == kept,
+   "an error of update's function is raised as it was, nothing written")
+okf, errf = pcall(db.update, db, "up", "k", function() return print end)
+ok(not okf and errf == "update: the function's result cannot be stored: " ..
+   "cannot encode a function" and
+   db:export("up", "k") == kept,
+   "update with an unstorable result raises as vv.open's, nothing written",
+   errf)
+ok(raises("bad argument #3 to 'update' (function expected, got number)",
+          db.update, db, "up", "k", 5),
+   "update wants a function")
+okf = pcall(db.update, db, "up", "k", function(v)
+  require("fiber").yield()
+  return v + 1
+end)
+ok(not okf and db:export("up", "k") == kept,
+   "a yield inside update's function ends it, nothing written")
+
 -- batches are box transactions
 db:batch(function()
   db:put("b", "1", 1)

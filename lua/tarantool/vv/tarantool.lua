@@ -466,17 +466,75 @@ function Store:delete(ks, key, ctx)
   return c
 end
 
---- db:get(ks, key) -> nil when absent or deleted, else the read
--- {value, values, siblings, context, error} as vv's db:get gives it.  A
--- keyspace whose configuration this instance refused (its script did not
--- load here) reads siblings unresolved, with the refusal in r.error.
-function Store:get(ks, key)
+-- The stored state of ks/key and its read as db:get gives it (nil, nil
+-- when never written; st, nil when deleted).  A keyspace whose
+-- configuration this instance refused (its script did not load here)
+-- reads siblings unresolved, with the refusal in r.error.
+local function read(self, ks, key)
   local st = stored(self, ks, key)
-  if st == nil then return nil end
+  if st == nil then return nil, nil end
   local r = self._db:get_state(ks, st)
   local why = self._cfg[ks] and self._cfg[ks].refused
   if why and r and r.error == nil and #r.siblings > 1 then
     r.value, r.error = nil, why
+  end
+  return st, r
+end
+
+--- db:get(ks, key) -> nil when absent or deleted, else the read
+-- {value, values, siblings, context, error} as vv's db:get gives it.
+function Store:get(ks, key)
+  local _, r = read(self, ks, key)
+  return r
+end
+
+-- An error of update's function, carried through the transaction to be
+-- raised again as it was.
+local FN_ERROR = {}
+
+-- The read-modify-write of db:update: read and resolve the row as get
+-- does, call fn(value, values), write its result with the read's context
+-- onto the same stored state.  No yield in between: a yield inside fn
+-- ends the transaction (memtx aborts it), and nothing is written.
+local function do_update(self, ks, key, fn)
+  local st, r = read(self, ks, key)
+  local v, values, ctx
+  if r ~= nil then
+    v, ctx = r.value, r.context
+    if #r.siblings > 1 then values = r.values end
+  end
+  local ok, result = pcall(fn, v, values)
+  if not ok then error({ [FN_ERROR] = true, result }, 0) end
+  if result == nil then return nil end
+  local db, new = self._db, nil
+  ok, new = pcall(db.put_state, db, ks, key, st, result, ctx)
+  if not ok then
+    -- the state and context come from the read: a bad argument is the
+    -- result, which vv.open's update reports in these words
+    local why = tostring(new):match("bad argument #%d+ to '[^']*' %((.*)%)$")
+    if why then error("the function's result cannot be stored: " .. why, 0) end
+    error(new, 0)
+  end
+  own_replace(self, ks, key, new)
+  return result
+end
+
+--- db:update(ks, key, fn) -> what fn returned: fn(value, values) gets the
+-- value db:get would show as r.value (nil when absent, deleted, or
+-- several siblings stay unresolved) and, when the key holds several
+-- siblings, r.values; unless it returns nil its result is written with
+-- the read's context, in one transaction with the read.  An error of fn
+-- is raised as it was, and nothing is written.
+function Store:update(ks, key, fn)
+  if type(fn) ~= "function" then
+    error("bad argument #3 to 'update' (function expected, got "
+          .. type(fn) .. ")", 2)
+  end
+  local ok, r = pcall(in_txn, do_update, self, ks, key, fn)
+  if not ok then
+    self._rec.own = false
+    if type(r) == "table" and r[FN_ERROR] then error(r[1], 0) end
+    fail("update", r)
   end
   return r
 end
@@ -533,7 +591,7 @@ function Store:close()
 end
 
 --- vvt.open{node = "t1", space = "vv"} -> a store handle with vv.open's
--- put/get/delete/keyspace/export/merge.  After box.cfg.  Creates the
+-- put/get/delete/update/keyspace/export/merge.  After box.cfg.  Creates the
 -- space when missing (see vvt.schema for where to do that in a set) or,
 -- on a read-only instance, waits up to `timeout` seconds (default 10)
 -- for it to arrive by replication; installs the merge trigger.
