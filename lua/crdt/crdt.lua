@@ -102,15 +102,24 @@ function crdt.define(t, name)
   local check, merge, new, value = t.check, t.merge, t.new, t.value
   local H = { type = t }
 
-  -- The state a read shows: its one value, or the merge of its siblings'
-  -- values (whatever the keyspace's resolver); new() for no read.
+  -- The state of a key whose value is v and, when it holds several
+  -- siblings, whose siblings' values are values: their merge (whatever
+  -- the keyspace's resolver made of them), or v; new() for neither.
+  local function state_of(v, values, key)
+    if values ~= nil then
+      local st = check(values[1], key)
+      for i = 2, #values do st = merge(st, check(values[i], key)) end
+      return st
+    end
+    if v == nil then return new() end
+    return check(v, key)
+  end
+
+  -- The state a read shows (new() for no read).  A read's values may
+  -- also be there for one sibling (Lua 5.1, LuaJIT): the same state.
   local function state(r, key)
     if r == nil then return new() end
-    local vals = rawget(r, "values")
-    if vals == nil then return check(r.value, key) end
-    local st = check(vals[1], key)
-    for i = 2, #vals do st = merge(st, check(vals[i], key)) end
-    return st
+    return state_of(r.value, rawget(r, "values"), key)
   end
   H.state = state
 
@@ -122,18 +131,6 @@ function crdt.define(t, name)
 
   function H.get(db, ks, key)
     return value(state(db:get(ks, key), key))
-  end
-
-  -- The state db:update hands its function: the value, or the merge of
-  -- every sibling's value when the key holds several (values).
-  local function state_of(v, values, key)
-    if values ~= nil then
-      local st = check(values[1], key)
-      for i = 2, #values do st = merge(st, check(values[i], key)) end
-      return st
-    end
-    if v == nil then return new() end
-    return check(v, key)
   end
 
   for opname, op in pairs(t.ops) do

@@ -403,24 +403,22 @@ local function get_core(obj, ks, kslen, key)
   return st, r
 end
 
--- How a write gives value v (tomb: a delete) and the bytes in pre, or
--- nil when ctx is not a clock or v is not for these functions.
-local function writing(v, ctx, tomb)
-  if not isclock(ctx) then return nil, 0 end
-  if tomb then return DEL, 0 end
-  return enc(v)
-end
-
--- The number of the encoding of the table v in the store's buffer, for
--- a write with ENC to name (it fails with CHECK if a finalizer filled
--- the buffer again meanwhile); nil for anything else, a store closed or
--- a table the codec refuses: the C API path does those, and says why in
+-- How a write gives value v (tomb: a delete): DEL; a string, number or
+-- boolean as header or bytes in pre (STR or VAL, and their length); a
+-- table encoded into the store's buffer (ENC, and the number of that
+-- encoding, for the write to name: it fails with CHECK if a finalizer
+-- filled the buffer again meanwhile); nil for the rest (a store closed,
+-- a value the codec refuses), which the C API call does, saying why in
 -- its own words.
-local function tabled(obj, ks, v)
-  if type(v) ~= "table" or C_open(obj, ks) == 0 then return nil end
+local function writing(obj, ks, v, tomb)
+  if tomb then return DEL, 0 end
+  local how, n = enc(v)
+  if how ~= nil or type(v) ~= "table" or C_open(obj, ks) == 0 then
+    return how, n
+  end
   local g = encval(obj, ks, v)
-  if g ~= nil then return g end
-  return nil
+  if g == nil then return nil, 0 end
+  return ENC, g
 end
 
 -- put (tomb false) and delete (tomb true).
@@ -428,12 +426,8 @@ local function write_core(obj, ks, kslen, key, v, ctx, tomb)
   if not isclock(ctx) then return FALLBACK end
   local u, o = take()
   ready()                               -- nothing allocates after enc
-  local how, n = writing(v, ctx, tomb)
-  if how == nil then
-    n = tabled(obj, ks, v)
-    if n == nil then give(u, o); return FALLBACK end
-    how = ENC
-  end
+  local how, n = writing(obj, ks, v, tomb)
+  if how == nil then give(u, o); return FALLBACK end
   local rc = C_write(obj, ks, kslen, key, #key, how, pre, n,
                      how == STR and v or nil, how == STR and #v or 0, ctx, 1,
                      o)
@@ -565,12 +559,8 @@ local function state_write(db, ks, key, state, v, ctx, tomb)
   if not isclock(ctx) then return FALLBACK end
   local u, o = take()
   ready()                               -- nothing allocates after enc
-  local how, n = writing(v, ctx, tomb)
-  if how == nil then
-    n = tabled(db, ks, v)
-    if n == nil then give(u, o); return FALLBACK end
-    how = ENC
-  end
+  local how, n = writing(db, ks, v, tomb)
+  if how == nil then give(u, o); return FALLBACK end
   local rc = C_state_put(db, ks, #ks, key, #key, state,
                          state and #state or 0, how, pre, n,
                          how == STR and v or nil, how == STR and #v or 0, ctx,
