@@ -2,8 +2,9 @@
 --
 -- An auction keeps the highest bid of each lot.  A bid is read-modify-
 -- write: read the highest bid, write the new one only if it is higher.
--- db:update reads the key, calls fn with the value a read shows, and
--- writes fn's result with what the read saw (nil: writes nothing).
+-- db:update reads the key, calls fn with the value a read shows (and,
+-- when the key holds several siblings, their values), and writes fn's
+-- result with what the read saw (nil: writes nothing).
 -- Bids taken at two replicas at the same time become siblings, and the
 -- keyspace's resolver (scripts/max.lua) shows the highest; the next
 -- update replaces both.
@@ -70,3 +71,19 @@ for i, v in ipairs(r.values) do seen[i] = tostring(v) end
 table.sort(seen)
 print(string.format("  east: versions %s, highest %s", table.concat(seen, " and "),
                     tostring(r.value)))
+
+print("\nEach replica counts the bids it took.  With several siblings, fn")
+print("also gets every sibling's value: one update adds the counts up and")
+print("replaces them all.")
+east:update(KS, "bids taken", function(count) return (count or 0) + 4 end)
+west:update(KS, "bids taken", function(count) return (count or 0) + 2 end)
+east:merge(KS, "bids taken", west:export(KS, "bids taken"))
+print(string.format("  east: %d version(s) of the count",
+                    #east:get(KS, "bids taken").siblings))
+local total = east:update(KS, "bids taken", function(count, counts)
+  local sum = 0
+  for _, c in ipairs(counts or { count }) do sum = sum + c end
+  return sum
+end)
+print(string.format("  east: %d bids taken, in %d version(s)", total,
+                    #east:get(KS, "bids taken").siblings))

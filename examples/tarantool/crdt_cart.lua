@@ -107,7 +107,7 @@ local function shows()
 end
 
 print()
-print("== 7. A cart whose removes stick (vv.crdt, scripts/set.lua)")
+print("== 8. A cart whose removes stick (vv.crdt, scripts/set.lua)")
 for i = 1, 3 do c[i]:eval(SETUP, { "t" .. i, ROOT }) end
 heal()
 print("Alice fills her cart at t1: eggs, milk, bacon.  One cart is a list")

@@ -168,4 +168,25 @@ print("    t2's vv actor before: " .. before .. ", after: " .. after)
 check(before ~= after, "a restarted instance writes as a new actor: no dot "
       .. "is ever given twice")
 
+print()
+print("== 7. A read-modify-write in one call: db:update")
+print("The network splits; t1 and t2 each count the visits they served.")
+partition()
+c[1]:eval("return DB:update('demo', 'visits', function(n) return (n or 0) + 3 end)")
+c[2]:eval("return DB:update('demo', 'visits', function(n) return (n or 0) + 4 end)")
+heal()
+check(same("demo", "visits"), "both counts reach every instance")
+shows("demo", "visits")
+print("At t3 one update adds them up: its function gets every sibling's")
+print("value, and its result replaces what it read.")
+local total = c[3]:eval([[
+  return DB:update('demo', 'visits', function(n, all)
+    local sum = 0
+    for _, v in ipairs(all or { n }) do sum = sum + v end
+    return sum
+  end)]])
+check(total == 7 and same("demo", "visits"),
+      "the sum, 7, replaces both versions on every instance")
+shows("demo", "visits")
+
 os.exit(failed == 0 and 0 or 1)

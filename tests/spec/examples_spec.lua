@@ -133,6 +133,8 @@ describe("examples", function()
     has(out, "  east: highest 160, from 1 version(s)\n")
     has(out, "  west: highest 160, from 1 version(s)\n")
     has(out, "  east: versions 165 and 170, highest 170\n")
+    has(out, "  east: 2 version(s) of the count\n")
+    has(out, "  east: 6 bids taken, in 1 version(s)\n")
   end)
 
   it("08 cart: union brings the removed milk back, the set type does not",
